@@ -1,0 +1,209 @@
+// Element-wise kernels over float32 arrays (len = number of floats). Every loop runs 4 lanes at
+// a time with a scalar tail; outputs may alias inputs (each element is read before it is written).
+import { madd } from "./common";
+
+// @ts-ignore: decorator
+@inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+/** y = max(x, 0) */
+export function relu_f32(x: usize, y: usize, len: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const z = f32x4.splat(0);
+    for (; i + 4 <= len; i += 4) v128.store(at(y, i), f32x4.pmax(z, v128.load(at(x, i))));
+  }
+  for (; i < len; i++) {
+    const v = load<f32>(at(x, i));
+    store<f32>(at(y, i), v > 0 ? v : 0);
+  }
+}
+
+/** y = min(x, 0) */
+export function neg_part_f32(x: usize, y: usize, len: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const z = f32x4.splat(0);
+    for (; i + 4 <= len; i += 4) v128.store(at(y, i), f32x4.pmin(z, v128.load(at(x, i))));
+  }
+  for (; i < len; i++) {
+    const v = load<f32>(at(x, i));
+    store<f32>(at(y, i), v < 0 ? v : 0);
+  }
+}
+
+/** 1 if any x < 0, else 0 */
+export function has_negative_f32(x: usize, len: i32): i32 {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const z = f32x4.splat(0);
+    let m = i32x4.splat(0);
+    for (; i + 4 <= len; i += 4) {
+      m = v128.or(m, f32x4.lt(v128.load(at(x, i)), z));
+      if (((i & 1023) == 0) && v128.any_true(m)) return 1;
+    }
+    if (v128.any_true(m)) return 1;
+  }
+  for (; i < len; i++) if (load<f32>(at(x, i)) < 0) return 1;
+  return 0;
+}
+
+/** 1 if any element is NaN or +-Infinity, else 0 */
+export function has_non_finite_f32(x: usize, len: i32): i32 {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let m = i32x4.splat(0);
+    for (; i + 4 <= len; i += 4) {
+      const v = v128.load(at(x, i));
+      const d = f32x4.sub(v, v); // NaN exactly for NaN and +-inf
+      m = v128.or(m, f32x4.ne(d, d));
+      if (((i & 1023) == 0) && v128.any_true(m)) return 1;
+    }
+    if (v128.any_true(m)) return 1;
+  }
+  for (; i < len; i++) {
+    const v = load<f32>(at(x, i));
+    if (!isFinite<f32>(v)) return 1;
+  }
+  return 0;
+}
+
+/** y = a + b */
+export function add_f32(a: usize, b: usize, y: usize, len: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= len; i += 4) v128.store(at(y, i), f32x4.add(v128.load(at(a, i)), v128.load(at(b, i))));
+  }
+  for (; i < len; i++) store<f32>(at(y, i), load<f32>(at(a, i)) + load<f32>(at(b, i)));
+}
+
+/** y = a * b */
+export function mul_f32(a: usize, b: usize, y: usize, len: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= len; i += 4) v128.store(at(y, i), f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i))));
+  }
+  for (; i < len; i++) store<f32>(at(y, i), load<f32>(at(a, i)) * load<f32>(at(b, i)));
+}
+
+/** y += coef * a * b */
+export function mul_acc_f32(a: usize, b: usize, y: usize, len: i32, coef: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const cv = f32x4.splat(coef);
+    for (; i + 4 <= len; i += 4) {
+      const ab = f32x4.mul(f32x4.mul(cv, v128.load(at(a, i))), v128.load(at(b, i)));
+      v128.store(at(y, i), f32x4.add(v128.load(at(y, i)), ab));
+    }
+  }
+  for (; i < len; i++) store<f32>(at(y, i), load<f32>(at(y, i)) + coef * load<f32>(at(a, i)) * load<f32>(at(b, i)));
+}
+
+/** y = r / (z + eps * (z >= 0 ? 1 : -1)) */
+export function stab_divide_f32(r: usize, z: usize, y: usize, len: i32, eps: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const pe = f32x4.splat(eps), ne = f32x4.splat(-eps), zero = f32x4.splat(0);
+    for (; i + 4 <= len; i += 4) {
+      const zv = v128.load(at(z, i));
+      const s = v128.bitselect(pe, ne, f32x4.ge(zv, zero));
+      v128.store(at(y, i), f32x4.div(v128.load(at(r, i)), f32x4.add(zv, s)));
+    }
+  }
+  for (; i < len; i++) {
+    const zv = load<f32>(at(z, i));
+    store<f32>(at(y, i), load<f32>(at(r, i)) / (zv + (zv >= 0 ? eps : -eps)));
+  }
+}
+
+/** y = (sign * m > 0) ? r / (z + eps * (z >= 0 ? 1 : -1)) : 0, sign = +1 or -1 */
+export function stab_divide_masked_f32(r: usize, z: usize, m: usize, y: usize, len: i32, eps: f32, sign: f32): void {
+  let i = 0;
+  const sg: f32 = sign >= 0 ? 1 : -1;
+  if (ASC_FEATURE_SIMD) {
+    const pe = f32x4.splat(eps), ne = f32x4.splat(-eps), zero = f32x4.splat(0), sv = f32x4.splat(sg);
+    for (; i + 4 <= len; i += 4) {
+      const zv = v128.load(at(z, i));
+      const s = v128.bitselect(pe, ne, f32x4.ge(zv, zero));
+      const q = f32x4.div(v128.load(at(r, i)), f32x4.add(zv, s));
+      const keep = f32x4.gt(f32x4.mul(sv, v128.load(at(m, i))), zero);
+      v128.store(at(y, i), v128.and(q, keep));
+    }
+  }
+  for (; i < len; i++) {
+    const zv = load<f32>(at(z, i));
+    const keep = sg * load<f32>(at(m, i)) > 0;
+    store<f32>(at(y, i), keep ? load<f32>(at(r, i)) / (zv + (zv >= 0 ? eps : -eps)) : 0);
+  }
+}
+
+/** y = x * scale[c] + shift[c] for x laid out [n, C, inner] */
+export function channel_affine_f32(x: usize, scale: usize, shift: usize, y: usize, n: i32, channels: i32, inner: i32): void {
+  let base = 0;
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < channels; c++) {
+      const a = load<f32>(at(scale, c));
+      const b = load<f32>(at(shift, c));
+      const xs = at(x, base), ys = at(y, base);
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        const av = f32x4.splat(a), bv = f32x4.splat(b);
+        for (; i + 4 <= inner; i += 4) v128.store(at(ys, i), madd(v128.load(at(xs, i)), av, bv));
+      }
+      for (; i < inner; i++) store<f32>(at(ys, i), load<f32>(at(xs, i)) * a + b);
+      base += inner;
+    }
+  }
+}
+
+/** y = x * scale[c] for [n, C, inner] */
+export function channel_scale_f32(x: usize, scale: usize, y: usize, n: i32, channels: i32, inner: i32): void {
+  let base = 0;
+  for (let s = 0; s < n; s++) {
+    for (let c = 0; c < channels; c++) {
+      const a = load<f32>(at(scale, c));
+      const xs = at(x, base), ys = at(y, base);
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        const av = f32x4.splat(a);
+        for (; i + 4 <= inner; i += 4) v128.store(at(ys, i), f32x4.mul(v128.load(at(xs, i)), av));
+      }
+      for (; i < inner; i++) store<f32>(at(ys, i), load<f32>(at(xs, i)) * a);
+      base += inner;
+    }
+  }
+}
+
+/** y = value */
+export function fill_f32(y: usize, len: i32, value: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const v = f32x4.splat(value);
+    for (; i + 4 <= len; i += 4) v128.store(at(y, i), v);
+  }
+  for (; i < len; i++) store<f32>(at(y, i), value);
+}
+
+/** y = x (overlap-safe) */
+export function copy_f32(x: usize, y: usize, len: i32): void {
+  if (len > 0) memory.copy(y, x, <usize>len << 2);
+}
+
+/** dst[b*dstStride + k] = src[b*srcStride + k] for b < blocks, k < blockLen (floats) */
+export function copy_blocks_f32(src: usize, dst: usize, blocks: i32, blockLen: i32, srcStride: i32, dstStride: i32): void {
+  if (blockLen <= 0) return;
+  for (let b = 0; b < blocks; b++) {
+    memory.copy(at(dst, b * dstStride), at(src, b * srcStride), <usize>blockLen << 2);
+  }
+}
+
+/** dst += src, strided like copy_blocks_f32 */
+export function add_blocks_f32(src: usize, dst: usize, blocks: i32, blockLen: i32, srcStride: i32, dstStride: i32): void {
+  for (let b = 0; b < blocks; b++) {
+    const s = at(src, b * srcStride), d = at(dst, b * dstStride);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; i + 4 <= blockLen; i += 4) v128.store(at(d, i), f32x4.add(v128.load(at(d, i)), v128.load(at(s, i))));
+    }
+    for (; i < blockLen; i++) store<f32>(at(d, i), load<f32>(at(d, i)) + load<f32>(at(s, i)));
+  }
+}

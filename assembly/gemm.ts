@@ -1,0 +1,393 @@
+// General single-precision matrix multiply shared by dense and conv kernels.
+//
+//   C[i, j] (+)= sum_k A(i, k) * B(k, j)      0 <= i < M, 0 <= j < N, 0 <= k < K
+//
+// A(i, k) = a[i * aRs + k * aCs] and B(k, j) = b[k * bRs + j * bCs] (strides in floats), so the same
+// routine serves NN (row-major A and B), NT (B given as [N, K]) and TN (A given as [K, M]). C is
+// row-major with leading dimension ldc (floats). accumulate = 0 overwrites C, 1 adds to it.
+//
+// Blocking (BLIS-style): K is split into KC-deep slices and M into MC-row blocks. Each A block is
+// packed into the static workspace as MR-row panels laid out [k][MR]; each NR-column strip of B is
+// packed as [k][NR] (it stays in L1). The MR x NR register-blocked SIMD micro-kernel then streams
+// both panels with unit stride. Edge tiles are packed with zero padding, computed into a small tile
+// buffer and merged with scalar code. Tiny problems take unpacked paths (axpy rows, dot products).
+
+import { workspace, madd } from "./common";
+
+// @ts-ignore: decorator
+@inline const MR: i32 = 4;
+// @ts-ignore: decorator
+@inline const NR: i32 = 8;
+// @ts-ignore: decorator
+@inline const KC: i32 = 256;
+// @ts-ignore: decorator
+@inline const MC: i32 = 96;
+
+// workspace layout: [A block MC*KC][B strip KC*NR][tile MR*NR]
+// @ts-ignore: decorator
+@inline function bufA(): usize { return workspace(); }
+// @ts-ignore: decorator
+@inline function bufB(): usize { return workspace() + <usize>(MC * KC * 4); }
+// @ts-ignore: decorator
+@inline function bufT(): usize { return workspace() + <usize>(MC * KC * 4 + KC * NR * 4); }
+
+/** Packs rows [i0, i0+mc) x cols [k0, k0+kc) of A into MR-row panels [kc][MR], zero padded. */
+function packA(a: usize, aRs: i32, aCs: i32, i0: i32, mc: i32, k0: i32, kc: i32, dst: usize): void {
+  for (let r0 = 0; r0 < mc; r0 += MR) {
+    const mr = min(MR, mc - r0);
+    const panel = dst + <usize>(r0 * kc * 4);
+    const base = a + (<usize>(i0 + r0) * <usize>aRs + <usize>k0 * <usize>aCs) * 4;
+    if (ASC_FEATURE_SIMD && mr == 4 && MR == 4 && aRs == 1) {
+      // TN layout: the 4 rows of one k are contiguous
+      const step = <usize>aCs * 4;
+      let src = base;
+      for (let k = 0; k < kc; k++) {
+        v128.store(panel + <usize>(k * 16), v128.load(src));
+        src += step;
+      }
+      continue;
+    }
+    if (ASC_FEATURE_SIMD && mr == 4 && MR == 4 && aCs == 1) {
+      // NN layout: rows contiguous in k, transpose 4x4 blocks
+      const rs = <usize>aRs * 4;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const p = base + <usize>k * 4;
+        const r0v = v128.load(p);
+        const r1v = v128.load(p + rs);
+        const r2v = v128.load(p + 2 * rs);
+        const r3v = v128.load(p + 3 * rs);
+        const t0 = i32x4.shuffle(r0v, r1v, 0, 4, 1, 5);
+        const t1 = i32x4.shuffle(r0v, r1v, 2, 6, 3, 7);
+        const t2 = i32x4.shuffle(r2v, r3v, 0, 4, 1, 5);
+        const t3 = i32x4.shuffle(r2v, r3v, 2, 6, 3, 7);
+        const q = panel + <usize>(k * 16);
+        v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        v128.store(q, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(q, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(q, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+      }
+      for (; k < kc; k++) {
+        const p = base + <usize>k * 4;
+        const q = panel + <usize>(k * 16);
+        store<f32>(q, load<f32>(p));
+        store<f32>(q, load<f32>(p + rs), 4);
+        store<f32>(q, load<f32>(p + 2 * rs), 8);
+        store<f32>(q, load<f32>(p + 3 * rs), 12);
+      }
+      continue;
+    }
+    // generic (edge panel or other strides)
+    for (let k = 0; k < kc; k++) {
+      const q = panel + <usize>(k * MR * 4);
+      const srck = base + <usize>k * <usize>aCs * 4;
+      for (let r = 0; r < MR; r++) {
+        store<f32>(q + <usize>(r * 4), r < mr ? load<f32>(srck + <usize>r * <usize>aRs * 4) : 0);
+      }
+    }
+  }
+}
+
+/** Packs B rows [k0, k0+kc) x cols [j0, j0+nr) into [kc][NR], zero padded. */
+function packB(b: usize, bRs: i32, bCs: i32, k0: i32, kc: i32, j0: i32, nr: i32, dst: usize): void {
+  const base = b + (<usize>k0 * <usize>bRs + <usize>j0 * <usize>bCs) * 4;
+  const rs = <usize>bRs * 4;
+  if (ASC_FEATURE_SIMD && nr == NR && NR == 8 && bCs == 1) {
+    let src = base;
+    for (let k = 0; k < kc; k++) {
+      const q = dst + <usize>(k * 32);
+      v128.store(q, v128.load(src));
+      v128.store(q, v128.load(src, 16), 16);
+      src += rs;
+    }
+    return;
+  }
+  if (ASC_FEATURE_SIMD && nr == NR && NR == 8 && bRs == 1) {
+    // NT layout: column j of B is contiguous in k; transpose 4x4 blocks
+    const cs = <usize>bCs * 4;
+    let k = 0;
+    for (; k + 4 <= kc; k += 4) {
+      for (let h = 0; h < 2; h++) {
+        const p = base + <usize>k * 4 + <usize>(h * 4) * cs;
+        const r0v = v128.load(p);
+        const r1v = v128.load(p + cs);
+        const r2v = v128.load(p + 2 * cs);
+        const r3v = v128.load(p + 3 * cs);
+        const t0 = i32x4.shuffle(r0v, r1v, 0, 4, 1, 5);
+        const t1 = i32x4.shuffle(r0v, r1v, 2, 6, 3, 7);
+        const t2 = i32x4.shuffle(r2v, r3v, 0, 4, 1, 5);
+        const t3 = i32x4.shuffle(r2v, r3v, 2, 6, 3, 7);
+        const q = dst + <usize>(k * 32 + h * 16);
+        v128.store(q, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        v128.store(q, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+        v128.store(q, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
+        v128.store(q, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+      }
+    }
+    for (; k < kc; k++) {
+      const q = dst + <usize>(k * 32);
+      const p = base + <usize>k * 4;
+      for (let j = 0; j < 8; j++) store<f32>(q + <usize>(j * 4), load<f32>(p + <usize>j * cs));
+    }
+    return;
+  }
+  for (let k = 0; k < kc; k++) {
+    const q = dst + <usize>(k * NR * 4);
+    const srck = base + <usize>k * rs;
+    for (let j = 0; j < NR; j++) {
+      store<f32>(q + <usize>(j * 4), j < nr ? load<f32>(srck + <usize>j * <usize>bCs * 4) : 0);
+    }
+  }
+}
+
+/** C[MR x NR] (+)= packedA[kc][MR] * packedB[kc][NR]. */
+function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, acc: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let k = 0;
+    for (; k + 2 <= kc; k += 2) {
+      let b0 = v128.load(pb);
+      let b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+      a = v128.load32_splat(pa, 12);
+      c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+      b0 = v128.load(pb, 32);
+      b1 = v128.load(pb, 48);
+      a = v128.load32_splat(pa, 16);
+      c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+      a = v128.load32_splat(pa, 20);
+      c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+      a = v128.load32_splat(pa, 24);
+      c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+      a = v128.load32_splat(pa, 28);
+      c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+      pa += 32;
+      pb += 64;
+    }
+    for (; k < kc; k++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+      a = v128.load32_splat(pa, 12);
+      c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+      pa += 16;
+      pb += 32;
+    }
+    const ld = <usize>ldc * 4;
+    let c0 = c, c1 = c + ld, c2 = c + 2 * ld, c3 = c + 3 * ld;
+    if (acc) {
+      c00 = f32x4.add(c00, v128.load(c0)); c01 = f32x4.add(c01, v128.load(c0, 16));
+      c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16));
+      c20 = f32x4.add(c20, v128.load(c2)); c21 = f32x4.add(c21, v128.load(c2, 16));
+      c30 = f32x4.add(c30, v128.load(c3)); c31 = f32x4.add(c31, v128.load(c3, 16));
+    }
+    v128.store(c0, c00); v128.store(c0, c01, 16);
+    v128.store(c1, c10); v128.store(c1, c11, 16);
+    v128.store(c2, c20); v128.store(c2, c21, 16);
+    v128.store(c3, c30); v128.store(c3, c31, 16);
+  } else {
+    // scalar build: accumulate the tile in the tile buffer
+    const t = bufT() + <usize>(MR * NR * 4);
+    memory.fill(t, 0, <usize>(MR * NR * 4));
+    for (let k = 0; k < kc; k++) {
+      const ak = pa + <usize>(k * MR * 4);
+      const bk = pb + <usize>(k * NR * 4);
+      for (let r = 0; r < MR; r++) {
+        const av = load<f32>(ak + <usize>(r * 4));
+        const tr = t + <usize>(r * NR * 4);
+        for (let j = 0; j < NR; j++) {
+          const q = tr + <usize>(j * 4);
+          store<f32>(q, load<f32>(q) + av * load<f32>(bk + <usize>(j * 4)));
+        }
+      }
+    }
+    for (let r = 0; r < MR; r++) {
+      const cr = c + <usize>r * <usize>ldc * 4;
+      const tr = t + <usize>(r * NR * 4);
+      for (let j = 0; j < NR; j++) {
+        const q = cr + <usize>(j * 4);
+        const v = load<f32>(tr + <usize>(j * 4));
+        store<f32>(q, acc ? load<f32>(q) + v : v);
+      }
+    }
+  }
+}
+
+/** Sets rows [0, M) x cols [0, N) of C to zero. */
+function zeroC(M: i32, N: i32, c: usize, ldc: i32): void {
+  for (let i = 0; i < M; i++) memory.fill(c + <usize>i * <usize>ldc * 4, 0, <usize>N * 4);
+}
+
+/** One row of C (+)= sum_k A(i,k) B(k,:), B with unit column stride (no packing). */
+function axpyRow(N: i32, K: i32, arow: usize, aCs: i32, b: usize, bRs: i32, crow: usize, acc: i32): void {
+  const as = <usize>aCs * 4;
+  const bs = <usize>bRs * 4;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 16 <= N; j += 16) {
+      const cj = crow + <usize>j * 4;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      if (acc) { s0 = v128.load(cj); s1 = v128.load(cj, 16); s2 = v128.load(cj, 32); s3 = v128.load(cj, 48); }
+      let pa = arow, pb = b + <usize>j * 4;
+      for (let k = 0; k < K; k++) {
+        const a = v128.load32_splat(pa);
+        s0 = madd(a, v128.load(pb), s0);
+        s1 = madd(a, v128.load(pb, 16), s1);
+        s2 = madd(a, v128.load(pb, 32), s2);
+        s3 = madd(a, v128.load(pb, 48), s3);
+        pa += as; pb += bs;
+      }
+      v128.store(cj, s0); v128.store(cj, s1, 16); v128.store(cj, s2, 32); v128.store(cj, s3, 48);
+    }
+    for (; j + 4 <= N; j += 4) {
+      const cj = crow + <usize>j * 4;
+      let s0 = acc ? v128.load(cj) : f32x4.splat(0);
+      let pa = arow, pb = b + <usize>j * 4;
+      for (let k = 0; k < K; k++) {
+        s0 = madd(v128.load32_splat(pa), v128.load(pb), s0);
+        pa += as; pb += bs;
+      }
+      v128.store(cj, s0);
+    }
+  }
+  for (; j < N; j++) {
+    const cj = crow + <usize>j * 4;
+    let s: f32 = acc ? load<f32>(cj) : 0;
+    let pa = arow, pb = b + <usize>j * 4;
+    for (let k = 0; k < K; k++) {
+      s += load<f32>(pa) * load<f32>(pb);
+      pa += as; pb += bs;
+    }
+    store<f32>(cj, s);
+  }
+}
+
+/** Horizontal sum of the four lanes. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  const s = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  const t = f32x4.add(s, i32x4.shuffle(s, s, 1, 0, 3, 2));
+  return f32x4.extract_lane(t, 0);
+}
+
+/** Scalar dot product of two unit-stride vectors (tail and scalar build). */
+function dotTail(x: usize, y: usize, from: i32, K: i32): f32 {
+  let s: f32 = 0;
+  for (let k = from; k < K; k++) s += load<f32>(x + <usize>k * 4) * load<f32>(y + <usize>k * 4);
+  return s;
+}
+
+/** One row of C (+)= A(i,:) . B(:,j) for all j, with A rows and B columns contiguous in k (NT). */
+function dotRow(N: i32, K: i32, arow: usize, b: usize, bCs: i32, crow: usize, acc: i32): void {
+  const cs = <usize>bCs * 4;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= N; j += 4) {
+      const b0 = b + <usize>j * cs, b1 = b0 + cs, b2 = b1 + cs, b3 = b2 + cs;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const o = <usize>k * 4;
+        const x = v128.load(arow + o);
+        s0 = madd(x, v128.load(b0 + o), s0);
+        s1 = madd(x, v128.load(b1 + o), s1);
+        s2 = madd(x, v128.load(b2 + o), s2);
+        s3 = madd(x, v128.load(b3 + o), s3);
+      }
+      const cj = crow + <usize>j * 4;
+      let r0 = hsum(s0) + dotTail(arow, b0, k, K);
+      let r1 = hsum(s1) + dotTail(arow, b1, k, K);
+      let r2 = hsum(s2) + dotTail(arow, b2, k, K);
+      let r3 = hsum(s3) + dotTail(arow, b3, k, K);
+      if (acc) {
+        r0 += load<f32>(cj); r1 += load<f32>(cj, 4); r2 += load<f32>(cj, 8); r3 += load<f32>(cj, 12);
+      }
+      store<f32>(cj, r0); store<f32>(cj, r1, 4); store<f32>(cj, r2, 8); store<f32>(cj, r3, 12);
+    }
+  }
+  for (; j < N; j++) {
+    const bj = b + <usize>j * cs;
+    let s: f32 = 0;
+    let k = 0;
+    if (ASC_FEATURE_SIMD) {
+      let v = f32x4.splat(0);
+      for (; k + 4 <= K; k += 4) v = madd(v128.load(arow + <usize>k * 4), v128.load(bj + <usize>k * 4), v);
+      s = hsum(v);
+    }
+    s += dotTail(arow, bj, k, K);
+    const cj = crow + <usize>j * 4;
+    store<f32>(cj, acc ? load<f32>(cj) + s : s);
+  }
+}
+
+/** See the file comment. Strides in floats; pointers in bytes. */
+export function gemm_f32(
+  M: i32, N: i32, K: i32,
+  a: usize, aRs: i32, aCs: i32,
+  b: usize, bRs: i32, bCs: i32,
+  c: usize, ldc: i32, accumulate: i32,
+): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) zeroC(M, N, c, ldc);
+    return;
+  }
+  // unpacked paths for a few rows
+  if (M < MR && bCs == 1) {
+    for (let i = 0; i < M; i++) {
+      axpyRow(N, K, a + <usize>i * <usize>aRs * 4, aCs, b, bRs, c + <usize>i * <usize>ldc * 4, accumulate);
+    }
+    return;
+  }
+  if (M <= MR && bRs == 1 && aCs == 1) {
+    for (let i = 0; i < M; i++) {
+      dotRow(N, K, a + <usize>i * <usize>aRs * 4, b, bCs, c + <usize>i * <usize>ldc * 4, accumulate);
+    }
+    return;
+  }
+  const pA = bufA(), pB = bufB(), tile = bufT();
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const acc = pc == 0 ? accumulate : 1;
+    for (let ic = 0; ic < M; ic += MC) {
+      const mc = min(MC, M - ic);
+      packA(a, aRs, aCs, ic, mc, pc, kc, pA);
+      for (let jc = 0; jc < N; jc += NR) {
+        const nr = min(NR, N - jc);
+        packB(b, bRs, bCs, pc, kc, jc, nr, pB);
+        for (let ir = 0; ir < mc; ir += MR) {
+          const mr = min(MR, mc - ir);
+          const pa = pA + <usize>(ir * kc * 4);
+          const cp = c + (<usize>(ic + ir) * <usize>ldc + <usize>jc) * 4;
+          if (mr == MR && nr == NR) {
+            micro(pa, pB, kc, cp, ldc, acc);
+          } else {
+            micro(pa, pB, kc, tile, NR, 0);
+            for (let r = 0; r < mr; r++) {
+              const cr = cp + <usize>r * <usize>ldc * 4;
+              const tr = tile + <usize>(r * NR * 4);
+              for (let j = 0; j < nr; j++) {
+                const q = cr + <usize>(j * 4);
+                const v = load<f32>(tr + <usize>(j * 4));
+                store<f32>(q, acc ? load<f32>(q) + v : v);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// Entry point of the kernel module: every export takes byte pointers (usize) and i32 sizes,
+// allocates nothing and uses no managed objects. See src/kernels/abi.ts for the contract.
+import { WORKSPACE_BYTES, workspace } from "./common";
+
+export { gemm_f32 } from "./gemm";
+export { dense_forward_f32, dense_transpose_f32 } from "./dense";
+export { conv2d_forward_f32, conv2d_transpose_f32, conv2d_scratch_bytes } from "./conv2d";
+export {
+  maxpool2d_forward_f32, maxpool2d_backward_f32, avgpool2d_forward_f32, avgpool2d_transpose_f32,
+} from "./pool";
+export {
+  relu_f32, neg_part_f32, has_negative_f32, has_non_finite_f32, add_f32, mul_f32, mul_acc_f32,
+  stab_divide_f32, stab_divide_masked_f32, channel_affine_f32, channel_scale_f32, fill_f32, copy_f32,
+  copy_blocks_f32, add_blocks_f32,
+} from "./elementwise";
+
+/** First byte above the module's static data and its GEMM workspace: where the TS Arena may start. */
+export function lrp_heap_base(): usize {
+  return (workspace() + WORKSPACE_BYTES + 63) & ~(<usize>63);
+}

@@ -1,0 +1,106 @@
+// GEMM micro-benchmark: times the WASM kernels at M=N=K=256 (default) and prints GFLOP/s.
+// Usage: node bench/gemm.mjs [size] [--variant simd|relaxed|scalar] [--runs 30]
+// Needs `npm run build:wasm` (reads build/lrp-<variant>.wasm directly).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const size = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.startsWith('--')) ?? 256);
+const variant = opt('variant', 'simd');
+const runs = Number(opt('runs', 30));
+
+const file = fileURLToPath(new URL(`../build/lrp-${variant}.wasm`, import.meta.url));
+let mod;
+try {
+  mod = new WebAssembly.Module(readFileSync(file));
+} catch (e) {
+  console.error(`cannot load ${file}: ${e.message}`);
+  process.exit(1);
+}
+const inst = new WebAssembly.Instance(mod, {});
+const ex = inst.exports;
+const mem = ex.memory;
+
+let top = ex.lrp_heap_base();
+function alloc(bytes) {
+  const p = (top + 15) & ~15;
+  top = p + bytes;
+  const need = top - mem.buffer.byteLength;
+  if (need > 0) mem.grow(Math.ceil(need / 65536));
+  return p;
+}
+
+function rand(ptr, len, seed) {
+  const f = new Float32Array(mem.buffer, ptr, len);
+  let s = seed >>> 0;
+  for (let i = 0; i < len; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    f[i] = s / 4294967296 - 0.5;
+  }
+}
+
+function time(fn, flops) {
+  for (let i = 0; i < 5; i++) fn(); // warm-up (tier-up)
+  const t = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    t.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  t.sort((a, b) => a - b);
+  const med = t[t.length >> 1];
+  return { ms: med * 1e3, gflops: flops / med / 1e9, best: flops / t[0] / 1e9 };
+}
+
+const M = size, N = size, K = size;
+const a = alloc(M * K * 4), b = alloc(K * N * 4), c = alloc(M * N * 4);
+rand(a, M * K, 1); rand(b, K * N, 2);
+
+// correctness spot check against a float64 dot product
+ex.gemm_f32(M, N, K, a, K, 1, b, N, 1, c, N, 0);
+{
+  const A = new Float32Array(mem.buffer, a, M * K), B = new Float32Array(mem.buffer, b, K * N);
+  const C = new Float32Array(mem.buffer, c, M * N);
+  let maxErr = 0;
+  for (let t = 0; t < 64; t++) {
+    const i = (t * 37) % M, j = (t * 53) % N;
+    let s = 0;
+    for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+    maxErr = Math.max(maxErr, Math.abs(s - C[i * N + j]));
+  }
+  if (maxErr > 1e-3) { console.error(`GEMM result wrong: max err ${maxErr}`); process.exit(1); }
+}
+
+const flops = 2 * M * N * K;
+const rows = [
+  ['gemm NN  C=A·B      ', () => ex.gemm_f32(M, N, K, a, K, 1, b, N, 1, c, N, 0)],
+  ['gemm NT  C=A·Bᵀ     ', () => ex.gemm_f32(M, N, K, a, K, 1, b, 1, K, c, N, 0)],
+  ['gemm TN  C=Aᵀ·B     ', () => ex.gemm_f32(M, N, K, a, 1, M, b, N, 1, c, N, 0)],
+  ['dense_forward (x·Wᵀ)', () => ex.dense_forward_f32(a, b, 0, c, M, K, N)],
+  ['dense_transpose     ', () => ex.dense_transpose_f32(a, b, c, M, N, K, 0)],
+];
+console.log(`variant=${variant}  M=N=K=${size}  median of ${runs} runs after 5 warm-up runs`);
+for (const [name, fn] of rows) {
+  const r = time(fn, flops);
+  console.log(`${name}  ${r.ms.toFixed(3)} ms  ${r.gflops.toFixed(1)} GFLOP/s (best ${r.best.toFixed(1)})`);
+}
+
+// conv2d via im2col + GEMM: 64 -> 64 channels, 3x3, 56x56, pad 1
+{
+  const C = 64, H = 56, W = 56, O = 64, KH = 3, KW = 3;
+  const desc = alloc(64);
+  const d = new Int32Array(mem.buffer, desc, 16);
+  d.set([C, H, W, O, KH, KW, 1, 1, 1, 1, 1, 1, 1, H, W]);
+  const x = alloc(C * H * W * 4), w = alloc(O * C * KH * KW * 4), y = alloc(O * H * W * 4);
+  const scratch = alloc(ex.conv2d_scratch_bytes(desc));
+  rand(x, C * H * W, 3); rand(w, O * C * KH * KW, 4);
+  const cf = 2 * O * H * W * C * KH * KW;
+  const r1 = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, 1), cf);
+  console.log(`conv2d_forward 64x56x56 k3   ${r1.ms.toFixed(3)} ms  ${r1.gflops.toFixed(1)} GFLOP/s`);
+  const r2 = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, 1, 0), cf);
+  console.log(`conv2d_transpose 64x56x56 k3 ${r2.ms.toFixed(3)} ms  ${r2.gflops.toFixed(1)} GFLOP/s`);
+}

@@ -1,0 +1,269 @@
+/**
+ * Command line arguments: the usage text, util.parseArgs (strict), and validation of every
+ * option value into a typed CliOptions, before anything is loaded or written.
+ */
+import { parseArgs } from 'node:util';
+import { COMPOSITE_NAMES, parseRule, type Rule } from '../index.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backends.js';
+import { colormapNames, getColormap, type HeatmapNormalize } from '../heatmap/index.js';
+import { usageError } from './errors.js';
+
+export const COMMANDS = ['explain', 'predict', 'info'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export const USAGE = `usage:
+  lrp explain MODEL INPUT... [--composite NAME | --rule SPEC [--first SPEC]] [--low L] [--high H]
+              [--target argmax|N|N,N,...] [--start logit|onehot] [--cmap NAME] [--out DIR] [--npy FILE]
+  lrp predict MODEL INPUT... [--npy FILE]
+  lrp info MODEL [--composite NAME | --rule SPEC [--first SPEC]]
+
+MODEL   an .onnx file, a TF.js model.json or an lrp model.json (format sniffed). A metadata.json
+        next to it (or one folder up) gives class names, the input range and mean/std.
+INPUT   PNG/JPEG images (converted to the model's channels, size and input range), or .npy float32/
+        float64 arrays whose first axis is the batch, in the model's layout. All inputs form one batch.
+
+explain: one heatmap PNG per sample in --out (<stem>.png, <stem>_<i>.png for .npy), and overview.png.
+predict: a table of the top-1 class per sample.
+info:    the model's layers, shapes and the rule each gets.
+
+options:
+  --composite NAME     ${COMPOSITE_NAMES.join(', ')} (default epsilon-plus)
+  --rule SPEC          one rule on every dense/conv layer: epsilon:0.25, gamma:0.25, alphabeta:2,1,
+                       zplus, zbox:LOW,HIGH, wsquare, flat, pass
+  --first SPEC         rule for the first layer (with --rule)
+  --low L, --high H    input bounds for zbox (a number, or one per channel: 0,0,0); default: the
+                       input range after --mean/--std
+  --target T           argmax (default), a class index or name for all samples, or one per sample: 1,2,3
+  --start S            logit (default: start from the target's logit) or onehot (start from 1)
+  --cmap NAME          heatmap colour map: ${colormapNames().join(', ')} (default bwr),
+                       or a cmsl source such as '00f,80:fff,f00'
+  --normalize MODE     heatmap normalisation: symmetric (default), absolute, unaligned
+  --out DIR            where explain writes its PNGs (default out/)
+  --npy FILE           also write the relevance (explain) or logits (predict) as float32 .npy
+  --scale LO,HI        image bytes 0..255 map to LO..HI (or --scale HI for 0..HI); default: the
+                       model's or metadata.json's input range, else 0,1
+  --mean M, --std S    normalise images per channel after scaling: (x - M) / S (one value or one per channel)
+  --metadata FILE      metadata.json to use instead of the one next to the model
+  --batch N            samples per engine run (default 32)
+  --backend B          ${BACKEND_CHOICES.join(', ')} (default wasm)
+  --json               print a machine-readable summary on stdout instead of the table
+  -h, --help           this text
+  --version            the version of lrp-wasm
+
+Negative numbers work as --low -1 or --low=-1. Exit code 0 on success, 2 for a usage error,
+1 for any other error, with one line on stderr.`;
+
+const OPTIONS = {
+  composite: { type: 'string' },
+  rule: { type: 'string' },
+  first: { type: 'string' },
+  low: { type: 'string' },
+  high: { type: 'string' },
+  target: { type: 'string' },
+  start: { type: 'string' },
+  cmap: { type: 'string' },
+  normalize: { type: 'string' },
+  out: { type: 'string' },
+  npy: { type: 'string' },
+  scale: { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+  metadata: { type: 'string' },
+  batch: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+const COMMON: OptionName[] = ['backend', 'json', 'metadata', 'help', 'version'];
+const PREPROCESS: OptionName[] = ['scale', 'mean', 'std', 'batch'];
+const RULES: OptionName[] = ['composite', 'rule', 'first', 'low', 'high'];
+const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
+  explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'out', 'npy']),
+  predict: new Set([...COMMON, ...PREPROCESS, 'npy']),
+  info: new Set([...COMMON, ...RULES]),
+};
+
+/** Options whose values may be negative numbers, so that `--low -1` works despite strict parsing. */
+const NUMERIC: OptionName[] = ['low', 'high', 'scale', 'mean', 'std', 'target'];
+
+export type TargetSpec = { kind: 'argmax' } | { kind: 'list'; items: Array<number | string> };
+
+export interface CliOptions {
+  command: Command;
+  model: string;
+  inputs: string[];
+  composite?: string;
+  rule?: Rule;
+  firstRule?: Rule;
+  low?: number | number[];
+  high?: number | number[];
+  target: TargetSpec;
+  start: 'logit' | 'onehot';
+  cmap: string;
+  normalize: HeatmapNormalize;
+  out: string;
+  npy?: string;
+  scale?: [number, number];
+  mean?: number[];
+  std?: number[];
+  metadata?: string;
+  batch?: number;
+  backend: BackendChoice;
+  json: boolean;
+}
+
+export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
+
+/** Joins `--low -1` into `--low=-1` for the numeric options (parseArgs rejects a value starting with '-'). */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && NUMERIC.includes(a.slice(2) as OptionName) && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+function numberList(value: string, option: string): number[] {
+  const parts = value.split(',');
+  const nums = parts.map((p) => Number(p.trim()));
+  if (parts.some((p) => p.trim() === '') || nums.some((v) => !Number.isFinite(v)))
+    throw usageError(`--${option} must be a number or a comma-separated list of numbers, got '${value}'`);
+  return nums;
+}
+
+function bound(value: string | undefined, option: string): number | number[] | undefined {
+  if (value === undefined) return undefined;
+  const nums = numberList(value, option);
+  return nums.length === 1 ? nums[0] : nums;
+}
+
+function parseTarget(value: string | undefined): TargetSpec {
+  if (value === undefined || value.trim().toLowerCase() === 'argmax') return { kind: 'argmax' };
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw usageError(`--target must be argmax, a class index or a comma-separated list of them, got '${value}'`);
+  const items = parts.map((p) => {
+    if (/^[+-]?\d+$/.test(p)) {
+      const v = Number(p);
+      if (v < 0) throw usageError(`--target: class index ${p} is negative`);
+      return v;
+    }
+    if (/^[+-]?[\d.eE]+$/.test(p)) throw usageError(`--target: '${p}' is not a whole class index`);
+    return p; // a class name, resolved against metadata.json's classes later
+  });
+  return { kind: 'list', items };
+}
+
+function rule(spec: string | undefined, option: string): Rule | undefined {
+  if (spec === undefined) return undefined;
+  try {
+    return parseRule(spec);
+  } catch (e) {
+    throw usageError(`--${option}: ${(e as Error).message}`);
+  }
+}
+
+/** Parses argv (without node and the script) into what to do. Throws a usage CliError. */
+export function parseCli(argv: string[]): Parsed {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  try {
+    parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw usageError(`${(e as Error).message.split('\n')[0]} (see lrp --help)`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
+  const [command, ...rest] = positionals;
+  if (command === undefined) throw usageError(`no command given: use lrp explain|predict|info MODEL ... (see lrp --help)`);
+  if (!(COMMANDS as readonly string[]).includes(command))
+    throw usageError(`unknown command '${command}' (known: ${COMMANDS.join(', ')}; see lrp --help)`);
+  const cmd = command as Command;
+  for (const name of Object.keys(v) as OptionName[])
+    if (v[name] !== undefined && !ALLOWED[cmd].has(name)) throw usageError(`option --${name} does not apply to 'lrp ${cmd}' (see lrp --help)`);
+
+  const [model, ...inputs] = rest;
+  if (model === undefined) throw usageError(`lrp ${cmd} needs a MODEL (see lrp --help)`);
+  if (cmd === 'info' && inputs.length > 0) throw usageError(`lrp info takes one MODEL, got extra argument '${inputs[0]}'`);
+  if (cmd !== 'info' && inputs.length === 0) throw usageError(`lrp ${cmd} needs at least one INPUT after the MODEL (see lrp --help)`);
+
+  if (v.composite !== undefined && (v.rule !== undefined || v.first !== undefined))
+    throw usageError(`give either --composite or --rule (with --first), not both`);
+  if (v.first !== undefined && v.rule === undefined) throw usageError(`--first needs --rule (the rule for the other layers)`);
+  if (v.composite !== undefined && !(COMPOSITE_NAMES as readonly string[]).includes(v.composite))
+    throw usageError(`unknown composite '${v.composite}' (known: ${COMPOSITE_NAMES.join(', ')})`);
+
+  const start = v.start ?? 'logit';
+  if (start !== 'logit' && start !== 'onehot') throw usageError(`--start must be logit or onehot, got '${start}'`);
+
+  const cmap = v.cmap ?? 'bwr';
+  try {
+    getColormap(cmap);
+  } catch (e) {
+    throw usageError(`--cmap: ${(e as Error).message}`);
+  }
+  const normalize = v.normalize ?? 'symmetric';
+  if (!['symmetric', 'absolute', 'unaligned'].includes(normalize))
+    throw usageError(`--normalize must be symmetric, absolute or unaligned, got '${normalize}'`);
+
+  let batch: number | undefined;
+  if (v.batch !== undefined) {
+    batch = Number(v.batch);
+    if (!/^\s*\d+\s*$/.test(v.batch) || !Number.isSafeInteger(batch) || batch < 1) throw usageError(`--batch must be a positive integer, got '${v.batch}'`);
+  }
+  const backend = (v.backend ?? 'wasm') as BackendChoice;
+  if (!BACKEND_CHOICES.includes(backend)) throw usageError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got '${v.backend}'`);
+
+  let scale: [number, number] | undefined;
+  if (v.scale !== undefined) {
+    const s = numberList(v.scale, 'scale');
+    if (s.length > 2) throw usageError(`--scale takes LO,HI or HI, got '${v.scale}'`);
+    scale = s.length === 1 ? [0, s[0]] : [s[0], s[1]];
+    if (scale[0] === scale[1]) throw usageError(`--scale: LO and HI must differ, got '${v.scale}'`);
+  }
+  const mean = v.mean === undefined ? undefined : numberList(v.mean, 'mean');
+  const std = v.std === undefined ? undefined : numberList(v.std, 'std');
+  if (std?.some((s) => s === 0)) throw usageError(`--std must not contain 0, got '${v.std}'`);
+
+  for (const [name, value] of [['out', v.out], ['npy', v.npy], ['metadata', v.metadata]] as const)
+    if (value !== undefined && value.trim() === '') throw usageError(`--${name} needs a path`);
+
+  return {
+    kind: 'run',
+    options: {
+      command: cmd,
+      model,
+      inputs,
+      composite: v.composite,
+      rule: rule(v.rule, 'rule'),
+      firstRule: rule(v.first, 'first'),
+      low: bound(v.low, 'low'),
+      high: bound(v.high, 'high'),
+      target: parseTarget(v.target),
+      start,
+      cmap,
+      normalize: normalize as HeatmapNormalize,
+      out: v.out ?? 'out',
+      npy: v.npy,
+      scale,
+      mean,
+      std,
+      metadata: v.metadata,
+      batch,
+      backend,
+      json: v.json ?? false,
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * The model as the command line sees it: the loaded Model, the metadata.json next to it (class
+ * names, input range, mean/std), the image geometry of its input, and the preprocessing that
+ * follows from the model, the metadata and the options (--scale, --mean, --std, --low, --high).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadModel, type Model } from '../index.js';
+import type { BackendChoice } from '../backends.js';
+import { CliError } from './errors.js';
+
+export interface Metadata {
+  file: string;
+  classes?: string[];
+  inputRange?: [number, number];
+  mean?: number[];
+  std?: number[];
+}
+
+/** How a per-sample input is drawn as an image: C channels of H x W. */
+export interface Geometry {
+  C: number;
+  H: number;
+  W: number;
+  /** Whether PNG/JPEG inputs can be converted to it (1 or 3 channels, a real image shape). */
+  image: boolean;
+}
+
+export interface ModelContext {
+  model: Model;
+  modelPath: string;
+  meta: Metadata | null;
+  classes?: string[];
+  geometry: Geometry;
+  /** Image bytes 0..255 map to this range before mean/std. */
+  range: [number, number];
+  rangeSource: '--scale' | 'metadata.json' | 'model' | 'default';
+  mean?: number[];
+  std?: number[];
+  /** zbox bounds to pass to explain() (undefined: the library's default, the model's input range). */
+  low?: number | number[];
+  high?: number | number[];
+  /** zbox bounds when the batch holds images: they were scaled to `range` and normalised by us. */
+  imageLow: number | number[];
+  imageHigh: number | number[];
+  /** Warnings to print (one line each). */
+  warnings: string[];
+}
+
+export interface ContextOptions {
+  model: string;
+  backend: BackendChoice;
+  metadata?: string;
+  scale?: [number, number];
+  mean?: number[];
+  std?: number[];
+  low?: number | number[];
+  high?: number | number[];
+}
+
+const isNums = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+function pick(obj: Record<string, unknown>, keys: string[]): unknown {
+  for (const k of keys) {
+    const parts = k.split('.');
+    let v: unknown = obj;
+    for (const p of parts) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** Reads a metadata.json: `classes` (or class_names, labels), `inputRange` (or input_range, range, input.range), `mean`, `std`. */
+export function readMetadata(file: string): Metadata {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(code === 'ENOENT' ? `metadata file not found: ${file}` : `${file}: cannot read metadata: ${(e as Error).message}`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CliError(`${file}: metadata must be a JSON object`);
+  const o = json as Record<string, unknown>;
+  const meta: Metadata = { file };
+  const classes = pick(o, ['classes', 'class_names', 'classNames', 'labels']);
+  if (classes !== undefined) {
+    if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string' || typeof c === 'number'))
+      throw new CliError(`${file}: "classes" must be a list of names`);
+    meta.classes = classes.map(String);
+  }
+  const range = pick(o, ['inputRange', 'input_range', 'range', 'input.range', 'preprocessing.range']);
+  if (range !== undefined) {
+    if (!isNums(range) || range.length !== 2 || range[0] === range[1]) throw new CliError(`${file}: input range must be [lo, hi], got ${JSON.stringify(range)}`);
+    meta.inputRange = [range[0], range[1]];
+  }
+  for (const key of ['mean', 'std'] as const) {
+    const v = pick(o, [key, `normalize.${key}`, `input.${key}`, `preprocessing.${key}`]);
+    if (v === undefined) continue;
+    const list = typeof v === 'number' ? [v] : v;
+    if (!isNums(list)) throw new CliError(`${file}: "${key}" must be a number or a list of numbers, got ${JSON.stringify(v)}`);
+    if (key === 'std' && list.some((s) => s === 0)) throw new CliError(`${file}: "std" must not contain 0`);
+    meta[key] = list;
+  }
+  return meta;
+}
+
+/** metadata.json in the model's folder, or in its parent (models/x/tfjs/model.json → models/x/metadata.json). */
+export function findMetadata(modelPath: string): string | null {
+  const dir = path.dirname(path.resolve(modelPath));
+  for (const d of [dir, path.dirname(dir)]) {
+    const f = path.join(d, 'metadata.json');
+    if (existsSync(f) && path.resolve(f) !== path.resolve(modelPath)) return f;
+  }
+  return null;
+}
+
+export function geometryOf(model: Model): Geometry {
+  const s = model.inputShape;
+  if (s.length === 3) return { C: s[0], H: s[1], W: s[2], image: s[0] === 1 || s[0] === 3 };
+  if (s.length === 2) return { C: 1, H: s[0], W: s[1], image: true };
+  const n = s.reduce((a, b) => a * b, 1);
+  const side = Math.round(Math.sqrt(n));
+  if (side * side === n && n >= 4) return { C: 1, H: side, W: side, image: true };
+  return { C: 1, H: 1, W: n, image: false };
+}
+
+function perChannel(v: number[], C: number, what: string): number[] {
+  if (v.length !== 1 && v.length !== C) throw new CliError(`${what} has ${v.length} values, the model has ${C} input channel(s): give 1 or ${C}`);
+  return v.length === 1 ? new Array<number>(C).fill(v[0]) : v;
+}
+
+/** Loads the model and everything around it; validates the preprocessing against the model. */
+export async function openModel(opts: ContextOptions): Promise<ModelContext> {
+  if (!/^(https?|file):/i.test(opts.model)) {
+    if (!existsSync(opts.model)) throw new CliError(`model not found: ${opts.model}`);
+    if (statSync(opts.model).isDirectory()) throw new CliError(`${opts.model} is a folder: give the model file (model.onnx or model.json)`);
+  }
+  const metaFile = opts.metadata ?? (/^https?:/i.test(opts.model) ? null : findMetadata(opts.model));
+  const meta = metaFile ? readMetadata(metaFile) : null;
+  const model = await loadModel(opts.model, { backend: opts.backend });
+  try {
+    const geometry = geometryOf(model);
+    const warnings: string[] = [];
+    let classes = meta?.classes;
+    if (classes && classes.length !== model.outputSize) {
+      warnings.push(`${meta!.file}: ${classes.length} class names for ${model.outputSize} outputs; not using them`);
+      classes = undefined;
+    }
+    let range: [number, number];
+    let rangeSource: ModelContext['rangeSource'];
+    if (opts.scale) [range, rangeSource] = [opts.scale, '--scale'];
+    else if (meta?.inputRange) [range, rangeSource] = [meta.inputRange, 'metadata.json'];
+    else if (model.graph.inputRange) [range, rangeSource] = [model.graph.inputRange, 'model'];
+    else [range, rangeSource] = [[0, 1], 'default'];
+    const C = model.inputShape.length === 3 ? model.inputShape[0] : 1;
+    const meanIn = opts.mean ?? meta?.mean;
+    const stdIn = opts.std ?? meta?.std;
+    const mean = meanIn && perChannel(meanIn, C, opts.mean ? '--mean' : `${meta!.file}: mean`);
+    const std = stdIn && perChannel(stdIn, C, opts.std ? '--std' : `${meta!.file}: std`);
+    for (const [b, name] of [[opts.low, '--low'], [opts.high, '--high']] as const)
+      if (Array.isArray(b)) perChannel(b, C, name);
+
+    // zbox bounds: the input range after mean/std, per channel where they differ.
+    const norm = (v: number) => (mean || std ? Array.from({ length: C }, (_, c) => (v - (mean?.[c] ?? 0)) / (std?.[c] ?? 1)) : v);
+    const simplify = (b: number | number[]) => (Array.isArray(b) && b.every((x) => x === b[0]) ? b[0] : b);
+    const imageLow = opts.low ?? simplify(norm(Math.min(...range)));
+    const imageHigh = opts.high ?? simplify(norm(Math.max(...range)));
+    // For .npy inputs: explicit, else that range when the CLI knows more than the model file does
+    // (metadata.json, --scale, mean/std), else the library's default (the model's input range).
+    const informed = rangeSource === '--scale' || rangeSource === 'metadata.json' || mean !== undefined || std !== undefined;
+    const low = opts.low ?? (informed ? imageLow : undefined);
+    const high = opts.high ?? (informed ? imageHigh : undefined);
+    return { model, modelPath: opts.model, meta, classes, geometry, range, rangeSource, mean, std, low, high, imageLow, imageHigh, warnings };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** "7 (Sneaker)" or "7". */
+export function classLabel(ctx: Pick<ModelContext, 'classes'>, k: number): string {
+  return ctx.classes ? `${k} (${ctx.classes[k]})` : String(k);
+}

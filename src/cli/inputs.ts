@@ -1,0 +1,175 @@
+/**
+ * INPUT files → one batch in the model's layout: PNG/JPEG images (converted to the model's
+ * channels, size and range) and .npy arrays (first axis = batch). Every file is read and checked
+ * before anything runs, and each error names the file.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { chwToRGBA } from '../heatmap/index.js';
+import { decodeImage, imageToTensor, readNpy } from '../io/index.js';
+import { CliError } from './errors.js';
+import type { Geometry, ModelContext } from './context.js';
+
+export interface Sample {
+  /** The INPUT argument it came from. */
+  file: string;
+  /** Index within a .npy batch; null for an image. */
+  index: number | null;
+  /** Short name for tables and the overview: the file's stem, plus [i] for .npy. */
+  label: string;
+  /** Heatmap file name (unique within the batch): <stem>.png or <stem>_<i>.png. */
+  outName: string;
+  /** The sample as the user would see it, RGBA H·W·4 at the model's input size. */
+  display: Uint8ClampedArray;
+}
+
+export interface InputBatch {
+  /** n samples in the model's layout (NCHW or NHWC). */
+  x: Float32Array;
+  n: number;
+  samples: Sample[];
+  /** Whether any sample came from an image (so its zbox bounds are the CLI's own range). */
+  hasImages: boolean;
+}
+
+const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+const isNpy = (b: Uint8Array) => NPY_MAGIC.every((v, i) => b[i] === v);
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+function readInput(file: string): Uint8Array {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new CliError(`input not found: ${file}`);
+  }
+  if (st.isDirectory()) throw new CliError(`input ${file} is a folder, expected an image or .npy file`);
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new CliError(`cannot read input ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The model's per-sample shape in its caller layout (NHWC for TF.js image models). */
+export function layoutShape(ctx: ModelContext): number[] {
+  const s = ctx.model.inputShape;
+  return ctx.model.inputLayout === 'NHWC' && s.length === 3 ? [s[1], s[2], s[0]] : s.slice();
+}
+
+/** One sample (caller layout) as RGBA for viewing: 1 or 3 channels directly, others averaged to gray. */
+export function sampleToRGBA(sample: Float32Array, g: Geometry, nhwc: boolean, range?: readonly [number, number]): Uint8ClampedArray {
+  const hw = g.H * g.W;
+  let chw = sample;
+  if (nhwc && g.C > 1) {
+    chw = new Float32Array(sample.length);
+    for (let p = 0; p < hw; p++) for (let c = 0; c < g.C; c++) chw[c * hw + p] = sample[p * g.C + c];
+  }
+  let channels = g.C;
+  if (g.C !== 1 && g.C !== 3) {
+    const gray = new Float32Array(hw);
+    for (let c = 0; c < g.C; c++) for (let p = 0; p < hw; p++) gray[p] += chw[c * hw + p] / g.C;
+    chw = gray;
+    channels = 1;
+  }
+  let r = range;
+  if (r) {
+    const [lo, hi] = [Math.min(...r), Math.max(...r)];
+    if (!chw.every((v) => v >= lo - 1e-6 && v <= hi + 1e-6)) r = undefined; // outside the range: use the data's own
+  }
+  return chwToRGBA(chw, channels, g.W, g.H, r as [number, number] | undefined);
+}
+
+function uniqueName(stem: string, taken: Set<string>): string {
+  let name = `${stem}.png`;
+  for (let k = 2; taken.has(name.toLowerCase()); k++) name = `${stem}-${k}.png`;
+  taken.add(name.toLowerCase());
+  return name;
+}
+
+function loadImage(file: string, bytes: Uint8Array, ctx: ModelContext): { x: Float32Array; display: Uint8ClampedArray } {
+  const g = ctx.geometry;
+  if (!g.image)
+    throw new CliError(
+      `${file}: model '${ctx.model.name}' takes ${fmt(ctx.model.inputShape)}, which is not an image (1 or 3 channels of H x W); give its inputs as .npy`,
+    );
+  const img = decodeImage(bytes, file);
+  const channels = g.C as 1 | 3;
+  const x = imageToTensor(img, {
+    channels,
+    height: g.H,
+    width: g.W,
+    range: ctx.range,
+    mean: ctx.mean,
+    std: ctx.std,
+    layout: ctx.model.inputLayout,
+  });
+  const bytes255 = imageToTensor(img, { channels, height: g.H, width: g.W, range: [0, 255], layout: 'NCHW' });
+  return { x, display: chwToRGBA(bytes255, channels, g.W, g.H, [0, 255]) };
+}
+
+function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): Float32Array[] {
+  const { data, shape } = readNpy(bytes, file);
+  const want = layoutShape(ctx);
+  const per = ctx.model.inputSize;
+  const layout = ctx.model.inputLayout;
+  const wantStr = `[N, ${want.join(', ')}] (${layout}, ${per} values per sample)`;
+  if (shape.length < 1 || shape[0] === 0) throw new CliError(`${file}: shape ${fmt(shape)} holds no samples; model '${ctx.model.name}' takes ${wantStr}`);
+  const rest = shape.slice(1);
+  const restSize = rest.reduce((a, b) => a * b, 1);
+  if (restSize !== per || rest.length === 0) {
+    const hint = shape.reduce((a, b) => a * b, 1) === per ? ' (one sample? add a batch axis of 1)' : '';
+    throw new CliError(`${file}: shape ${fmt(shape)} does not fit model '${ctx.model.name}', which takes ${wantStr}${hint}`);
+  }
+  // same size, but clearly the other layout (C > 1): refuse rather than mix up the channels
+  const s = ctx.model.inputShape;
+  if (s.length === 3 && s[0] > 1 && rest.length === 3) {
+    const other = layout === 'NHWC' ? s : [s[1], s[2], s[0]];
+    if (rest.every((d, i) => d === other[i]) && !rest.every((d, i) => d === want[i]))
+      throw new CliError(`${file}: shape ${fmt(shape)} is ${layout === 'NHWC' ? 'NCHW' : 'NHWC'}, but model '${ctx.model.name}' takes ${wantStr}`);
+  }
+  const n = shape[0];
+  const out: Float32Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const sample = data.subarray(i * per, (i + 1) * per);
+    for (let j = 0; j < per; j++)
+      if (!Number.isFinite(sample[j])) throw new CliError(`${file}: sample ${i} holds ${sample[j]} at index ${j}; inputs must be finite`);
+    out.push(sample);
+  }
+  return out;
+}
+
+/** Reads every INPUT into one batch. Throws (naming the file) on the first bad one. */
+export function loadInputs(files: string[], ctx: ModelContext, onFile?: (done: number) => void): InputBatch {
+  const per = ctx.model.inputSize;
+  const parts: Float32Array[] = [];
+  const samples: Sample[] = [];
+  const taken = new Set<string>(['overview.png']);
+  let hasImages = false;
+  const nhwc = ctx.model.inputLayout === 'NHWC';
+  files.forEach((file, k) => {
+    const bytes = readInput(file);
+    const stem = path.basename(file).replace(/\.[^.]*$/, '') || 'input';
+    if (isNpy(bytes)) {
+      loadNpy(file, bytes, ctx).forEach((sample, i) => {
+        parts.push(sample);
+        samples.push({
+          file,
+          index: i,
+          label: `${stem}[${i}]`,
+          outName: uniqueName(`${stem}_${i}`, taken),
+          display: sampleToRGBA(sample, ctx.geometry, nhwc, ctx.mean || ctx.std ? undefined : ctx.range),
+        });
+      });
+    } else {
+      const { x, display } = loadImage(file, bytes, ctx);
+      hasImages = true;
+      parts.push(x);
+      samples.push({ file, index: null, label: stem, outName: uniqueName(stem, taken), display });
+    }
+    onFile?.(k + 1);
+  });
+  const x = new Float32Array(parts.length * per);
+  parts.forEach((p, i) => x.set(p, i * per));
+  return { x, n: parts.length, samples, hasImages };
+}

@@ -1,0 +1,122 @@
+/**
+ * Composites map layer types to rules, as Zennit's presets do. A composite is data; the engine
+ * resolves it to one rule per node with `resolveRules`.
+ */
+import { RuleError } from './errors.js';
+import { rules, validateRule, type Bound, type Rule } from './rules.js';
+
+export interface Composite {
+  /** Shown by describe(). */
+  name: string;
+  /** Rule for the first layer(s): every `firstOn` node that reads the model input (through views only). */
+  first?: Rule;
+  /** Which linear nodes count for `first`: 'conv' (EpsilonGammaBox) or 'linear' (dense or conv, the flat presets). */
+  firstOn?: 'conv' | 'dense' | 'linear';
+  dense?: Rule;
+  conv?: Rule;
+  /** Average and global average pooling (default: norm). */
+  pool?: Rule;
+  /** Max pooling (default: gradient, i.e. winner takes all). */
+  maxpool?: Rule;
+  /** Residual adds (default: norm). */
+  add?: Rule;
+  /** By node position in the imported graph (0-based). */
+  byIndex?: Record<number, Rule>;
+  /** By node name (e.g. "0", "block1.conv2", a Keras layer name). */
+  byName?: Record<string, Rule>;
+}
+
+export type CompositeName =
+  | 'epsilon-plus'
+  | 'epsilon-gamma-box'
+  | 'epsilon-alpha2-beta1'
+  | 'epsilon-plus-flat'
+  | 'epsilon-alpha2-beta1-flat';
+
+const EPS = 1e-6;
+
+export const composites = {
+  /** Zennit EpsilonPlus: conv zplus, dense epsilon. */
+  epsilonPlus(opts: { epsilon?: number } = {}): Composite {
+    return { name: 'epsilon-plus', conv: rules.zPlus(), dense: rules.epsilon(opts.epsilon ?? EPS) };
+  },
+  /** Zennit EpsilonGammaBox: first conv zbox(low, high), other conv gamma, dense epsilon. */
+  epsilonGammaBox(opts: { low?: Bound; high?: Bound; gamma?: number; epsilon?: number } = {}): Composite {
+    return {
+      name: 'epsilon-gamma-box',
+      first: rules.zBox(opts.low, opts.high),
+      firstOn: 'conv',
+      conv: rules.gamma(opts.gamma ?? 0.25),
+      dense: rules.epsilon(opts.epsilon ?? EPS),
+    };
+  },
+  /** Zennit EpsilonAlpha2Beta1: conv alphabeta(2,1), dense epsilon. */
+  epsilonAlpha2Beta1(opts: { epsilon?: number } = {}): Composite {
+    return { name: 'epsilon-alpha2-beta1', conv: rules.alphaBeta(2, 1), dense: rules.epsilon(opts.epsilon ?? EPS) };
+  },
+  /** Zennit EpsilonPlusFlat: first dense-or-conv flat, conv zplus, dense epsilon. */
+  epsilonPlusFlat(opts: { epsilon?: number } = {}): Composite {
+    return { name: 'epsilon-plus-flat', first: rules.flat(), firstOn: 'linear', conv: rules.zPlus(), dense: rules.epsilon(opts.epsilon ?? EPS) };
+  },
+  /** Zennit EpsilonAlpha2Beta1Flat: first dense-or-conv flat, conv alphabeta(2,1), dense epsilon. */
+  epsilonAlpha2Beta1Flat(opts: { epsilon?: number } = {}): Composite {
+    return {
+      name: 'epsilon-alpha2-beta1-flat',
+      first: rules.flat(),
+      firstOn: 'linear',
+      conv: rules.alphaBeta(2, 1),
+      dense: rules.epsilon(opts.epsilon ?? EPS),
+    };
+  },
+  /** Your own mapping; unspecified layer types keep Zennit's defaults (dense/conv: epsilon 1e-6). */
+  custom(spec: Omit<Composite, 'name'> & { name?: string }): Composite {
+    const c: Composite = { ...spec, name: spec.name ?? 'custom' };
+    for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add'] as const) {
+      const r = c[key];
+      if (r !== undefined) c[key] = validateRule(r, `composite.${key}`);
+    }
+    if (c.firstOn !== undefined && !['conv', 'dense', 'linear'].includes(c.firstOn))
+      throw new RuleError(`composite.firstOn must be 'conv', 'dense' or 'linear', got '${String(c.firstOn)}'`);
+    if (c.byIndex) c.byIndex = mapValues(c.byIndex, (r, k) => validateRule(r, `composite.byIndex[${k}]`));
+    if (c.byName) c.byName = mapValues(c.byName, (r, k) => validateRule(r, `composite.byName['${k}']`));
+    return c;
+  },
+  /** Look up a preset by its kebab-case name. */
+  byName(name: string, opts: { low?: Bound; high?: Bound } = {}): Composite {
+    switch (name) {
+      case 'epsilon-plus':
+        return composites.epsilonPlus();
+      case 'epsilon-gamma-box':
+        return composites.epsilonGammaBox(opts);
+      case 'epsilon-alpha2-beta1':
+        return composites.epsilonAlpha2Beta1();
+      case 'epsilon-plus-flat':
+        return composites.epsilonPlusFlat();
+      case 'epsilon-alpha2-beta1-flat':
+        return composites.epsilonAlpha2Beta1Flat();
+      default:
+        throw new RuleError(`unknown composite '${name}' (known: ${COMPOSITE_NAMES.join(', ')})`);
+    }
+  },
+};
+
+export const COMPOSITE_NAMES: readonly CompositeName[] = [
+  'epsilon-plus',
+  'epsilon-gamma-box',
+  'epsilon-alpha2-beta1',
+  'epsilon-plus-flat',
+  'epsilon-alpha2-beta1-flat',
+];
+
+function mapValues<K extends string | number>(o: Record<K, Rule>, f: (r: Rule, k: string) => Rule): Record<K, Rule> {
+  const out = {} as Record<K, Rule>;
+  for (const [k, v] of Object.entries(o) as Array<[K, Rule]>) out[k] = f(v, String(k));
+  return out;
+}
+
+/** A composite that puts `rule` on every dense/conv node and `firstRule` (if any) on the first ones. */
+export function ruleComposite(rule: Rule, firstRule?: Rule): Composite {
+  const r = validateRule(rule, 'rule');
+  const f = firstRule === undefined ? undefined : validateRule(firstRule, 'firstRule');
+  return { name: f ? `${r.name} (first: ${f.name})` : r.name, dense: r, conv: r, first: f, firstOn: 'linear' };
+}

@@ -1,0 +1,54 @@
+/**
+ * Every error the library throws on bad input is an LrpError subclass with a stable `code`
+ * and a message that names what was wrong (shape, node, op, file).
+ */
+export class LrpError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The caller's input array or option is wrong (length, NaN, target out of range, ...). */
+export class InputError extends LrpError {
+  constructor(message: string, code = 'E_INPUT') {
+    super(code, message);
+  }
+}
+
+/** A rule or composite specification is unknown or has invalid hyper-parameters. */
+export class RuleError extends LrpError {
+  constructor(message: string, code = 'E_RULE') {
+    super(code, message);
+  }
+}
+
+/** A model file is missing, malformed, truncated, or inconsistent (shapes, parameter sizes). */
+export class ModelFormatError extends LrpError {
+  constructor(message: string, code = 'E_MODEL') {
+    super(code, message);
+  }
+}
+
+/** A model uses an operation or attribute this library does not support. */
+export class UnsupportedError extends LrpError {
+  constructor(message: string, code = 'E_UNSUPPORTED') {
+    super(code, message);
+  }
+}
+
+/** A layer's hyper-parameters or shapes do not fit together. */
+export class ShapeError extends LrpError {
+  constructor(message: string, code = 'E_SHAPE') {
+    super(code, message);
+  }
+}
+
+/** The model was used after dispose(). */
+export class DisposedError extends LrpError {
+  constructor(message = 'model has been disposed') {
+    super('E_DISPOSED', message);
+  }
+}

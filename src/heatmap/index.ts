@@ -1,0 +1,21 @@
+export {
+  CMAP_SOURCES,
+  colormapNames,
+  getColormap,
+  parseColormap,
+  type BuiltinColormap,
+  type Colormap,
+  type RGB,
+} from './colormaps.js';
+export {
+  heatmap,
+  overlay,
+  chwToRGBA,
+  grayToRGBA,
+  reduceRelevance,
+  normalizeRelevance,
+  type HeatmapOptions,
+  type HeatmapNormalize,
+  type HeatmapReduce,
+} from './heatmap.js';
+export { encodePNG, decodePNG, isPNG, type DecodedImage8 } from './png.js';

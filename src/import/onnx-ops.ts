@@ -1,0 +1,755 @@
+/**
+ * Translation of single ONNX nodes into IR nodes. Each handler reads its inputs from the
+ * context (activations with per-sample shapes, constants, or a pending zero Pad), validates
+ * shapes, appends IR nodes and records its outputs. Shapes are per sample (no batch axis).
+ */
+import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
+import type { Conv2dNode, DenseNode, Pads4, Pair, Shape } from '../graph/ir.js';
+import type { Attrs } from './onnx-attrs.js';
+import type { GraphBuilder } from './builder.js';
+import { product, samePadding, shapeStr, windowOutput } from './geometry.js';
+import {
+  constFloats,
+  constFromValues,
+  constNumbers,
+  constSize,
+  DT,
+  type ConstTensor,
+  type onnx,
+} from './onnx-tensor.js';
+
+/** An activation: the output of an IR node (or the model input), with its per-sample shape. */
+export interface ActValue {
+  kind: 'act';
+  node: string;
+  shape: Shape;
+}
+/** The output of a zero-constant Pad, waiting to be merged into the next Conv / pool. */
+export interface PadValue {
+  kind: 'pad';
+  src: ActValue;
+  /** Spatial padding [top, left, bottom, right]. */
+  pads: Pads4;
+  /** The Pad node, for messages. */
+  from: string;
+}
+export interface ConstValue {
+  kind: 'const';
+  t: ConstTensor;
+}
+export type Value = ActValue | PadValue | ConstValue;
+
+export interface OnnxNode {
+  proto: onnx.INodeProto;
+  op: string;
+  /** ONNX node name (or its first output when unnamed), for messages and IR names. */
+  name: string;
+  /** "ONNX Conv node '/0/Conv'", the prefix of every message about this node. */
+  where: string;
+  attrs: Attrs;
+}
+
+export interface OnnxContext {
+  readonly b: GraphBuilder;
+  /** Opset version of the default domain. */
+  readonly opset: number;
+  readonly notes: string[];
+  /** The value of input `i` of `n`, or undefined when the optional input is absent. */
+  input(n: OnnxNode, i: number): Value | undefined;
+  /** Records the value of output `i` of `n`. */
+  setOutput(n: OnnxNode, i: number, v: Value): void;
+  /** Number of readers of a tensor (node inputs, plus one if it is a graph output). */
+  consumers(tensor: string): number;
+  isGraphOutput(tensor: string): boolean;
+  /**
+   * Dense / conv nodes created without a bias, by their output tensor: an Add of a constant that
+   * directly follows (and is the only reader) supplies the bias.
+   */
+  readonly biasless: Map<string, DenseNode | Conv2dNode>;
+}
+
+export type OpHandler = (n: OnnxNode, ctx: OnnxContext) => void;
+
+// ---- input helpers ---------------------------------------------------------------------
+
+function required(n: OnnxNode, ctx: OnnxContext, i: number, what: string): Value {
+  const v = ctx.input(n, i);
+  if (!v) throw new ModelFormatError(`${n.where}: missing ${what} (input ${i})`);
+  return v;
+}
+
+function padNotMerged(n: OnnxNode, v: PadValue): UnsupportedError {
+  return new UnsupportedError(
+    `${n.where} reads the output of Pad '${v.from}'; a Pad is only supported right before Conv, AveragePool or MaxPool`,
+  );
+}
+
+/** An activation input (not a constant, not a pending Pad). */
+function act(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
+  const v = required(n, ctx, i, what);
+  if (v.kind === 'pad') throw padNotMerged(n, v);
+  if (v.kind === 'const') {
+    throw new UnsupportedError(`${n.where}: ${what} is the constant '${v.t.name}'; expected an activation`);
+  }
+  return v;
+}
+
+/** An activation input that may come through a zero Pad (returned separately). */
+function actOrPad(n: OnnxNode, ctx: OnnxContext): { x: ActValue; pad: PadValue | null } {
+  const v = required(n, ctx, 0, 'input');
+  if (v.kind === 'pad') return { x: v.src, pad: v };
+  if (v.kind === 'const') {
+    throw new UnsupportedError(`${n.where}: input is the constant '${v.t.name}'; expected an activation`);
+  }
+  return { x: v, pad: null };
+}
+
+function constant(n: OnnxNode, ctx: OnnxContext, i: number, role: string): ConstTensor {
+  const v = required(n, ctx, i, role);
+  if (v.kind !== 'const') {
+    throw new UnsupportedError(`${n.where}: the ${role} must be a constant (initializer or Constant), not an activation`);
+  }
+  return v.t;
+}
+
+function optionalConstant(n: OnnxNode, ctx: OnnxContext, i: number, role: string): ConstTensor | null {
+  return ctx.input(n, i) ? constant(n, ctx, i, role) : null;
+}
+
+/** Outputs from index `from` on (mask, indices, running stats…) must not be read. */
+function extraOutputsUnused(n: OnnxNode, ctx: OnnxContext, from: number, what: string): void {
+  const outs = n.proto.output ?? [];
+  for (let i = from; i < outs.length; i++) {
+    if (outs[i] && ctx.consumers(outs[i]) > 0) {
+      throw new UnsupportedError(`${n.where}: output ${i} (${what}) is used, which is not supported`);
+    }
+  }
+}
+
+function rank3(n: OnnxNode, x: ActValue): [number, number, number] {
+  if (x.shape.length !== 3) {
+    throw new ShapeError(
+      `${n.where}: expects a 4-D input [N, C, H, W], got per-sample shape ${shapeStr(x.shape)}`,
+    );
+  }
+  return x.shape as [number, number, number];
+}
+
+function pair(n: OnnxNode, v: number[], what: string): Pair {
+  if (v.length !== 2) {
+    throw new UnsupportedError(`${n.where}: ${what} ${shapeStr(v)} has ${v.length} entries; only 2-D operations are supported`);
+  }
+  return [v[0], v[1]];
+}
+
+function name(n: OnnxNode, ctx: OnnxContext): string {
+  return ctx.b.unique(n.name);
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+// ---- window geometry (Conv, MaxPool, AveragePool) ---------------------------------------
+
+interface Window {
+  kernel: Pair;
+  stride: Pair;
+  dilation: Pair;
+  /** Padding from the node's own attributes (pads or auto_pad), [top, left, bottom, right]. */
+  own: Pads4;
+  /** Padding merged from a preceding Pad. */
+  merged: Pads4;
+  ceilMode: boolean;
+  out: [number, number];
+}
+
+function windowOf(n: OnnxNode, x: ActValue, pad: PadValue | null, kernel: Pair, ceilMode: boolean): Window {
+  const [, h, w] = rank3(n, x);
+  const a = n.attrs;
+  const stride = pair(n, a.ints('strides', [1, 1]), 'strides');
+  const dilation = pair(n, a.ints('dilations', [1, 1]), 'dilations');
+  const merged: Pads4 = pad ? pad.pads : [0, 0, 0, 0];
+  const ph = h + merged[0] + merged[2];
+  const pw = w + merged[1] + merged[3];
+  const autoPad = a.string('auto_pad', 'NOTSET');
+  let own: Pads4;
+  switch (autoPad) {
+    case 'NOTSET':
+    case '': {
+      const p = a.ints('pads', [0, 0, 0, 0]);
+      if (p.length !== 4) throw new UnsupportedError(`${n.where}: pads ${shapeStr(p)} must have 4 entries (2-D)`);
+      if (p.some((v) => v < 0)) throw new UnsupportedError(`${n.where}: negative pads ${shapeStr(p)} are not supported`);
+      own = [p[0], p[1], p[2], p[3]];
+      break;
+    }
+    case 'VALID':
+      own = [0, 0, 0, 0];
+      break;
+    case 'SAME_UPPER':
+    case 'SAME_LOWER': {
+      const lower = autoPad === 'SAME_LOWER';
+      const [t, b] = samePadding(ph, kernel[0], stride[0], dilation[0], lower);
+      const [l, r] = samePadding(pw, kernel[1], stride[1], dilation[1], lower);
+      own = [t, l, b, r];
+      break;
+    }
+    default:
+      throw new UnsupportedError(`${n.where}: auto_pad '${autoPad}' is not supported`);
+  }
+  const oh = windowOutput(ph, kernel[0], stride[0], dilation[0], own[0], own[2], ceilMode, n.where);
+  const ow = windowOutput(pw, kernel[1], stride[1], dilation[1], own[1], own[3], ceilMode, n.where);
+  return { kernel, stride, dilation, own, merged, ceilMode, out: [oh, ow] };
+}
+
+function addPads(a: Pads4, b: Pads4): Pads4 {
+  return [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
+}
+
+function anyPad(p: Pads4): boolean {
+  return p.some((v) => v !== 0);
+}
+
+function mergedNote(ctx: OnnxContext, pad: PadValue | null, into: string): void {
+  if (pad) ctx.notes.push(`ONNX Pad '${pad.from}' merged into the padding of '${into}'`);
+}
+
+// ---- linear ops --------------------------------------------------------------------------
+
+const conv: OpHandler = (n, ctx) => {
+  const { x, pad } = actOrPad(n, ctx);
+  const wt = constant(n, ctx, 1, 'weight');
+  if (wt.dims.length !== 4) {
+    throw new UnsupportedError(
+      `${n.where}: weight '${wt.name}' has shape ${shapeStr(wt.dims)}; only 2-D convolutions (4-D weights) are supported`,
+    );
+  }
+  const [c] = rank3(n, x);
+  const [m, cg, kh, kw] = wt.dims;
+  const group = n.attrs.int('group', 1);
+  if (group < 1 || c % group !== 0 || m % group !== 0 || c / group !== cg) {
+    throw new ShapeError(
+      `${n.where}: weight '${wt.name}' ${shapeStr(wt.dims)} with group ${group} does not fit an input with ${c} channels ` +
+        `(expects ${c / group} input channels per group)`,
+    );
+  }
+  const ks = n.attrs.ints('kernel_shape');
+  if (ks && (ks.length !== 2 || ks[0] !== kh || ks[1] !== kw)) {
+    throw new ShapeError(`${n.where}: kernel_shape ${shapeStr(ks)} does not match weight ${shapeStr(wt.dims)}`);
+  }
+  const win = windowOf(n, x, pad, [kh, kw], false);
+  const bt = optionalConstant(n, ctx, 2, 'bias');
+  let bias: Float32Array | null = null;
+  if (bt) {
+    if (constSize(bt) !== m) {
+      throw new ShapeError(`${n.where}: bias '${bt.name}' has shape ${shapeStr(bt.dims)}, expected [${m}]`);
+    }
+    bias = constFloats(bt, `bias of ${n.where}`);
+  }
+  const node = ctx.b.add<Conv2dNode>({
+    op: 'conv2d',
+    name: name(n, ctx),
+    inputs: [x.node],
+    source: n.name,
+    inChannels: c,
+    outChannels: m,
+    kernel: [kh, kw],
+    stride: win.stride,
+    padding: addPads(win.own, win.merged),
+    dilation: win.dilation,
+    groups: group,
+    weight: constFloats(wt, `weight of ${n.where}`),
+    bias,
+  });
+  mergedNote(ctx, pad, node.name);
+  const out = n.proto.output?.[0] ?? '';
+  if (!bias) ctx.biasless.set(out, node);
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [m, win.out[0], win.out[1]] });
+};
+
+function denseInput(n: OnnxNode, x: ActValue): number {
+  if (x.shape.length !== 1) {
+    throw new ShapeError(
+      `${n.where}: expects a 2-D input [N, features], got per-sample shape ${shapeStr(x.shape)} (add a Flatten)`,
+    );
+  }
+  return x.shape[0];
+}
+
+/** [k, m] row-major -> [m, k] row-major. */
+function transpose(src: Float32Array, k: number, m: number): Float32Array {
+  const out = new Float32Array(k * m);
+  for (let i = 0; i < k; i++) for (let j = 0; j < m; j++) out[j * k + i] = src[i * m + j];
+  return out;
+}
+
+/** A bias of length m from a constant that broadcasts over [N, m]: shape [], [1], [m] or [1, m]. */
+function rowBias(n: OnnxNode, t: ConstTensor, m: number, role: string): Float32Array {
+  const dims = t.dims;
+  const size = constSize(t);
+  const lastOk = dims.length === 0 || dims[dims.length - 1] === 1 || dims[dims.length - 1] === m;
+  const leadingOnes = dims.slice(0, -1).every((d) => d === 1);
+  if (dims.length > 2 || !lastOk || !leadingOnes || (size !== 1 && size !== m)) {
+    throw new UnsupportedError(
+      `${n.where}: ${role} '${t.name}' has shape ${shapeStr(dims)}; only a per-feature bias ([${m}] or [1, ${m}]) is supported`,
+    );
+  }
+  const v = constFloats(t, `${role} of ${n.where}`);
+  return size === m ? v : new Float32Array(m).fill(v[0]);
+}
+
+const gemm: OpHandler = (n, ctx) => {
+  if (n.attrs.int('transA', 0) !== 0) {
+    throw new UnsupportedError(`${n.where}: transA=1 is not supported (the batch must be the first axis of A)`);
+  }
+  const x = act(n, ctx, 0, 'A');
+  const k = denseInput(n, x);
+  const bt = constant(n, ctx, 1, 'weight B');
+  if (bt.dims.length !== 2) throw new ShapeError(`${n.where}: B '${bt.name}' has shape ${shapeStr(bt.dims)}, expected 2-D`);
+  const transB = n.attrs.int('transB', 0) !== 0;
+  const [bk, m] = transB ? [bt.dims[1], bt.dims[0]] : [bt.dims[0], bt.dims[1]];
+  if (bk !== k) {
+    throw new ShapeError(
+      `${n.where}: B '${bt.name}' ${shapeStr(bt.dims)}${transB ? ' (transB=1)' : ''} expects ${bk} input features, the input has ${k}`,
+    );
+  }
+  const raw = constFloats(bt, `weight of ${n.where}`);
+  const weight = transB ? raw : transpose(raw, k, m);
+  const alpha = n.attrs.float('alpha', 1);
+  if (alpha !== 1) for (let i = 0; i < weight.length; i++) weight[i] *= alpha;
+  const ct = optionalConstant(n, ctx, 2, 'bias C');
+  const beta = n.attrs.float('beta', 1);
+  let bias: Float32Array | null = null;
+  if (ct && beta !== 0) {
+    bias = rowBias(n, ct, m, 'C');
+    if (beta !== 1) for (let i = 0; i < m; i++) bias[i] *= beta;
+  }
+  const node = ctx.b.add<DenseNode>({
+    op: 'dense',
+    name: name(n, ctx),
+    inputs: [x.node],
+    source: n.name,
+    inFeatures: k,
+    outFeatures: m,
+    weight,
+    bias,
+  });
+  if (!bias) ctx.biasless.set(n.proto.output?.[0] ?? '', node);
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [m] });
+};
+
+const matmul: OpHandler = (n, ctx) => {
+  const a = ctx.input(n, 0);
+  if (a?.kind === 'const') {
+    throw new UnsupportedError(`${n.where}: a constant left operand is not supported (expected x · W with W constant)`);
+  }
+  const x = act(n, ctx, 0, 'A');
+  const b = ctx.input(n, 1);
+  if (b && b.kind !== 'const') {
+    throw new UnsupportedError(`${n.where}: MatMul of two activations is not supported (B must be a constant)`);
+  }
+  if (x.shape.length !== 1) {
+    throw new UnsupportedError(
+      `${n.where}: MatMul on per-sample shape ${shapeStr(x.shape)} is not supported (only [N, features] · [features, out])`,
+    );
+  }
+  const k = x.shape[0];
+  const bt = constant(n, ctx, 1, 'weight B');
+  if (bt.dims.length !== 2 || bt.dims[0] !== k) {
+    throw new ShapeError(`${n.where}: B '${bt.name}' has shape ${shapeStr(bt.dims)}, expected [${k}, out]`);
+  }
+  const m = bt.dims[1];
+  const node = ctx.b.add<DenseNode>({
+    op: 'dense',
+    name: name(n, ctx),
+    inputs: [x.node],
+    source: n.name,
+    inFeatures: k,
+    outFeatures: m,
+    weight: transpose(constFloats(bt, `weight of ${n.where}`), k, m),
+    bias: null,
+  });
+  ctx.biasless.set(n.proto.output?.[0] ?? '', node);
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [m] });
+};
+
+/** A per-channel conv bias from a constant broadcasting over [N, C, H, W]: [C,1,1], [1,C,1,1], [C] not allowed. */
+function channelBias(n: OnnxNode, t: ConstTensor, c: number): Float32Array | null {
+  const d = t.dims;
+  const core = d.length === 4 && d[0] === 1 ? d.slice(1) : d;
+  if (core.length === 3 && core[1] === 1 && core[2] === 1 && (core[0] === c || core[0] === 1)) {
+    const v = constFloats(t, `bias of ${n.where}`);
+    return core[0] === c ? v : new Float32Array(c).fill(v[0]);
+  }
+  if (d.length === 0 || (d.length <= 4 && constSize(t) === 1)) {
+    return new Float32Array(c).fill(constFloats(t, `bias of ${n.where}`)[0]);
+  }
+  return null;
+}
+
+const add: OpHandler = (n, ctx) => {
+  const a = required(n, ctx, 0, 'input A');
+  const b = required(n, ctx, 1, 'input B');
+  for (const v of [a, b]) if (v.kind === 'pad') throw padNotMerged(n, v);
+  if (a.kind === 'act' && b.kind === 'act') {
+    if (!sameShape(a.shape, b.shape)) {
+      throw new UnsupportedError(
+        `${n.where}: adding shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} needs broadcasting, which is not supported`,
+      );
+    }
+    const node = ctx.b.add({ op: 'add', name: name(n, ctx), inputs: [a.node, b.node], source: n.name });
+    ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: a.shape.slice() });
+    return;
+  }
+  if (a.kind === 'const' && b.kind === 'const') {
+    throw new UnsupportedError(`${n.where}: Add of two constants (constant folding) is not supported`);
+  }
+  const [x, t, xi] = a.kind === 'act' ? [a, (b as ConstValue).t, 0] : [b as ActValue, (a as ConstValue).t, 1];
+  const xTensor = n.proto.input?.[xi] ?? '';
+  const lin = ctx.biasless.get(xTensor);
+  const only = ctx.consumers(xTensor) === 1 && !ctx.isGraphOutput(xTensor);
+  if (lin && only && lin.bias === null) {
+    const bias = lin.op === 'dense' ? rowBias(n, t, lin.outFeatures, 'bias') : channelBias(n, t, lin.outChannels);
+    if (bias) {
+      lin.bias = bias;
+      lin.source = `${lin.source ?? lin.name} + ${n.name}`;
+      ctx.biasless.delete(xTensor);
+      ctx.setOutput(n, 0, x);
+      return;
+    }
+  }
+  throw new UnsupportedError(
+    `${n.where}: Add of the constant '${t.name}' is only supported as the bias right after MatMul/Gemm/Conv ` +
+      '(the MatMul output must have no other reader)',
+  );
+};
+
+// ---- element-wise and view ops --------------------------------------------------------------
+
+const relu: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const node = ctx.b.add({ op: 'relu', name: name(n, ctx), inputs: [x.node], source: n.name });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+};
+
+function passThrough(op: 'identity' | 'dropout'): OpHandler {
+  return (n, ctx) => {
+    if (op === 'dropout') extraOutputsUnused(n, ctx, 1, 'mask');
+    const v = required(n, ctx, 0, 'input');
+    if (v.kind === 'const') {
+      ctx.setOutput(n, 0, v);
+      return;
+    }
+    if (v.kind === 'pad') throw padNotMerged(n, v);
+    const node = ctx.b.add({ op, name: name(n, ctx), inputs: [v.node], source: n.name });
+    ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: v.shape.slice() });
+  };
+}
+
+const softmax: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const out = n.proto.output?.[0] ?? '';
+  if (!ctx.isGraphOutput(out) || ctx.consumers(out) !== 1) {
+    throw new UnsupportedError(`${n.where}: Softmax is only supported as the last node (at the model output)`);
+  }
+  const axis = n.attrs.int('axis', ctx.opset >= 13 ? -1 : 1);
+  const full = x.shape.length + 1;
+  const ax = axis < 0 ? axis + full : axis;
+  if (x.shape.length !== 1 || ax !== 1) {
+    throw new UnsupportedError(
+      `${n.where}: Softmax over axis ${axis} of per-sample shape ${shapeStr(x.shape)}; only over the logits [N, classes]`,
+    );
+  }
+  const node = ctx.b.add({ op: 'softmax', name: name(n, ctx), inputs: [x.node], source: n.name });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+};
+
+const flatten: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const full = x.shape.length + 1;
+  const axis = n.attrs.int('axis', 1);
+  const ax = axis < 0 ? axis + full : axis;
+  if (ax !== 1) {
+    throw new UnsupportedError(`${n.where}: Flatten with axis ${axis} is not supported (only axis 1, keeping the batch axis)`);
+  }
+  const node = ctx.b.add({ op: 'flatten', name: name(n, ctx), inputs: [x.node], source: n.name });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [product(x.shape)] });
+};
+
+const reshape: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  let spec: number[];
+  if (ctx.opset < 5 || (n.attrs.has('shape') && !ctx.input(n, 1))) {
+    spec = n.attrs.ints('shape', []);
+  } else {
+    spec = constNumbers(constant(n, ctx, 1, 'shape'), `shape of ${n.where}`);
+  }
+  const allowZero = n.attrs.int('allowzero', 0) !== 0;
+  const inFull = [-1, ...x.shape]; // -1 stands for the batch
+  const size = product(x.shape);
+  const bad = (why: string) =>
+    new UnsupportedError(`${n.where}: reshape of ${shapeStr(x.shape)} to ${shapeStr(spec)} ${why}`);
+  if (spec.length < 1) throw bad('has no batch axis');
+  if (allowZero && spec.includes(0)) throw bad('with allowzero=1 and a 0 entry is not supported');
+  // Batch axis: 0 (copy), -1 (inferred: must come out as the batch), or the literal batch of a static model.
+  const head = spec[0];
+  if (head > 0 && head !== 1) throw bad(`fixes the batch to ${head}; use 0 or -1 for the batch axis`);
+  const rest = spec.slice(1).map((d, i) => (d === 0 ? (i + 1 < inFull.length ? inFull[i + 1] : NaN) : d));
+  if (rest.some((d) => Number.isNaN(d))) throw bad('copies (0) an axis the input does not have');
+  if (rest.some((d) => d < -1)) throw bad('has negative dimensions');
+  const unknown = rest.filter((d) => d === -1).length;
+  if (unknown > 1) throw bad('has more than one -1');
+  if (unknown === 1 && head === -1) throw bad('has -1 both in the batch axis and another axis');
+  const known = product(rest.filter((d) => d !== -1));
+  if (unknown === 1) {
+    if (known === 0 || size % known !== 0) throw bad(`cannot infer the -1 (size ${size})`);
+    rest[rest.indexOf(-1)] = size / known;
+  } else if (known !== size) {
+    throw bad(`changes the per-sample size (${size} to ${known}); the batch axis must stay first`);
+  }
+  if (head === 1) ctx.notes.push(`${n.where}: reshape with a literal batch of 1 treated as keeping the batch`);
+  const nodeName = name(n, ctx);
+  const node =
+    rest.length === 1
+      ? ctx.b.add({ op: 'flatten', name: nodeName, inputs: [x.node], source: n.name })
+      : ctx.b.add({ op: 'reshape', name: nodeName, inputs: [x.node], source: n.name, shape: rest.slice() });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: rest });
+};
+
+const concat: OpHandler = (n, ctx) => {
+  const count = n.proto.input?.length ?? 0;
+  if (count < 1) throw new ModelFormatError(`${n.where}: Concat has no inputs`);
+  const xs: ActValue[] = [];
+  for (let i = 0; i < count; i++) xs.push(act(n, ctx, i, `input ${i}`));
+  if (!n.attrs.has('axis')) throw new ModelFormatError(`${n.where}: Concat needs an axis attribute`);
+  const full = xs[0].shape.length + 1;
+  const axis = n.attrs.int('axis', 1);
+  const ax = axis < 0 ? axis + full : axis;
+  if (ax < 1 || ax >= full) {
+    throw new UnsupportedError(`${n.where}: Concat along axis ${axis} (the batch axis or out of range) is not supported`);
+  }
+  const a = ax - 1;
+  const out = xs[0].shape.slice();
+  out[a] = 0;
+  for (const x of xs) {
+    if (x.shape.length !== out.length || x.shape.some((d, i) => i !== a && d !== out[i])) {
+      throw new ShapeError(
+        `${n.where}: cannot concatenate shapes ${xs.map((v) => shapeStr(v.shape)).join(', ')} along axis ${axis}`,
+      );
+    }
+    out[a] += x.shape[a];
+  }
+  const node = ctx.b.add({ op: 'concat', name: name(n, ctx), inputs: xs.map((x) => x.node), source: n.name, axis: a });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: out });
+};
+
+// ---- pooling and normalisation --------------------------------------------------------------
+
+function poolKernel(n: OnnxNode): Pair {
+  const k = n.attrs.ints('kernel_shape');
+  if (!k) throw new ModelFormatError(`${n.where}: missing kernel_shape`);
+  return pair(n, k, 'kernel_shape');
+}
+
+const maxPool: OpHandler = (n, ctx) => {
+  extraOutputsUnused(n, ctx, 1, 'Indices');
+  if (n.attrs.int('storage_order', 0) !== 0) {
+    throw new UnsupportedError(`${n.where}: storage_order=1 is not supported`);
+  }
+  const { x, pad } = actOrPad(n, ctx);
+  const [c] = rank3(n, x);
+  const win = windowOf(n, x, pad, poolKernel(n), n.attrs.int('ceil_mode', 0) !== 0);
+  // A Pad adds zeros, MaxPool's own padding is −∞: they agree only on non-negative inputs.
+  if (pad && anyPad(win.merged) && !ctx.b.nonNegative(x.node)) {
+    throw new UnsupportedError(
+      `${n.where}: cannot merge the zero padding of Pad '${pad.from}' into MaxPool (its input may be negative)`,
+    );
+  }
+  const node = ctx.b.add({
+    op: 'maxpool2d',
+    name: name(n, ctx),
+    inputs: [x.node],
+    source: n.name,
+    kernel: win.kernel,
+    stride: win.stride,
+    padding: addPads(win.own, win.merged),
+    dilation: win.dilation,
+    ceilMode: win.ceilMode,
+  });
+  mergedNote(ctx, pad, node.name);
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [c, win.out[0], win.out[1]] });
+};
+
+const averagePool: OpHandler = (n, ctx) => {
+  const { x, pad } = actOrPad(n, ctx);
+  const [c] = rank3(n, x);
+  const win = windowOf(n, x, pad, poolKernel(n), n.attrs.int('ceil_mode', 0) !== 0);
+  if (win.dilation[0] !== 1 || win.dilation[1] !== 1) {
+    throw new UnsupportedError(`${n.where}: AveragePool with dilations ${shapeStr(win.dilation)} is not supported`);
+  }
+  let countIncludePad = n.attrs.int('count_include_pad', 0) !== 0;
+  if (pad && anyPad(win.merged)) {
+    // The explicit zeros of a Pad are counted in every window: that is count_include_pad.
+    if (anyPad(win.own) && !countIncludePad) {
+      throw new UnsupportedError(
+        `${n.where}: cannot merge Pad '${pad.from}' into an AveragePool with its own pads and count_include_pad=0`,
+      );
+    }
+    countIncludePad = true;
+  }
+  const node = ctx.b.add({
+    op: 'avgpool2d',
+    name: name(n, ctx),
+    inputs: [x.node],
+    source: n.name,
+    kernel: win.kernel,
+    stride: win.stride,
+    padding: addPads(win.own, win.merged),
+    ceilMode: win.ceilMode,
+    countIncludePad,
+    divisorOverride: null,
+  });
+  mergedNote(ctx, pad, node.name);
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [c, win.out[0], win.out[1]] });
+};
+
+const globalAveragePool: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const [c] = rank3(n, x);
+  const node = ctx.b.add({ op: 'globalavgpool', name: name(n, ctx), inputs: [x.node], source: n.name });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [c, 1, 1] });
+};
+
+const batchNorm: OpHandler = (n, ctx) => {
+  extraOutputsUnused(n, ctx, 1, 'running statistics (training mode)');
+  if (n.attrs.int('training_mode', 0) !== 0) {
+    throw new UnsupportedError(`${n.where}: training_mode=1 is not supported (export the model in eval mode)`);
+  }
+  if (n.attrs.int('spatial', 1) !== 1) throw new UnsupportedError(`${n.where}: spatial=0 is not supported`);
+  const x = act(n, ctx);
+  if (x.shape.length !== 1 && x.shape.length !== 3) {
+    throw new ShapeError(`${n.where}: expects [N, C] or [N, C, H, W], got per-sample shape ${shapeStr(x.shape)}`);
+  }
+  const c = x.shape[0];
+  const roles = ['scale', 'B', 'mean', 'var'];
+  const params = roles.map((role, i) => {
+    const t = constant(n, ctx, i + 1, role);
+    if (constSize(t) !== c || t.dims.length !== 1) {
+      throw new ShapeError(`${n.where}: ${role} '${t.name}' has shape ${shapeStr(t.dims)}, expected [${c}] (input channels)`);
+    }
+    return constFloats(t, `${role} of ${n.where}`);
+  });
+  const node = ctx.b.add({
+    op: 'batchnorm',
+    name: name(n, ctx),
+    inputs: [x.node],
+    source: n.name,
+    numFeatures: c,
+    eps: n.attrs.float('epsilon', 1e-5),
+    weight: params[0],
+    bias: params[1],
+    runningMean: params[2],
+    runningVar: params[3],
+  });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+};
+
+// ---- Pad and Constant (no IR node of their own) -------------------------------------------
+
+const pad: OpHandler = (n, ctx) => {
+  const v = required(n, ctx, 0, 'data');
+  if (v.kind === 'const') throw new UnsupportedError(`${n.where}: padding a constant is not supported`);
+  const mode = n.attrs.string('mode', 'constant');
+  if (mode !== 'constant') {
+    throw new UnsupportedError(`${n.where}: Pad mode '${mode}' is not supported (only constant zero padding)`);
+  }
+  let pads: number[];
+  let value = 0;
+  let axes: number[] | null = null;
+  if (ctx.opset < 11) {
+    pads = n.attrs.ints('pads') ?? n.attrs.ints('paddings') ?? [];
+    value = n.attrs.float('value', 0);
+  } else {
+    pads = constNumbers(constant(n, ctx, 1, 'pads'), `pads of ${n.where}`);
+    const cv = optionalConstant(n, ctx, 2, 'constant_value');
+    if (cv) {
+      const vals = constNumbers(cv, `constant_value of ${n.where}`);
+      value = vals.length > 0 ? vals[0] : 0;
+    }
+    const ax = optionalConstant(n, ctx, 3, 'axes');
+    if (ax) axes = constNumbers(ax, `axes of ${n.where}`);
+  }
+  if (value !== 0) {
+    throw new UnsupportedError(`${n.where}: Pad with constant value ${value} is not supported (only zero padding)`);
+  }
+  const x = v.kind === 'pad' ? v.src : v;
+  const full = x.shape.length + 1;
+  const axisList = (axes ?? Array.from({ length: full }, (_, i) => i)).map((a) => (a < 0 ? a + full : a));
+  if (pads.length !== 2 * axisList.length) {
+    throw new ModelFormatError(`${n.where}: pads ${shapeStr(pads)} must have ${2 * axisList.length} entries`);
+  }
+  const begin = new Array<number>(full).fill(0);
+  const end = new Array<number>(full).fill(0);
+  axisList.forEach((a, i) => {
+    if (a < 0 || a >= full) throw new ModelFormatError(`${n.where}: pad axis ${a} out of range`);
+    begin[a] = pads[i];
+    end[a] = pads[i + axisList.length];
+  });
+  if ([...begin, ...end].some((p) => p < 0)) {
+    throw new UnsupportedError(`${n.where}: negative pads (cropping) ${shapeStr(pads)} are not supported`);
+  }
+  if (full !== 4) {
+    if (begin.every((p) => p === 0) && end.every((p) => p === 0)) {
+      ctx.setOutput(n, 0, x);
+      return;
+    }
+    throw new UnsupportedError(`${n.where}: Pad is only supported on 4-D [N, C, H, W] activations`);
+  }
+  if (begin[0] || end[0] || begin[1] || end[1]) {
+    throw new UnsupportedError(`${n.where}: padding the batch or channel axis is not supported (pads ${shapeStr(pads)})`);
+  }
+  const mine: Pads4 = [begin[2], begin[3], end[2], end[3]];
+  const total = v.kind === 'pad' ? addPads(v.pads, mine) : mine;
+  ctx.setOutput(n, 0, { kind: 'pad', src: x, pads: total, from: v.kind === 'pad' ? `${v.from}, ${n.name}` : n.name });
+};
+
+const constantOp: OpHandler = (n, ctx) => {
+  const a = n.attrs;
+  const out = n.proto.output?.[0] ?? n.name;
+  let t: ConstTensor | undefined = a.tensor('value', out);
+  if (t) t = { ...t, name: out };
+  else if (a.has('value_float')) t = constFromValues(out, [], DT.FLOAT, [a.float('value_float', 0)]);
+  else if (a.has('value_floats')) {
+    const v = a.floats('value_floats') ?? [];
+    t = constFromValues(out, [v.length], DT.FLOAT, v);
+  } else if (a.has('value_int')) t = constFromValues(out, [], DT.INT64, [a.int('value_int', 0)]);
+  else if (a.has('value_ints')) {
+    const v = a.ints('value_ints', []);
+    t = constFromValues(out, [v.length], DT.INT64, v);
+  }
+  if (!t) {
+    throw new UnsupportedError(`${n.where}: Constant with attribute(s) ${a.names().join(', ') || '(none)'} is not supported`);
+  }
+  ctx.setOutput(n, 0, { kind: 'const', t });
+};
+
+/** Handlers by ONNX op type (default domain). */
+export const ONNX_OPS: Readonly<Record<string, OpHandler>> = {
+  Gemm: gemm,
+  MatMul: matmul,
+  Conv: conv,
+  Relu: relu,
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+  GlobalAveragePool: globalAveragePool,
+  BatchNormalization: batchNorm,
+  Flatten: flatten,
+  Reshape: reshape,
+  Pad: pad,
+  Add: add,
+  Concat: concat,
+  Constant: constantOp,
+  Identity: passThrough('identity'),
+  Dropout: passThrough('dropout'),
+  Softmax: softmax,
+};

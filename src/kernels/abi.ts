@@ -1,0 +1,115 @@
+/**
+ * The kernel ABI shared by the WASM kernels (assembly/) and the plain TypeScript reference
+ * (src/reference/). Every argument named `*Ptr` is a BYTE address into the backend's linear
+ * memory, 16-byte aligned. `n` is the batch size. Kernels allocate nothing and never read
+ * outside the ranges documented here. A bias pointer of 0 means "no bias".
+ *
+ * Descriptors are Int32 arrays written into linear memory once per plan; layouts below.
+ */
+
+/** Conv2d descriptor (Int32 x DESC_INTS). Padding bottom/right is implied by OH/OW. */
+export const ConvDesc = {
+  C: 0, H: 1, W: 2, O: 3, KH: 4, KW: 5, SH: 6, SW: 7, PT: 8, PL: 9,
+  DH: 10, DW: 11, G: 12, OH: 13, OW: 14,
+} as const;
+
+/** Pooling descriptor (Int32 x DESC_INTS), used by max and average pooling. */
+export const PoolDesc = {
+  C: 0, H: 1, W: 2, KH: 3, KW: 4, SH: 5, SW: 6, PT: 7, PL: 8,
+  DH: 9, DW: 10, OH: 11, OW: 12,
+} as const;
+
+/** Every descriptor occupies this many Int32 slots (64 bytes). */
+export const DESC_INTS = 16;
+
+export interface Kernels {
+  // ---- dense ---------------------------------------------------------------------------
+  /** y[n,o] = sum_i x[n,i] * w[o,i] + b[o]   (x: [n,I], w: [O,I], y: [n,O]) */
+  denseForward(xPtr: number, wPtr: number, bPtr: number, yPtr: number, n: number, inF: number, outF: number): void;
+  /**
+   * Transposed product (input gradient): out[n,i] (+)= sum_o g[n,o] * w[o,i].
+   * accumulate = 0 overwrites out, 1 adds to it.
+   */
+  denseTranspose(gPtr: number, wPtr: number, outPtr: number, n: number, inF: number, outF: number, accumulate: number): void;
+
+  // ---- conv2d (cross-correlation, zero padding, stride, dilation, groups) ---------------
+  /** Size in bytes of the scratch buffer conv2dForward / conv2dTranspose need for this descriptor. */
+  convScratchBytes(desc: Int32Array): number;
+  /** y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg + c, oh*SH - PT + kh*DH, ow*SW - PL + kw*DW] * w[o,c,kh,kw] + b[o] */
+  conv2dForward(descPtr: number, xPtr: number, wPtr: number, bPtr: number, yPtr: number, scratchPtr: number, n: number): void;
+  /** The input gradient of conv2dForward (bias-free): out[n,c,h,w] (+)= sum over taps of g * w. Skipped positions get 0. */
+  conv2dTranspose(descPtr: number, gPtr: number, wPtr: number, outPtr: number, scratchPtr: number, n: number, accumulate: number): void;
+
+  // ---- pooling ---------------------------------------------------------------------------
+  /** Max over each window (padding = -inf). argmax (Int32, per output) = flat index h*W+w of the first maximum in row-major order. */
+  maxpool2dForward(descPtr: number, xPtr: number, yPtr: number, argmaxPtr: number, n: number): void;
+  /** out = 0, then out[n,c,argmax] += g[n,c,oh,ow] for every output (overlapping windows accumulate). */
+  maxpool2dBackward(descPtr: number, gPtr: number, argmaxPtr: number, outPtr: number, n: number): void;
+  /**
+   * y[n,c,oh,ow] = invDiv[oh*OW+ow] * sum of x over the valid (non-padding) positions of the window.
+   * invDiv (Float32, OH*OW) is 1/divisor, computed once per plan (count_include_pad, divisor_override).
+   */
+  avgpool2dForward(descPtr: number, xPtr: number, invDivPtr: number, yPtr: number, n: number): void;
+  /** Transpose of avgpool2dForward: out = 0, then out[valid window positions] += g * invDiv. */
+  avgpool2dTranspose(descPtr: number, gPtr: number, invDivPtr: number, outPtr: number, n: number): void;
+
+  // ---- element-wise (len = number of floats) ---------------------------------------------
+  /** y = max(x, 0) */
+  relu(xPtr: number, yPtr: number, len: number): void;
+  /** y = min(x, 0) */
+  negPart(xPtr: number, yPtr: number, len: number): void;
+  /** 1 if any x < 0, else 0 */
+  hasNegative(xPtr: number, len: number): number;
+  /** 1 if any element is NaN or +-Infinity, else 0 */
+  hasNonFinite(xPtr: number, len: number): number;
+  /** y = a + b */
+  add(aPtr: number, bPtr: number, yPtr: number, len: number): void;
+  /** y = a * b */
+  mul(aPtr: number, bPtr: number, yPtr: number, len: number): void;
+  /** y += coef * a * b */
+  mulAcc(aPtr: number, bPtr: number, yPtr: number, len: number, coef: number): void;
+  /** y = r / (z + eps * (z >= 0 ? 1 : -1)) */
+  stabDivide(rPtr: number, zPtr: number, yPtr: number, len: number, eps: number): void;
+  /**
+   * Gamma's masked division: y = (sign * m > 0) ? r / (z + eps * (z >= 0 ? 1 : -1)) : 0,
+   * with sign = +1 (keep units with m > 0) or -1 (keep units with m < 0).
+   */
+  stabDivideMasked(rPtr: number, zPtr: number, mPtr: number, yPtr: number, len: number, eps: number, sign: number): void;
+  /** y = x * scale[c] + shift[c] for x laid out [n, C, inner] (batch norm, unfolded) */
+  channelAffine(xPtr: number, scalePtr: number, shiftPtr: number, yPtr: number, n: number, channels: number, inner: number): void;
+  /** y = x * scale[c] for [n, C, inner] (transpose of channelAffine, without the shift) */
+  channelScale(xPtr: number, scalePtr: number, yPtr: number, n: number, channels: number, inner: number): void;
+  /** y = value */
+  fill(yPtr: number, len: number, value: number): void;
+  /** y = x */
+  copy(xPtr: number, yPtr: number, len: number): void;
+  /**
+   * Strided block copy (concat forward and its slicing backward):
+   * for b in 0..blocks: dst[b*dstStride + k] = src[b*srcStride + k], k < blockLen (all in floats).
+   */
+  copyBlocks(srcPtr: number, dstPtr: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
+  /** dst += src, strided like copyBlocks */
+  addBlocks(srcPtr: number, dstPtr: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
+}
+
+/**
+ * Linear memory owned by the TypeScript side. The views are re-derived after memory grows,
+ * so callers must not cache them across allocations.
+ */
+export interface Memory {
+  /** Reserve `bytes` (rounded up to 16), zero-filled, 16-byte aligned. Grows memory as needed. */
+  alloc(bytes: number): number;
+  /** Return a block obtained from alloc. */
+  free(ptr: number): void;
+  f32(): Float32Array;
+  i32(): Int32Array;
+  /** Current size of linear memory in bytes. */
+  byteLength(): number;
+}
+
+/** A compute backend: a memory and the kernels that operate on it. */
+export interface Backend {
+  readonly name: 'wasm-simd' | 'wasm-relaxed-simd' | 'wasm-scalar' | 'reference';
+  readonly memory: Memory;
+  readonly kernels: Kernels;
+}

@@ -1,0 +1,328 @@
+/**
+ * The public Model: predict, explain, describe, dispose over one Engine. Validates every input,
+ * never modifies the caller's arrays, and converts between the caller's layout (NHWC for TF.js
+ * models) and the graph's NCHW at the boundary.
+ */
+import { composites, ruleComposite, type Composite } from './composites.js';
+import { assignRules, type Assigned } from './engine/assign.js';
+import { Engine } from './engine/engine.js';
+import { DisposedError, InputError, RuleError } from './errors.js';
+import type { Graph, Shape } from './graph/ir.js';
+import { size } from './graph/shapes.js';
+import type { Backend } from './kernels/abi.js';
+import { formatRule, type Bound, type Rule } from './rules.js';
+
+export type Target = 'argmax' | number | ArrayLike<number>;
+export type Start = 'logit' | 'onehot' | Float32Array;
+
+export interface ExplainOptions {
+  composite?: string | Composite;
+  rule?: Rule;
+  firstRule?: Rule;
+  low?: Bound;
+  high?: Bound;
+  target?: Target;
+  start?: Start;
+  /** Samples per engine run (default: all, at most 32). */
+  batch?: number;
+  /** Also return the relevance at every node's output. */
+  layers?: boolean;
+}
+
+export interface Explanation {
+  /** Input relevance, same length and layout as x. */
+  relevance: Float32Array;
+  /** [n, outputSize] logits of the forward pass. */
+  logits: Float32Array;
+  /** The explained class of each sample. */
+  targets: Int32Array;
+  /** Per node (by name): relevance at the node's output, [n, ...shape] in the caller's layout. */
+  layers?: Record<string, Float32Array>;
+  /** Per sample: the start relevance and the sum of the input relevance. */
+  sums: { start: Float32Array; input: Float32Array };
+}
+
+const DEFAULT_BATCH = 32;
+
+export class Model {
+  /** Per-sample input shape, NCHW order (e.g. [1, 28, 28] or [784]). */
+  readonly inputShape: Shape;
+  /** Layout of the arrays passed to predict/explain and returned: 'NCHW' or 'NHWC' (TF.js). */
+  readonly inputLayout: 'NCHW' | 'NHWC';
+  readonly outputSize: number;
+  readonly name: string;
+  readonly format: Graph['format'];
+  private engine: Engine | null;
+  private readonly assignCache = new Map<string, Map<string, Assigned>>();
+
+  constructor(
+    readonly graph: Graph,
+    backend: Backend,
+  ) {
+    this.engine = new Engine(graph, backend);
+    this.inputShape = graph.inputShape.slice();
+    this.inputLayout = graph.inputLayout === 'NHWC' && graph.inputShape.length === 3 ? 'NHWC' : 'NCHW';
+    this.outputSize = this.engine.outputSize;
+    this.name = graph.name;
+    this.format = graph.format;
+  }
+
+  /** Input values per sample. */
+  get inputSize(): number {
+    return size(this.inputShape);
+  }
+
+  get backendName(): string {
+    return this.live().backend.name;
+  }
+
+  /** Size of the backend's linear memory in bytes (diagnostics). */
+  get memoryBytes(): number {
+    return this.live().backend.memory.byteLength();
+  }
+
+  private live(): Engine {
+    if (!this.engine) throw new DisposedError(`model '${this.name}' has been disposed`);
+    return this.engine;
+  }
+
+  /** Logits for every sample of x (a whole number of samples, caller's layout). */
+  predict(x: ArrayLike<number>, opts: { batch?: number } = {}): Float32Array {
+    const engine = this.live();
+    const { data, n } = this.checkInput(x);
+    const batch = this.checkBatch(opts.batch, n);
+    const logits = new Float32Array(n * this.outputSize);
+    for (let s = 0; s < n; s += batch) {
+      const m = Math.min(batch, n - s);
+      this.runForward(engine, data, s, m, batch);
+      logits.set(engine.backend.memory.f32().subarray(engine.outputPtr() >> 2, (engine.outputPtr() >> 2) + m * this.outputSize), s * this.outputSize);
+    }
+    return logits;
+  }
+
+  explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
+    const engine = this.live();
+    const { data, n } = this.checkInput(x);
+    const batch = this.checkBatch(opts.batch, n);
+    const assigned = this.assignment(opts);
+    const startMode = opts.start ?? 'logit';
+    if (typeof startMode === 'string' && startMode !== 'logit' && startMode !== 'onehot')
+      throw new InputError(`start must be 'logit', 'onehot' or a Float32Array of n*${this.outputSize} values, got '${startMode}'`);
+    if (startMode instanceof Float32Array && startMode.length !== n * this.outputSize)
+      throw new InputError(`start has ${startMode.length} values, expected ${n}x${this.outputSize} = ${n * this.outputSize}`);
+    if (typeof startMode !== 'string' && !(startMode instanceof Float32Array))
+      throw new InputError(`start must be 'logit', 'onehot' or a Float32Array`);
+    const targetsIn = this.checkTargets(opts.target ?? 'argmax', n);
+
+    const O = this.outputSize;
+    const relevance = new Float32Array(n * this.inputSize);
+    const logits = new Float32Array(n * O);
+    const targets = new Int32Array(n);
+    const startSums = new Float32Array(n);
+    const inputSums = new Float32Array(n);
+    const layers: Record<string, Float32Array> | undefined = opts.layers ? {} : undefined;
+    const startBuf = new Float32Array(batch * O);
+
+    for (let s = 0; s < n; s += batch) {
+      const m = Math.min(batch, n - s);
+      const ws = this.runForward(engine, data, s, m, batch);
+      const mem = engine.backend.memory;
+      const out = engine.outputPtr() >> 2;
+      const chunkLogits = mem.f32().slice(out, out + m * O);
+      logits.set(chunkLogits, s * O);
+      startBuf.fill(0);
+      for (let i = 0; i < m; i++) {
+        const row = chunkLogits.subarray(i * O, (i + 1) * O);
+        const t = targetsIn === 'argmax' ? argmax(row) : targetsIn[s + i];
+        targets[s + i] = t;
+        if (startMode instanceof Float32Array) {
+          const src = startMode.subarray((s + i) * O, (s + i + 1) * O);
+          for (let j = 0; j < O; j++) if (!Number.isFinite(src[j])) throw new InputError(`start has a non-finite value at sample ${s + i}, index ${j}`);
+          startBuf.set(src, i * O);
+        } else startBuf[i * O + t] = startMode === 'logit' ? row[t] : 1;
+        let sum = 0;
+        for (let j = 0; j < O; j++) sum += startBuf[i * O + j];
+        startSums[s + i] = sum;
+      }
+      mem.f32().set(startBuf.subarray(0, m * O), ws.tensor(engine.graph.output).rel >> 2);
+      engine.relevance(m, assigned);
+
+      const inRel = ws.tensor('input').rel >> 2;
+      const chunk = mem.f32().subarray(inRel, inRel + m * this.inputSize);
+      this.toCallerLayout(chunk, this.inputShape, m, relevance, s * this.inputSize);
+      for (let i = 0; i < m; i++) {
+        let sum = 0;
+        for (let j = 0; j < this.inputSize; j++) sum += chunk[i * this.inputSize + j];
+        inputSums[s + i] = sum;
+      }
+      if (layers) {
+        for (const node of engine.graph.nodes) {
+          const t = ws.tensor(node.name);
+          const dst = (layers[node.name] ??= new Float32Array(n * t.size));
+          const view = mem.f32().subarray(t.rel >> 2, (t.rel >> 2) + m * t.size);
+          this.toCallerLayout(view, t.shape, m, dst, s * t.size);
+        }
+      }
+    }
+    return { relevance, logits, targets, layers, sums: { start: startSums, input: inputSums } };
+  }
+
+  /** A table of the nodes, their output shapes and the rule each gets under `composite`. */
+  describe(composite?: string | Composite | ExplainOptions): string {
+    const engine = this.live();
+    const opts: ExplainOptions = typeof composite === 'string' || (composite && 'name' in composite && !('composite' in composite)) ? { composite: composite as string | Composite } : ((composite as ExplainOptions) ?? {});
+    let assigned: Map<string, Assigned> | null = null;
+    let ruleNote = '';
+    try {
+      assigned = this.assignment(opts);
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      ruleNote = `rules: ${(e as Error).message}`;
+    }
+    const rows = [['#', 'node', 'op', 'output', 'rule']];
+    rows.push(['', 'input', 'input', shapeStr([-1, ...this.inputShape]), '']);
+    engine.graph.nodes.forEach((node, i) => {
+      const a = assigned?.get(node.name);
+      rows.push([String(i), node.name, node.op, shapeStr([-1, ...engine.shapes.get(node.name)!]), a ? formatRule(a.rule) : '']);
+    });
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    const lines = [
+      `model '${this.name}' (${this.format}), input ${shapeStr([-1, ...this.inputShape])} ${this.inputLayout}, ${this.outputSize} outputs, composite: ${this.compositeName(opts)}`,
+      ...rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()),
+    ];
+    for (const note of engine.graph.notes) lines.push(`note: ${note}`);
+    if (ruleNote) lines.push(ruleNote);
+    return lines.join('\n');
+  }
+
+  dispose(): void {
+    this.engine?.dispose();
+    this.engine = null;
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  private compositeName(opts: ExplainOptions): string {
+    if (opts.rule) return ruleComposite(opts.rule, opts.firstRule).name;
+    if (typeof opts.composite === 'string') return opts.composite;
+    return opts.composite?.name ?? 'epsilon-plus (default)';
+  }
+
+  private assignment(opts: ExplainOptions): Map<string, Assigned> {
+    const engine = this.live();
+    if (opts.composite !== undefined && (opts.rule !== undefined || opts.firstRule !== undefined))
+      throw new RuleError('give either composite or rule/firstRule, not both');
+    if (opts.firstRule !== undefined && opts.rule === undefined) throw new RuleError('firstRule needs rule (the rule for the other layers)');
+    const key = cacheKey(opts);
+    const hit = key ? this.assignCache.get(key) : undefined;
+    if (hit) return hit;
+    let composite: Composite;
+    if (opts.rule !== undefined) composite = ruleComposite(opts.rule, opts.firstRule);
+    else if (typeof opts.composite === 'string') composite = composites.byName(opts.composite, { low: opts.low, high: opts.high });
+    else if (opts.composite !== undefined) {
+      if (typeof opts.composite !== 'object' || opts.composite === null) throw new RuleError(`composite must be a name or a Composite object`);
+      composite = composites.custom(opts.composite);
+    } else composite = composites.epsilonPlus();
+    const assigned = assignRules(engine.graph, engine.shapes, composite, { low: opts.low, high: opts.high });
+    if (key) {
+      if (this.assignCache.size > 32) this.assignCache.clear();
+      this.assignCache.set(key, assigned);
+    }
+    return assigned;
+  }
+
+  private checkInput(x: ArrayLike<number>): { data: Float32Array; n: number } {
+    if (!x || typeof (x as ArrayLike<number>).length !== 'number') throw new InputError('x must be a Float32Array (or an array of numbers)');
+    const len = x.length;
+    const per = this.inputSize;
+    if (len === 0 || len % per !== 0)
+      throw new InputError(
+        `input length ${len} is not a whole number of samples of shape [${this.inputShape.join(', ')}] (${per} values each${this.inputLayout === 'NHWC' ? ', NHWC' : ''})`,
+      );
+    const n = len / per;
+    // our own NCHW copy: the caller's array is never modified
+    const data = new Float32Array(len);
+    if (this.inputLayout === 'NHWC') {
+      const [C, H, W] = this.inputShape;
+      for (let s = 0; s < n; s++)
+        for (let h = 0; h < H; h++)
+          for (let w = 0; w < W; w++)
+            for (let c = 0; c < C; c++) data[s * per + (c * H + h) * W + w] = x[s * per + (h * W + w) * C + c];
+    } else data.set(x);
+    return { data, n };
+  }
+
+  private checkBatch(batch: number | undefined, n: number): number {
+    if (batch === undefined) return Math.min(n, DEFAULT_BATCH);
+    if (!Number.isInteger(batch) || batch < 1) throw new InputError(`batch must be a positive integer, got ${batch}`);
+    return Math.min(batch, n);
+  }
+
+  private checkTargets(target: Target, n: number): 'argmax' | Int32Array {
+    if (target === 'argmax') return 'argmax';
+    const list = typeof target === 'number' ? new Array(n).fill(target) : target;
+    if (typeof list !== 'object' || typeof (list as ArrayLike<number>).length !== 'number')
+      throw new InputError(`target must be 'argmax', a class index or one index per sample`);
+    if (list.length !== n) throw new InputError(`target has ${list.length} entries but the input has ${n} samples`);
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = list[i];
+      if (!Number.isInteger(t) || t < 0 || t >= this.outputSize)
+        throw new InputError(`target ${t} (sample ${i}) is out of range: the model has ${this.outputSize} outputs (0..${this.outputSize - 1})`);
+      out[i] = t;
+    }
+    return out;
+  }
+
+  /** Copy samples [s, s+m) into the engine and run the forward pass; checks for NaN/Infinity. */
+  private runForward(engine: Engine, data: Float32Array, s: number, m: number, capacity: number) {
+    const per = this.inputSize;
+    const ws = engine.workspace(capacity);
+    engine.setInput(data.subarray(s * per, (s + m) * per), m);
+    if (engine.inputHasNonFinite(m)) {
+      for (let i = s * per; i < (s + m) * per; i++)
+        if (!Number.isFinite(data[i])) {
+          const sample = Math.floor(i / per);
+          throw new InputError(`input holds ${data[i]} at sample ${sample}, index ${i - sample * per}: inputs must be finite`);
+        }
+    }
+    engine.forward(m);
+    return ws;
+  }
+
+  /** Copy m samples of an NCHW tensor into dst (at offset), transposing to NHWC for TF.js models. */
+  private toCallerLayout(src: Float32Array, shape: Shape, m: number, dst: Float32Array, offset: number): void {
+    if (this.inputLayout !== 'NHWC' || shape.length !== 3) {
+      dst.set(src.subarray(0, m * size(shape)), offset);
+      return;
+    }
+    const [C, H, W] = shape;
+    const per = C * H * W;
+    for (let s = 0; s < m; s++)
+      for (let c = 0; c < C; c++)
+        for (let h = 0; h < H; h++)
+          for (let w = 0; w < W; w++) dst[offset + s * per + (h * W + w) * C + c] = src[s * per + (c * H + h) * W + w];
+  }
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let j = 1; j < row.length; j++) if (row[j] > row[best]) best = j;
+  return best;
+}
+
+function shapeStr(s: Shape): string {
+  return `[${s.map((v) => (v < 0 ? 'N' : String(v))).join(', ')}]`;
+}
+
+function cacheKey(opts: ExplainOptions): string | null {
+  try {
+    return JSON.stringify([opts.composite, opts.rule, opts.firstRule, bound(opts.low), bound(opts.high)]);
+  } catch {
+    return null;
+  }
+}
+
+function bound(b: Bound | undefined): unknown {
+  return b === undefined || typeof b === 'number' ? b : Array.from(b);
+}

@@ -1,0 +1,273 @@
+/**
+ * Plain TypeScript reference of every kernel in src/kernels/abi.ts: direct loops, no im2col,
+ * no SIMD, written to be obviously right. Used by tests (WASM vs reference) and by the bench
+ * as the baseline. Operates on an ArrayBuffer heap with the same byte-pointer ABI.
+ */
+import type { Backend, Kernels, Memory } from '../kernels/abi.js';
+import { ConvDesc as CD, PoolDesc as PD } from '../kernels/abi.js';
+import { Arena } from '../kernels/arena.js';
+
+class GrowableHeap {
+  buf: ArrayBuffer;
+  constructor(bytes: number) {
+    this.buf = new ArrayBuffer(bytes);
+  }
+  grow(minBytes: number): void {
+    let size = this.buf.byteLength;
+    while (size < minBytes) size *= 2;
+    const next = new ArrayBuffer(size);
+    new Uint8Array(next).set(new Uint8Array(this.buf));
+    this.buf = next;
+  }
+}
+
+export function createReferenceBackend(initialBytes = 1 << 16): Backend {
+  const heap = new GrowableHeap(initialBytes);
+  const memory = new Arena(16, () => heap.buf, (min) => heap.grow(min));
+  return { name: 'reference', memory, kernels: referenceKernels(memory) };
+}
+
+function referenceKernels(mem: Memory): Kernels {
+  const F = () => mem.f32();
+  const I = () => mem.i32();
+  const f = (ptr: number) => ptr >> 2;
+  const desc = (ptr: number) => I().subarray(ptr >> 2, (ptr >> 2) + 16);
+
+  const k: Kernels = {
+    denseForward(x, w, b, y, n, inF, outF) {
+      const h = F();
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < outF; o++) {
+          let acc = b ? h[f(b) + o] : 0;
+          for (let i = 0; i < inF; i++) acc += h[f(x) + s * inF + i] * h[f(w) + o * inF + i];
+          h[f(y) + s * outF + o] = acc;
+        }
+    },
+    denseTranspose(g, w, out, n, inF, outF, accumulate) {
+      const h = F();
+      for (let s = 0; s < n; s++)
+        for (let i = 0; i < inF; i++) {
+          let acc = 0;
+          for (let o = 0; o < outF; o++) acc += h[f(g) + s * outF + o] * h[f(w) + o * inF + i];
+          const idx = f(out) + s * inF + i;
+          h[idx] = accumulate ? h[idx] + acc : acc;
+        }
+    },
+    convScratchBytes() {
+      return 0;
+    },
+    conv2dForward(dp, x, w, b, y, _scratch, n) {
+      const d = desc(dp);
+      const [C, H, W, O] = [d[CD.C], d[CD.H], d[CD.W], d[CD.O]];
+      const G = d[CD.G], Cg = C / G, Og = O / G;
+      const h = F();
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < O; o++) {
+          const g = Math.floor(o / Og);
+          for (let oh = 0; oh < d[CD.OH]; oh++)
+            for (let ow = 0; ow < d[CD.OW]; ow++) {
+              let acc = b ? h[f(b) + o] : 0;
+              for (let c = 0; c < Cg; c++)
+                for (let kh = 0; kh < d[CD.KH]; kh++) {
+                  const ih = oh * d[CD.SH] - d[CD.PT] + kh * d[CD.DH];
+                  if (ih < 0 || ih >= H) continue;
+                  for (let kw = 0; kw < d[CD.KW]; kw++) {
+                    const iw = ow * d[CD.SW] - d[CD.PL] + kw * d[CD.DW];
+                    if (iw < 0 || iw >= W) continue;
+                    acc +=
+                      h[f(x) + ((s * C + g * Cg + c) * H + ih) * W + iw] *
+                      h[f(w) + ((o * Cg + c) * d[CD.KH] + kh) * d[CD.KW] + kw];
+                  }
+                }
+              h[f(y) + ((s * O + o) * d[CD.OH] + oh) * d[CD.OW] + ow] = acc;
+            }
+        }
+    },
+    conv2dTranspose(dp, g, w, out, _scratch, n, accumulate) {
+      const d = desc(dp);
+      const [C, H, W, O] = [d[CD.C], d[CD.H], d[CD.W], d[CD.O]];
+      const G = d[CD.G], Cg = C / G, Og = O / G;
+      const h = F();
+      const acc = new Float64Array(n * C * H * W);
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < O; o++) {
+          const grp = Math.floor(o / Og);
+          for (let oh = 0; oh < d[CD.OH]; oh++)
+            for (let ow = 0; ow < d[CD.OW]; ow++) {
+              const gv = h[f(g) + ((s * O + o) * d[CD.OH] + oh) * d[CD.OW] + ow];
+              if (gv === 0) continue;
+              for (let c = 0; c < Cg; c++)
+                for (let kh = 0; kh < d[CD.KH]; kh++) {
+                  const ih = oh * d[CD.SH] - d[CD.PT] + kh * d[CD.DH];
+                  if (ih < 0 || ih >= H) continue;
+                  for (let kw = 0; kw < d[CD.KW]; kw++) {
+                    const iw = ow * d[CD.SW] - d[CD.PL] + kw * d[CD.DW];
+                    if (iw < 0 || iw >= W) continue;
+                    acc[((s * C + grp * Cg + c) * H + ih) * W + iw] +=
+                      gv * h[f(w) + ((o * Cg + c) * d[CD.KH] + kh) * d[CD.KW] + kw];
+                  }
+                }
+            }
+        }
+      for (let i = 0; i < acc.length; i++) h[f(out) + i] = accumulate ? h[f(out) + i] + acc[i] : acc[i];
+    },
+    maxpool2dForward(dp, x, y, am, n) {
+      const d = desc(dp);
+      const h = F(), ih32 = I();
+      const [C, H, W, OH, OW] = [d[PD.C], d[PD.H], d[PD.W], d[PD.OH], d[PD.OW]];
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < C; c++)
+          for (let oh = 0; oh < OH; oh++)
+            for (let ow = 0; ow < OW; ow++) {
+              let best = -Infinity, arg = -1;
+              for (let kh = 0; kh < d[PD.KH]; kh++) {
+                const hh = oh * d[PD.SH] - d[PD.PT] + kh * d[PD.DH];
+                if (hh < 0 || hh >= H) continue;
+                for (let kw = 0; kw < d[PD.KW]; kw++) {
+                  const ww = ow * d[PD.SW] - d[PD.PL] + kw * d[PD.DW];
+                  if (ww < 0 || ww >= W) continue;
+                  const v = h[f(x) + ((s * C + c) * H + hh) * W + ww];
+                  if (v > best || arg < 0) {
+                    best = v;
+                    arg = hh * W + ww;
+                  }
+                }
+              }
+              const oi = ((s * C + c) * OH + oh) * OW + ow;
+              h[f(y) + oi] = best;
+              ih32[(am >> 2) + oi] = arg;
+            }
+    },
+    maxpool2dBackward(dp, g, am, out, n) {
+      const d = desc(dp);
+      const h = F(), ih32 = I();
+      const [C, H, W, OH, OW] = [d[PD.C], d[PD.H], d[PD.W], d[PD.OH], d[PD.OW]];
+      h.fill(0, f(out), f(out) + n * C * H * W);
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < C; c++)
+          for (let o = 0; o < OH * OW; o++) {
+            const oi = (s * C + c) * OH * OW + o;
+            h[f(out) + (s * C + c) * H * W + ih32[(am >> 2) + oi]] += h[f(g) + oi];
+          }
+    },
+    avgpool2dForward(dp, x, inv, y, n) {
+      const d = desc(dp);
+      const h = F();
+      const [C, H, W, OH, OW] = [d[PD.C], d[PD.H], d[PD.W], d[PD.OH], d[PD.OW]];
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < C; c++)
+          for (let oh = 0; oh < OH; oh++)
+            for (let ow = 0; ow < OW; ow++) {
+              let acc = 0;
+              forWindow(d, H, W, oh, ow, (hh, ww) => (acc += h[f(x) + ((s * C + c) * H + hh) * W + ww]));
+              h[f(y) + ((s * C + c) * OH + oh) * OW + ow] = acc * h[f(inv) + oh * OW + ow];
+            }
+    },
+    avgpool2dTranspose(dp, g, inv, out, n) {
+      const d = desc(dp);
+      const h = F();
+      const [C, H, W, OH, OW] = [d[PD.C], d[PD.H], d[PD.W], d[PD.OH], d[PD.OW]];
+      h.fill(0, f(out), f(out) + n * C * H * W);
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < C; c++)
+          for (let oh = 0; oh < OH; oh++)
+            for (let ow = 0; ow < OW; ow++) {
+              const v = h[f(g) + ((s * C + c) * OH + oh) * OW + ow] * h[f(inv) + oh * OW + ow];
+              forWindow(d, H, W, oh, ow, (hh, ww) => (h[f(out) + ((s * C + c) * H + hh) * W + ww] += v));
+            }
+    },
+    relu(x, y, len) {
+      const h = F();
+      for (let i = 0; i < len; i++) h[f(y) + i] = Math.max(h[f(x) + i], 0);
+    },
+    negPart(x, y, len) {
+      const h = F();
+      for (let i = 0; i < len; i++) h[f(y) + i] = Math.min(h[f(x) + i], 0);
+    },
+    hasNegative(x, len) {
+      const h = F();
+      for (let i = 0; i < len; i++) if (h[f(x) + i] < 0) return 1;
+      return 0;
+    },
+    hasNonFinite(x, len) {
+      const h = F();
+      for (let i = 0; i < len; i++) if (!Number.isFinite(h[f(x) + i])) return 1;
+      return 0;
+    },
+    add(a, b, y, len) {
+      const h = F();
+      for (let i = 0; i < len; i++) h[f(y) + i] = h[f(a) + i] + h[f(b) + i];
+    },
+    mul(a, b, y, len) {
+      const h = F();
+      for (let i = 0; i < len; i++) h[f(y) + i] = h[f(a) + i] * h[f(b) + i];
+    },
+    mulAcc(a, b, y, len, coef) {
+      const h = F();
+      for (let i = 0; i < len; i++) h[f(y) + i] += coef * h[f(a) + i] * h[f(b) + i];
+    },
+    stabDivide(r, z, y, len, eps) {
+      const h = F();
+      for (let i = 0; i < len; i++) {
+        const zi = h[f(z) + i];
+        h[f(y) + i] = h[f(r) + i] / (zi + (zi >= 0 ? eps : -eps));
+      }
+    },
+    stabDivideMasked(r, z, m, y, len, eps, sign) {
+      const h = F();
+      for (let i = 0; i < len; i++) {
+        const zi = h[f(z) + i];
+        h[f(y) + i] = sign * h[f(m) + i] > 0 ? h[f(r) + i] / (zi + (zi >= 0 ? eps : -eps)) : 0;
+      }
+    },
+    channelAffine(x, scale, shift, y, n, channels, inner) {
+      const h = F();
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < channels; c++)
+          for (let i = 0; i < inner; i++) {
+            const idx = (s * channels + c) * inner + i;
+            h[f(y) + idx] = h[f(x) + idx] * h[f(scale) + c] + h[f(shift) + c];
+          }
+    },
+    channelScale(x, scale, y, n, channels, inner) {
+      const h = F();
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < channels; c++)
+          for (let i = 0; i < inner; i++) {
+            const idx = (s * channels + c) * inner + i;
+            h[f(y) + idx] = h[f(x) + idx] * h[f(scale) + c];
+          }
+    },
+    fill(y, len, value) {
+      F().fill(value, f(y), f(y) + len);
+    },
+    copy(x, y, len) {
+      const h = F();
+      h.copyWithin(f(y), f(x), f(x) + len);
+    },
+    copyBlocks(src, dst, blocks, blockLen, srcStride, dstStride) {
+      const h = F();
+      for (let b = 0; b < blocks; b++)
+        for (let i = 0; i < blockLen; i++) h[f(dst) + b * dstStride + i] = h[f(src) + b * srcStride + i];
+    },
+    addBlocks(src, dst, blocks, blockLen, srcStride, dstStride) {
+      const h = F();
+      for (let b = 0; b < blocks; b++)
+        for (let i = 0; i < blockLen; i++) h[f(dst) + b * dstStride + i] += h[f(src) + b * srcStride + i];
+    },
+  };
+  return k;
+}
+
+/** Visit the in-input positions of one pooling window. */
+function forWindow(d: Int32Array, H: number, W: number, oh: number, ow: number, visit: (h: number, w: number) => void): void {
+  for (let kh = 0; kh < d[PD.KH]; kh++) {
+    const hh = oh * d[PD.SH] - d[PD.PT] + kh * d[PD.DH];
+    if (hh < 0 || hh >= H) continue;
+    for (let kw = 0; kw < d[PD.KW]; kw++) {
+      const ww = ow * d[PD.SW] - d[PD.PL] + kw * d[PD.DW];
+      if (ww < 0 || ww >= W) continue;
+      visit(hh, ww);
+    }
+  }
+}

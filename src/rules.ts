@@ -1,0 +1,202 @@
+/**
+ * LRP rules as plain data. Semantics (Zennit's) are in ARCHITECTURE.md and the engine's
+ * src/engine/linear-rules.ts; this file only builds, validates and parses them.
+ */
+import { RuleError } from './errors.js';
+
+/** Bounds for zbox: a scalar, or one value per input channel. */
+export type Bound = number | ArrayLike<number>;
+
+export type Rule =
+  | { name: 'epsilon'; epsilon: number }
+  | { name: 'gamma'; gamma: number }
+  | { name: 'alphabeta'; alpha: number; beta: number }
+  | { name: 'zplus' }
+  | { name: 'zbox'; low?: Bound; high?: Bound }
+  | { name: 'wsquare' }
+  | { name: 'flat' }
+  | { name: 'pass' }
+  | { name: 'norm' }
+  | { name: 'gradient' };
+
+export type RuleName = Rule['name'];
+
+/** Stabiliser of every rule but epsilon (Zennit's default). */
+export const STABILIZER = 1e-6;
+
+function finite(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RuleError(`${what} must be a finite number, got ${String(v)}`);
+  return v;
+}
+
+export const rules = {
+  /** LRP-epsilon: z / (z + eps·sign(z)); LRP-0 is epsilon with a tiny eps. */
+  epsilon(epsilon = 1e-6): Rule {
+    if (finite(epsilon, 'epsilon') < 0) throw new RuleError(`epsilon must be >= 0, got ${epsilon}`);
+    return { name: 'epsilon', epsilon };
+  },
+  /** Generalised gamma rule (Zennit >= 0.5). */
+  gamma(gamma = 0.25): Rule {
+    if (finite(gamma, 'gamma') < 0) throw new RuleError(`gamma must be >= 0, got ${gamma}`);
+    return { name: 'gamma', gamma };
+  },
+  /** Alpha-beta; alpha - beta must equal 1 and both be >= 0. */
+  alphaBeta(alpha = 2, beta = 1): Rule {
+    finite(alpha, 'alpha');
+    finite(beta, 'beta');
+    if (alpha < 0 || beta < 0) throw new RuleError(`alpha and beta must be >= 0, got alpha=${alpha}, beta=${beta}`);
+    if (Math.abs(alpha - beta - 1) > 1e-9)
+      throw new RuleError(`alpha - beta must equal 1 (conservation), got alpha=${alpha}, beta=${beta}`);
+    return { name: 'alphabeta', alpha, beta };
+  },
+  zPlus(): Rule {
+    return { name: 'zplus' };
+  },
+  /** ZB (box) rule for inputs bounded by [low, high]; bounds default to explain()'s low/high. */
+  zBox(low?: Bound, high?: Bound): Rule {
+    if (low !== undefined) checkBound(low, 'low');
+    if (high !== undefined) checkBound(high, 'high');
+    return { name: 'zbox', low, high };
+  },
+  wSquare(): Rule {
+    return { name: 'wsquare' };
+  },
+  flat(): Rule {
+    return { name: 'flat' };
+  },
+  /** Relevance passes unchanged (ReLU, batch norm after folding). */
+  pass(): Rule {
+    return { name: 'pass' };
+  },
+  /** Proportional split without bias (average pooling, residual add). */
+  norm(): Rule {
+    return { name: 'norm' };
+  },
+  /** No rule: the plain gradient (vector-Jacobian product) of the layer. */
+  gradient(): Rule {
+    return { name: 'gradient' };
+  },
+};
+
+function checkBound(b: Bound, what: string): void {
+  if (typeof b === 'number') finite(b, `zbox ${what}`);
+  else if (b && typeof (b as ArrayLike<number>).length === 'number') {
+    for (let i = 0; i < b.length; i++) finite(b[i], `zbox ${what}[${i}]`);
+  } else throw new RuleError(`zbox ${what} must be a number or an array of numbers`);
+}
+
+/** Validate a rule object that may come from user code (not built by `rules.*`). */
+export function validateRule(rule: unknown, where: string): Rule {
+  if (!rule || typeof rule !== 'object' || typeof (rule as { name?: unknown }).name !== 'string')
+    throw new RuleError(`${where}: a rule must be an object with a name (use rules.epsilon(), rules.zPlus(), ...), got ${JSON.stringify(rule)}`);
+  const r = rule as Rule & Record<string, unknown>;
+  switch (r.name) {
+    case 'epsilon':
+      return rules.epsilon(r.epsilon as number);
+    case 'gamma':
+      return rules.gamma(r.gamma as number);
+    case 'alphabeta':
+      return rules.alphaBeta(r.alpha as number, r.beta as number);
+    case 'zbox':
+      return rules.zBox(r.low as Bound | undefined, r.high as Bound | undefined);
+    case 'zplus':
+    case 'wsquare':
+    case 'flat':
+    case 'pass':
+    case 'norm':
+    case 'gradient':
+      return { name: r.name };
+    default:
+      throw new RuleError(`${where}: unknown rule '${String((r as { name: unknown }).name)}' (known: ${RULE_NAMES.join(', ')})`);
+  }
+}
+
+export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta', 'zplus', 'zbox', 'wsquare', 'flat', 'pass', 'norm', 'gradient'];
+
+/**
+ * Parse the command line's rule SPEC: `epsilon:0.25`, `gamma:0.25`, `alphabeta:2,1`, `zplus`,
+ * `zbox:LOW,HIGH`, `wsquare`, `flat`, `pass`, `norm`, `gradient`.
+ */
+export function parseRule(spec: string): Rule {
+  const [rawName, rawArgs] = spec.trim().split(':', 2);
+  const name = rawName.toLowerCase().replace(/[-_]/g, '');
+  const args =
+    rawArgs === undefined || rawArgs === ''
+      ? []
+      : rawArgs.split(',').map((a) => {
+          const v = Number(a);
+          if (a.trim() === '' || !Number.isFinite(v)) throw new RuleError(`rule spec '${spec}': '${a}' is not a number`);
+          return v;
+        });
+  const arity = (min: number, max: number) => {
+    if (args.length < min || args.length > max)
+      throw new RuleError(`rule spec '${spec}': ${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
+  };
+  switch (name) {
+    case 'epsilon':
+    case 'eps':
+      arity(0, 1);
+      return rules.epsilon(args[0] ?? 1e-6);
+    case 'lrp0':
+    case 'zero':
+      arity(0, 0);
+      return rules.epsilon(1e-6);
+    case 'gamma':
+      arity(0, 1);
+      return rules.gamma(args[0] ?? 0.25);
+    case 'alphabeta':
+      arity(0, 2);
+      return rules.alphaBeta(args[0] ?? 2, args[1] ?? (args[0] !== undefined ? args[0] - 1 : 1));
+    case 'zplus':
+      arity(0, 0);
+      return rules.zPlus();
+    case 'zbox':
+    case 'zb':
+      arity(0, 2);
+      if (args.length === 1) throw new RuleError(`rule spec '${spec}': zbox takes LOW,HIGH`);
+      return rules.zBox(args[0], args[1]);
+    case 'wsquare':
+    case 'w2':
+      arity(0, 0);
+      return rules.wSquare();
+    case 'flat':
+      arity(0, 0);
+      return rules.flat();
+    case 'pass':
+      arity(0, 0);
+      return rules.pass();
+    case 'norm':
+      arity(0, 0);
+      return rules.norm();
+    case 'gradient':
+      arity(0, 0);
+      return rules.gradient();
+    default:
+      throw new RuleError(`unknown rule '${rawName}' in spec '${spec}' (known: ${RULE_NAMES.join(', ')})`);
+  }
+}
+
+/** A short human-readable form, e.g. "epsilon(1e-6)". */
+export function formatRule(rule: Rule): string {
+  switch (rule.name) {
+    case 'epsilon':
+      return `epsilon(${fmtNum(rule.epsilon)})`;
+    case 'gamma':
+      return `gamma(${fmtNum(rule.gamma)})`;
+    case 'alphabeta':
+      return `alphabeta(${rule.alpha},${rule.beta})`;
+    case 'zbox':
+      return `zbox(${fmtBound(rule.low)},${fmtBound(rule.high)})`;
+    default:
+      return rule.name;
+  }
+}
+
+function fmtNum(v: number): string {
+  return v !== 0 && Math.abs(v) < 1e-3 ? v.toExponential() : String(v);
+}
+
+function fmtBound(b: Bound | undefined): string {
+  if (b === undefined) return 'low/high';
+  return typeof b === 'number' ? String(b) : `[${Array.from(b).join(' ')}]`;
+}

@@ -1,0 +1,5 @@
+export {
+  createWasmBackend, initWasm, selectVariant, wasmFeatures, wasmModule,
+  type WasmBackend, type WasmBackendOptions, type WasmVariant, type KernelExports,
+} from './loader.js';
+export { convScratchBytes } from './scratch.js';

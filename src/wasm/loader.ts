@@ -1,0 +1,213 @@
+/**
+ * Loads the AssemblyScript kernel module (bytes embedded as base64 by scripts/embed-wasm.mjs) and
+ * wraps it as a `Backend`. No @assemblyscript/loader, no fs, no fetch: works in Node without a
+ * bundler and in esbuild browser bundles.
+ *
+ * - Each variant's `WebAssembly.Module` is compiled once and cached; every backend gets its own
+ *   instance (and so its own memory).
+ * - The module exports its memory. Its static region ends at `lrp_heap_base()` (static data plus a
+ *   fixed GEMM packing workspace); the TS `Arena` owns every byte above it and grows the memory
+ *   with `memory.grow`. Views are re-derived by the Arena after growth.
+ * - `createWasmBackend` is synchronous. Browsers may refuse synchronous compilation of large modules
+ *   on the main thread; call `await initWasm()` once beforehand there (it compiles asynchronously
+ *   and fills the cache, after which `createWasmBackend` does not compile).
+ */
+import type { Backend, Kernels } from '../kernels/abi.js';
+import { Arena } from '../kernels/arena.js';
+import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/bytes.js';
+import { convScratchBytes } from './scratch.js';
+
+export type WasmVariant = 'simd' | 'relaxed' | 'scalar';
+export interface WasmBackendOptions {
+  /** 'auto' (default): relaxed SIMD if the runtime supports it, else SIMD, else scalar. */
+  variant?: WasmVariant | 'auto';
+}
+
+/** The raw exports of the kernel module (byte pointers, i32 sizes). */
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  lrp_heap_base(): number;
+  gemm_f32(M: number, N: number, K: number, a: number, aRs: number, aCs: number,
+    b: number, bRs: number, bCs: number, c: number, ldc: number, accumulate: number): void;
+  dense_forward_f32(x: number, w: number, b: number, y: number, n: number, inF: number, outF: number): void;
+  dense_transpose_f32(g: number, w: number, out: number, n: number, inF: number, outF: number, acc: number): void;
+  conv2d_scratch_bytes(desc: number): number;
+  conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number): void;
+  conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number): void;
+  maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number, n: number): void;
+  maxpool2d_backward_f32(desc: number, g: number, argmax: number, out: number, n: number): void;
+  avgpool2d_forward_f32(desc: number, x: number, invDiv: number, y: number, n: number): void;
+  avgpool2d_transpose_f32(desc: number, g: number, invDiv: number, out: number, n: number): void;
+  relu_f32(x: number, y: number, len: number): void;
+  neg_part_f32(x: number, y: number, len: number): void;
+  has_negative_f32(x: number, len: number): number;
+  has_non_finite_f32(x: number, len: number): number;
+  add_f32(a: number, b: number, y: number, len: number): void;
+  mul_f32(a: number, b: number, y: number, len: number): void;
+  mul_acc_f32(a: number, b: number, y: number, len: number, coef: number): void;
+  stab_divide_f32(r: number, z: number, y: number, len: number, eps: number): void;
+  stab_divide_masked_f32(r: number, z: number, m: number, y: number, len: number, eps: number, sign: number): void;
+  channel_affine_f32(x: number, scale: number, shift: number, y: number, n: number, c: number, inner: number): void;
+  channel_scale_f32(x: number, scale: number, y: number, n: number, c: number, inner: number): void;
+  fill_f32(y: number, len: number, value: number): void;
+  copy_f32(x: number, y: number, len: number): void;
+  copy_blocks_f32(src: number, dst: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
+  add_blocks_f32(src: number, dst: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
+}
+
+/** A Backend over one WASM instance; `exports` gives the raw kernels (e.g. `gemm_f32`). */
+export interface WasmBackend extends Backend {
+  readonly variant: WasmVariant;
+  readonly memory: Arena;
+  readonly exports: KernelExports;
+}
+
+// ---- feature probes ------------------------------------------------------------------------
+
+// (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+// (func (result v128) i32.const 0 i32x4.splat (x3) f32x4.relaxed_madd)
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 17, 65, 0, 253, 17, 65, 0, 253, 17, 253, 133, 2, 11,
+]);
+
+let features: { simd: boolean; relaxedSimd: boolean } | undefined;
+
+/** What this runtime's WebAssembly supports (cached). */
+export function wasmFeatures(): { simd: boolean; relaxedSimd: boolean } {
+  if (!features) {
+    const ok = (b: Uint8Array) => {
+      try {
+        return WebAssembly.validate(b as unknown as BufferSource);
+      } catch {
+        return false;
+      }
+    };
+    features = { simd: ok(SIMD_PROBE), relaxedSimd: ok(RELAXED_PROBE) };
+  }
+  return features;
+}
+
+function embedded(variant: WasmVariant): string | null {
+  return variant === 'simd' ? SIMD_WASM_BASE64 : variant === 'relaxed' ? RELAXED_WASM_BASE64 : SCALAR_WASM_BASE64;
+}
+
+/** The variant 'auto' picks here, or the requested one after checking it can run. */
+export function selectVariant(pref: WasmVariant | 'auto' = 'auto'): WasmVariant {
+  const f = wasmFeatures();
+  if (pref === 'auto') {
+    if (f.relaxedSimd && f.simd && embedded('relaxed')) return 'relaxed';
+    if (f.simd && embedded('simd')) return 'simd';
+    if (embedded('scalar')) return 'scalar';
+    throw new Error('lrp-wasm: this WebAssembly runtime lacks SIMD and no scalar kernel build is embedded');
+  }
+  if (!embedded(pref)) throw new Error(`lrp-wasm: the '${pref}' kernel build is not embedded in this package`);
+  if ((pref === 'simd' || pref === 'relaxed') && !f.simd) {
+    throw new Error(`lrp-wasm: the '${pref}' kernels need WebAssembly SIMD, which this runtime lacks`);
+  }
+  if (pref === 'relaxed' && !f.relaxedSimd) {
+    throw new Error("lrp-wasm: the 'relaxed' kernels need WebAssembly relaxed SIMD, which this runtime lacks");
+  }
+  return pref;
+}
+
+function decodeBase64(s: string): Uint8Array {
+  const B = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
+  if (B) {
+    const b = B.from(s, 'base64');
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const modules = new Map<WasmVariant, WebAssembly.Module>();
+
+function bytesOf(variant: WasmVariant): Uint8Array {
+  const b64 = embedded(variant);
+  if (!b64) throw new Error(`lrp-wasm: the '${variant}' kernel build is not embedded in this package`);
+  return decodeBase64(b64);
+}
+
+/** Compiles (once, synchronously) and returns the module of a variant. */
+export function wasmModule(variant: WasmVariant): WebAssembly.Module {
+  let m = modules.get(variant);
+  if (!m) {
+    m = new WebAssembly.Module(bytesOf(variant) as unknown as BufferSource);
+    modules.set(variant, m);
+  }
+  return m;
+}
+
+/** Compiles a variant asynchronously into the cache (use on a browser main thread). Returns the variant. */
+export async function initWasm(variant: WasmVariant | 'auto' = 'auto'): Promise<WasmVariant> {
+  const v = selectVariant(variant);
+  if (!modules.has(v)) modules.set(v, await WebAssembly.compile(bytesOf(v) as unknown as BufferSource));
+  return v;
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+/** Creates a backend on a fresh instance of the chosen kernel build (synchronous). */
+export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
+  const variant = selectVariant(opts.variant ?? 'auto');
+  const instance = new WebAssembly.Instance(wasmModule(variant), {});
+  const ex = instance.exports as unknown as KernelExports;
+  const mem = ex.memory;
+  const grow = (minBytes: number) => {
+    const have = mem.buffer.byteLength / PAGE;
+    const need = Math.ceil(minBytes / PAGE);
+    if (need <= have) return;
+    // grow geometrically (x1.5) to keep the number of growths small, within the wasm32 limit
+    const want = Math.min(MAX_PAGES, Math.max(need, Math.ceil(have * 1.5)));
+    try {
+      mem.grow(want - have);
+    } catch {
+      try {
+        mem.grow(need - have);
+      } catch (e) {
+        throw new RangeError(`lrp-wasm: cannot grow WebAssembly memory to ${minBytes} bytes (${(e as Error).message})`);
+      }
+    }
+  };
+  const base = ex.lrp_heap_base();
+  grow(base);
+  const memory = new Arena(base, () => mem.buffer, grow);
+  const name = variant === 'simd' ? 'wasm-simd' : variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-scalar';
+  return { name, variant, memory, kernels: wrapKernels(ex), exports: ex };
+}
+
+function wrapKernels(ex: KernelExports): Kernels {
+  return {
+    denseForward: (x, w, b, y, n, inF, outF) => ex.dense_forward_f32(x, w, b, y, n, inF, outF),
+    denseTranspose: (g, w, out, n, inF, outF, acc) => ex.dense_transpose_f32(g, w, out, n, inF, outF, acc),
+    convScratchBytes,
+    conv2dForward: (d, x, w, b, y, s, n) => ex.conv2d_forward_f32(d, x, w, b, y, s, n),
+    conv2dTranspose: (d, g, w, out, s, n, acc) => ex.conv2d_transpose_f32(d, g, w, out, s, n, acc),
+    maxpool2dForward: (d, x, y, am, n) => ex.maxpool2d_forward_f32(d, x, y, am, n),
+    maxpool2dBackward: (d, g, am, out, n) => ex.maxpool2d_backward_f32(d, g, am, out, n),
+    avgpool2dForward: (d, x, inv, y, n) => ex.avgpool2d_forward_f32(d, x, inv, y, n),
+    avgpool2dTranspose: (d, g, inv, out, n) => ex.avgpool2d_transpose_f32(d, g, inv, out, n),
+    relu: (x, y, len) => ex.relu_f32(x, y, len),
+    negPart: (x, y, len) => ex.neg_part_f32(x, y, len),
+    hasNegative: (x, len) => ex.has_negative_f32(x, len),
+    hasNonFinite: (x, len) => ex.has_non_finite_f32(x, len),
+    add: (a, b, y, len) => ex.add_f32(a, b, y, len),
+    mul: (a, b, y, len) => ex.mul_f32(a, b, y, len),
+    mulAcc: (a, b, y, len, coef) => ex.mul_acc_f32(a, b, y, len, coef),
+    stabDivide: (r, z, y, len, eps) => ex.stab_divide_f32(r, z, y, len, eps),
+    stabDivideMasked: (r, z, m, y, len, eps, sign) => ex.stab_divide_masked_f32(r, z, m, y, len, eps, sign),
+    channelAffine: (x, sc, sh, y, n, c, inner) => ex.channel_affine_f32(x, sc, sh, y, n, c, inner),
+    channelScale: (x, sc, y, n, c, inner) => ex.channel_scale_f32(x, sc, y, n, c, inner),
+    fill: (y, len, v) => ex.fill_f32(y, len, v),
+    copy: (x, y, len) => ex.copy_f32(x, y, len),
+    copyBlocks: (s, d, b, bl, ss, ds) => ex.copy_blocks_f32(s, d, b, bl, ss, ds),
+    addBlocks: (s, d, b, bl, ss, ds) => ex.add_blocks_f32(s, d, b, bl, ss, ds),
+  };
+}
