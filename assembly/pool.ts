@@ -11,7 +11,7 @@
 
 // @ts-ignore: decorator
 @inline function lowTap(start: i32, D: i32, K: i32): i32 {
-  return start >= 0 ? 0 : min(K, (-start) / D);
+  return start >= 0 ? 0 : min(K, (-start + D - 1) / D);
 }
 // @ts-ignore: decorator
 @inline function highTap(start: i32, D: i32, K: i32, limit: i32): i32 {

@@ -181,7 +181,10 @@ export function parseCli(argv: string[]): Parsed {
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw usageError(`${(e as Error).message.split('\n')[0]} (see lrp --help)`);
+    const err = e as Error & { code?: string };
+    const unknown = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /^Unknown option '([^']*)'/.exec(err.message);
+    const msg = unknown ? `unknown option '${unknown[1]}'` : err.message.split('\n')[0];
+    throw usageError(`${msg} (see lrp --help)`);
   }
   const { values: v, positionals } = parsed;
   if (v.help) return { kind: 'help' };

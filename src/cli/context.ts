@@ -11,6 +11,7 @@ import { CliError } from './errors.js';
 
 export interface Metadata {
   file: string;
+  name?: string;
   classes?: string[];
   inputRange?: [number, number];
   mean?: number[];
@@ -29,6 +30,8 @@ export interface Geometry {
 export interface ModelContext {
   model: Model;
   modelPath: string;
+  /** For titles: metadata.json's name, else the model's. */
+  displayName: string;
   meta: Metadata | null;
   classes?: string[];
   geometry: Geometry;
@@ -82,6 +85,7 @@ export function readMetadata(file: string): Metadata {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CliError(`${file}: metadata must be a JSON object`);
   const o = json as Record<string, unknown>;
   const meta: Metadata = { file };
+  if (typeof o.name === 'string' && o.name.trim()) meta.name = o.name.trim();
   const classes = pick(o, ['classes', 'class_names', 'classNames', 'labels']);
   if (classes !== undefined) {
     if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string' || typeof c === 'number'))
@@ -125,7 +129,8 @@ export function geometryOf(model: Model): Geometry {
 }
 
 function perChannel(v: number[], C: number, what: string): number[] {
-  if (v.length !== 1 && v.length !== C) throw new CliError(`${what} has ${v.length} values, the model has ${C} input channel(s): give 1 or ${C}`);
+  if (v.length !== 1 && v.length !== C)
+    throw new CliError(`${what} has ${v.length} values, but the model has ${C} input channel${C === 1 ? ': give one value' : `s: give 1 or ${C} values`}`);
   return v.length === 1 ? new Array<number>(C).fill(v[0]) : v;
 }
 
@@ -137,7 +142,14 @@ export async function openModel(opts: ContextOptions): Promise<ModelContext> {
   }
   const metaFile = opts.metadata ?? (/^https?:/i.test(opts.model) ? null : findMetadata(opts.model));
   const meta = metaFile ? readMetadata(metaFile) : null;
-  const model = await loadModel(opts.model, { backend: opts.backend });
+  let model: Model;
+  try {
+    model = await loadModel(opts.model, { backend: opts.backend });
+  } catch (e) {
+    // name the file in every model error
+    if (e instanceof Error && !e.message.includes(opts.model) && !e.message.includes(path.basename(opts.model))) e.message = `${opts.model}: ${e.message}`;
+    throw e;
+  }
   try {
     const geometry = geometryOf(model);
     const warnings: string[] = [];
@@ -170,7 +182,7 @@ export async function openModel(opts: ContextOptions): Promise<ModelContext> {
     const informed = rangeSource === '--scale' || rangeSource === 'metadata.json' || mean !== undefined || std !== undefined;
     const low = opts.low ?? (informed ? imageLow : undefined);
     const high = opts.high ?? (informed ? imageHigh : undefined);
-    return { model, modelPath: opts.model, meta, classes, geometry, range, rangeSource, mean, std, low, high, imageLow, imageHigh, warnings };
+    return { model, modelPath: opts.model, displayName: meta?.name ?? model.name, meta, classes, geometry, range, rangeSource, mean, std, low, high, imageLow, imageHigh, warnings };
   } catch (e) {
     model.dispose();
     throw e;

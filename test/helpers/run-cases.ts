@@ -6,7 +6,9 @@
  *  - 1e-3 for cases whose own float32-vs-float64 difference exceeds 2e-5 (the data ships a float64
  *    file for them): in those, near-zero epsilon denominators amplify summation-order rounding, and a
  *    float32 implementation "can be off by a few times the stored f32_vs_f64 value";
- *  - 1e-2 against the float64 result for cases the data marks ill-conditioned, as the README says.
+ *  - against the float64 result for cases the data marks ill-conditioned: 1e-2, as the README says for
+ *    float32 implementations, or 5x the case's own Zennit float32-vs-float64 error where that is larger
+ *    (resnet_mini's avgpool_gradient sample 3 conserves -323x its start; Zennit's float32 is 9.8e-3 off).
  * Onehot cases whose file was not kept in the fixtures (size budget) are compared with the logit
  * file divided by the start value (every rule is linear in the start relevance).
  */
@@ -24,7 +26,7 @@ function expectedFor(modelName: string, c: CaseJson): { data: Float32Array; tol:
   if (exp) {
     if (c.ill_conditioned) {
       if (!exp.f64ref) throw new Error(`fixture ${modelName}/${c.name}: ill-conditioned case without its float64 file`);
-      return { data: exp.f64ref, tol: ILL_TOL, label: 'vs float64' };
+      return { data: exp.f64ref, tol: illTolerance(c), label: 'vs float64' };
     }
     return { data: exp.data, tol: c.relevance_f64 ? SENSITIVE_TOL : TOL, label: c.relevance_f64 ? 'sensitive' : '' };
   }
@@ -35,7 +37,11 @@ function expectedFor(modelName: string, c: CaseJson): { data: Float32Array; tol:
   const src = c.ill_conditioned && base.f64ref ? base.f64ref : base.data;
   const per = src.length / c.start_values.length;
   const data = src.map((v, i) => v / logitCase.start_values[Math.floor(i / per)]);
-  return { data, tol: c.ill_conditioned ? ILL_TOL : c.relevance_f64 ? SENSITIVE_TOL : TOL, label: 'from logit case' };
+  return { data, tol: c.ill_conditioned ? illTolerance(c) : c.relevance_f64 ? SENSITIVE_TOL : TOL, label: 'from logit case' };
+}
+
+function illTolerance(c: CaseJson): number {
+  return Math.max(ILL_TOL, 5 * Math.max(...c.f32_vs_f64.max_abs_diff_over_max_abs_per_sample));
 }
 
 export interface CaseRunOptions {
@@ -90,7 +96,7 @@ export function describeModelCases(modelName: string, opts: CaseRunOptions = {})
             const name = layerNodeName(modelName, entry, model);
             const got = r.layers![name];
             expect(got, `relevance at node '${name}'`).toBeDefined();
-            expectClose(got, entry.data, N, c.ill_conditioned ? ILL_TOL : c.relevance_f64 ? SENSITIVE_TOL : TOL, `${modelName}/${c.name} layer ${name}`);
+            expectClose(got, entry.data, N, c.ill_conditioned ? illTolerance(c) : c.relevance_f64 ? SENSITIVE_TOL : TOL, `${modelName}/${c.name} layer ${name}`);
             compared++;
           }
           expect(compared).toBeGreaterThan(0);

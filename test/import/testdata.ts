@@ -1,15 +1,15 @@
 /**
- * The one place that knows where the shared test vectors are. Switch this to
- * test/helpers/fixtures.ts (modelDir) once that loader exists.
+ * Where the importer tests find the test vectors: test/helpers/fixtures.ts materialises each model
+ * folder (model.json, params/, model.onnx, tfjs/, inputs.f32, logits.f32, cases.json) as a real
+ * directory. LRP_TESTDATA=<dir> points the tests at a raw testdata tree instead (e.g. /work/shared/testdata).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { modelDir as fixtureDir } from '../helpers/fixtures.js';
 
-const ROOT = process.env.LRP_TESTDATA ?? '/work/shared/testdata';
-
-/** A real directory with model.json, params/, model.onnx, tfjs/, inputs.f32, logits.f32, cases.json. */
 export function modelDir(model: string): string {
-  return join(ROOT, model);
+  const root = process.env.LRP_TESTDATA;
+  return root ? join(root, model) : fixtureDir(model);
 }
 
 export function readJson<T = any>(path: string): T {

@@ -1,0 +1,97 @@
+// The esbuild browser bundle, loaded by a page in headless Chromium (Debian's chromium driven by
+// playwright-core), computes the same relevance as Node for a test case.
+import { build } from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../src/index.js';
+import { modelDir, readF32 } from './helpers/fixtures.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+// CI installs Chromium (.ci/run); a developer machine without it must not silently pass
+if (!hasChromium && process.env.CI) throw new Error(`CI needs Chromium at ${CHROMIUM}`);
+
+describe.skipIf(!hasChromium)('browser bundle', () => {
+  let server: Server;
+  let base = '';
+  let bundle = '';
+
+  beforeAll(async () => {
+    const out = await build({
+      entryPoints: [join(import.meta.dirname, 'browser/page-entry.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      external: ['node:*'],
+      logLevel: 'silent',
+    });
+    bundle = out.outputFiles[0].text;
+    const root = modelDir('mlp');
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname === '/') {
+        res.setHeader('content-type', 'text/html');
+        res.end('<!doctype html><script type="module" src="/bundle.js"></script>');
+        return;
+      }
+      if (url.pathname === '/bundle.js') {
+        res.setHeader('content-type', 'text/javascript');
+        res.end(bundle);
+        return;
+      }
+      const file = normalize(join(root, decodeURIComponent(url.pathname.slice('/model/'.length))));
+      if (!url.pathname.startsWith('/model/') || !file.startsWith(root) || !existsSync(file)) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', extname(file) === '.json' ? 'application/json' : 'application/octet-stream');
+      res.end(readFileSync(file));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const addr = server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+
+  afterAll(() => server?.close());
+
+  it('matches Node on the mlp, epsilon-gamma-box and gamma', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.waitForFunction(() => 'lrp' in globalThis);
+      const x = Array.from(readF32('mlp', 'inputs.f32'));
+      const inBrowser = await page.evaluate(
+        async ({ url, x }) => {
+          const lib = (globalThis as unknown as { lrp: typeof import('../src/index.js') }).lrp;
+          const model = await lib.loadModel(url);
+          const r = model.explain(new Float32Array(x), { rule: lib.rules.gamma(0.25), start: 'logit' });
+          const png = lib.encodePNG(lib.heatmap(r.relevance.subarray(0, 784), { width: 28, height: 28 }), 28, 28);
+          const out = { relevance: Array.from(r.relevance), targets: Array.from(r.targets), backend: model.backendName, png: png.length };
+          model.dispose();
+          return out;
+        },
+        { url: `${base}/model/model.json`, x },
+      );
+      const model = await loadModel(`${modelDir('mlp')}/model.json`);
+      const node = model.explain(new Float32Array(x), { rule: { name: 'gamma', gamma: 0.25 }, start: 'logit' });
+      model.dispose();
+      expect(inBrowser.backend).toMatch(/^wasm/);
+      expect(inBrowser.targets).toEqual(Array.from(node.targets));
+      expect(inBrowser.png).toBeGreaterThan(100);
+      const maxAbs = node.relevance.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const diff = node.relevance.reduce((m, v, i) => Math.max(m, Math.abs(v - inBrowser.relevance[i])), 0);
+      expect(diff / maxAbs).toBeLessThan(1e-5);
+    } finally {
+      await browser.close();
+    }
+  });
+});
