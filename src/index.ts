@@ -2,7 +2,7 @@
  * lrp-wasm: Layer-wise Relevance Propagation in WebAssembly SIMD, for Node and browsers.
  */
 export { loadModel, importGraph, type LoadOptions, type ModelSource, type ModelFormat } from './load.js';
-export { Model, type ExplainOptions, type Explanation, type Target, type Start } from './model.js';
+export { Model, ATTRIBUTION_METHODS, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
 export { rules, parseRule, formatRule, validateRule, RULE_NAMES, type Rule, type RuleName, type Bound } from './rules.js';
 export { composites, COMPOSITE_NAMES, type Composite, type CompositeName } from './composites.js';
 export { LrpError, InputError, RuleError, ModelFormatError, UnsupportedError, ShapeError, DisposedError } from './errors.js';

@@ -10,7 +10,7 @@ import { DisposedError, InputError, RuleError } from './errors.js';
 import type { Graph, Shape } from './graph/ir.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
-import { formatRule, type Bound, type Rule } from './rules.js';
+import { formatRule, rules, type Bound, type Rule } from './rules.js';
 
 export type Target = 'argmax' | number | ArrayLike<number>;
 export type Start = 'logit' | 'onehot' | Float32Array;
@@ -27,6 +27,25 @@ export interface ExplainOptions {
   batch?: number;
   /** Also return the relevance at every node's output. */
   layers?: boolean;
+}
+
+export type AttributionMethod = 'gradient' | 'gradient-x-input' | 'smoothgrad' | 'integrated-gradients';
+export const ATTRIBUTION_METHODS: readonly AttributionMethod[] = ['gradient', 'gradient-x-input', 'smoothgrad', 'integrated-gradients'];
+
+export interface AttributeOptions {
+  method: AttributionMethod;
+  target?: Target;
+  /** gradient, gradient-x-input: as in explain(); the others always start from onehot. */
+  start?: Start;
+  batch?: number;
+  /** SmoothGrad noisy copies (default 16) or Integrated Gradients steps (default 32). */
+  samples?: number;
+  /** SmoothGrad noise std as a fraction of the input range (default 0.1). */
+  noise?: number;
+  /** Integrated Gradients baseline: a value, or one sample in the caller's layout (default 0). */
+  baseline?: number | ArrayLike<number>;
+  /** PRNG seed for SmoothGrad (default 1): results are reproducible. */
+  seed?: number;
 }
 
 export interface Explanation {
@@ -101,26 +120,92 @@ export class Model {
   }
 
   explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
-    const engine = this.live();
+    this.live();
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(opts.batch, n);
     const assigned = this.assignment(opts);
-    const startMode = opts.start ?? 'logit';
-    if (typeof startMode === 'string' && startMode !== 'logit' && startMode !== 'onehot')
-      throw new InputError(`start must be 'logit', 'onehot' or a Float32Array of n*${this.outputSize} values, got '${startMode}'`);
-    if (startMode instanceof Float32Array && startMode.length !== n * this.outputSize)
-      throw new InputError(`start has ${startMode.length} values, expected ${n}x${this.outputSize} = ${n * this.outputSize}`);
-    if (typeof startMode !== 'string' && !(startMode instanceof Float32Array))
-      throw new InputError(`start must be 'logit', 'onehot' or a Float32Array`);
+    const startMode = this.checkStart(opts.start, n);
     const targetsIn = this.checkTargets(opts.target ?? 'argmax', n);
+    return this.propagate(data, n, assigned, targetsIn, startMode, batch, !!opts.layers);
+  }
 
+  /**
+   * Gradient-based baselines on the same engine, for comparison with LRP:
+   * 'gradient' (start · d logit_t / dx), 'gradient-x-input', 'smoothgrad' (mean gradient over
+   * `samples` noisy copies, noise std = `noise` × the input range) and 'integrated-gradients'
+   * (midpoint Riemann sum over `samples` steps from `baseline`, times x − baseline).
+   * SmoothGrad and Integrated Gradients explain the clean input's target and start from onehot.
+   */
+  attribute(x: ArrayLike<number>, opts: AttributeOptions): Explanation {
+    this.live();
+    const method = opts?.method;
+    if (!ATTRIBUTION_METHODS.includes(method)) throw new InputError(`unknown attribution method '${String(method)}' (known: ${ATTRIBUTION_METHODS.join(', ')})`);
+    const { data, n } = this.checkInput(x);
+    const batch = this.checkBatch(opts.batch, n);
+    const gradient = new Map<string, Assigned>(this.live().graph.nodes.map((node) => [node.name, { rule: rules.gradient() }]));
+    const targetsIn = this.checkTargets(opts.target ?? 'argmax', n);
+    if (method === 'gradient' || method === 'gradient-x-input') {
+      const r = this.propagate(data, n, gradient, targetsIn, this.checkStart(opts.start, n), batch, false);
+      if (method === 'gradient-x-input') {
+        const xs = this.fromGraphLayout(data, n);
+        for (let i = 0; i < r.relevance.length; i++) r.relevance[i] *= xs[i];
+      }
+      return r;
+    }
+    if (opts.start !== undefined && opts.start !== 'onehot') throw new InputError(`${method} starts from 'onehot' (the gradient of the target logit)`);
+    const m = opts.samples ?? (method === 'smoothgrad' ? 16 : 32);
+    if (!Number.isInteger(m) || m < 1) throw new InputError(`samples must be a positive integer, got ${m}`);
+    const clean = this.propagate(data, n, gradient, targetsIn, 'onehot', batch, false);
+    const per = this.inputSize;
+    const acc = new Float32Array(n * per);
+    const expanded = new Float32Array(m * per);
+    let baseline: Float32Array | null = null;
+    if (method === 'integrated-gradients') baseline = this.checkBaseline(opts.baseline, n);
+    const range = this.graph.inputRange ?? [0, 1];
+    const sigma = (opts.noise ?? 0.1) * (range[1] - range[0]);
+    if (!Number.isFinite(sigma) || sigma < 0) throw new InputError(`noise must be a non-negative number, got ${opts.noise}`);
+    const rand = gaussian(opts.seed ?? 1);
+    for (let s = 0; s < n; s++) {
+      const xs = data.subarray(s * per, (s + 1) * per);
+      const b = baseline?.subarray(s * per, (s + 1) * per);
+      for (let k = 0; k < m; k++) {
+        const row = expanded.subarray(k * per, (k + 1) * per);
+        if (b) {
+          const alpha = (k + 0.5) / m;
+          for (let i = 0; i < per; i++) row[i] = b[i] + alpha * (xs[i] - b[i]);
+        } else for (let i = 0; i < per; i++) row[i] = xs[i] + sigma * rand();
+      }
+      const targets = new Int32Array(m).fill(clean.targets[s]);
+      const r = this.propagate(expanded, m, gradient, targets, 'onehot', Math.min(batch * 4, m), false);
+      const dst = acc.subarray(s * per, (s + 1) * per);
+      for (let k = 0; k < m; k++) for (let i = 0; i < per; i++) dst[i] += r.relevance[k * per + i] / m;
+    }
+    if (baseline) {
+      const diff = this.fromGraphLayout(data.map((v, i) => v - baseline![i]), n);
+      for (let i = 0; i < acc.length; i++) acc[i] *= diff[i];
+    }
+    const inputSums = new Float32Array(n);
+    for (let s = 0; s < n; s++) inputSums[s] = acc.subarray(s * per, (s + 1) * per).reduce((a, v) => a + v, 0);
+    return { relevance: acc, logits: clean.logits, targets: clean.targets, sums: { start: clean.sums.start, input: inputSums } };
+  }
+
+  private propagate(
+    data: Float32Array,
+    n: number,
+    assigned: Map<string, Assigned>,
+    targetsIn: 'argmax' | Int32Array,
+    startMode: Start,
+    batch: number,
+    withLayers: boolean,
+  ): Explanation {
+    const engine = this.live();
     const O = this.outputSize;
     const relevance = new Float32Array(n * this.inputSize);
     const logits = new Float32Array(n * O);
     const targets = new Int32Array(n);
     const startSums = new Float32Array(n);
     const inputSums = new Float32Array(n);
-    const layers: Record<string, Float32Array> | undefined = opts.layers ? {} : undefined;
+    const layers: Record<string, Float32Array> | undefined = withLayers ? {} : undefined;
     const startBuf = new Float32Array(batch * O);
 
     for (let s = 0; s < n; s += batch) {
@@ -252,6 +337,40 @@ export class Model {
     return { data, n };
   }
 
+  private checkStart(start: Start | undefined, n: number): Start {
+    const mode = start ?? 'logit';
+    if (typeof mode === 'string') {
+      if (mode !== 'logit' && mode !== 'onehot')
+        throw new InputError(`start must be 'logit', 'onehot' or a Float32Array of n*${this.outputSize} values, got '${mode}'`);
+      return mode;
+    }
+    if (!(mode instanceof Float32Array)) throw new InputError(`start must be 'logit', 'onehot' or a Float32Array`);
+    if (mode.length !== n * this.outputSize)
+      throw new InputError(`start has ${mode.length} values, expected ${n}x${this.outputSize} = ${n * this.outputSize}`);
+    return mode;
+  }
+
+  /** Integrated Gradients baseline in graph (NCHW) layout, one per sample. */
+  private checkBaseline(b: number | ArrayLike<number> | undefined, n: number): Float32Array {
+    if (b === undefined || typeof b === 'number') {
+      const v = b ?? 0;
+      if (!Number.isFinite(v)) throw new InputError(`baseline must be finite, got ${v}`);
+      return new Float32Array(n * this.inputSize).fill(v);
+    }
+    if (b.length !== this.inputSize) throw new InputError(`baseline has ${b.length} values, expected one sample of ${this.inputSize}`);
+    const one = this.checkInput(b).data;
+    const out = new Float32Array(n * this.inputSize);
+    for (let s = 0; s < n; s++) out.set(one, s * this.inputSize);
+    return out;
+  }
+
+  /** Graph-layout (NCHW) samples back to the caller's layout. */
+  private fromGraphLayout(data: Float32Array, n: number): Float32Array {
+    const out = new Float32Array(data.length);
+    this.toCallerLayout(data, this.inputShape, n, out, 0);
+    return out;
+  }
+
   private checkBatch(batch: number | undefined, n: number): number {
     if (batch === undefined) return Math.min(n, DEFAULT_BATCH);
     if (!Number.isInteger(batch) || batch < 1) throw new InputError(`batch must be a positive integer, got ${batch}`);
@@ -303,6 +422,18 @@ export class Model {
         for (let h = 0; h < H; h++)
           for (let w = 0; w < W; w++) dst[offset + s * per + (h * W + w) * C + c] = src[s * per + (c * H + h) * W + w];
   }
+}
+
+/** Standard normal samples from a seeded xorshift generator (Box-Muller). */
+function gaussian(seed: number): () => number {
+  let state = (seed >>> 0) || 1;
+  const uniform = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return ((state >>> 0) + 0.5) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
 function argmax(row: Float32Array): number {

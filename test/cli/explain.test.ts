@@ -18,7 +18,7 @@ const VARIANTS: Variant[] = [
   { name: '--composite epsilon-gamma-box', args: ['--composite', 'epsilon-gamma-box'], opts: { composite: 'epsilon-gamma-box' } },
   { name: '--composite epsilon-alpha2-beta1-flat', args: ['--composite', 'epsilon-alpha2-beta1-flat'], opts: { composite: 'epsilon-alpha2-beta1-flat' } },
   { name: '--target 1,2,3,4', args: ['--target', '1,2,3,4'], opts: { target: [1, 2, 3, 4] } },
-  { name: '--target 7', args: ['--target', '7'], opts: { target: 7 } },
+  { name: '--target 4', args: ['--target', '4'], opts: { target: 4 } },
   { name: '--start onehot', args: ['--start', 'onehot'], opts: { start: 'onehot' } },
   {
     name: '--rule alphabeta:2,1 --first zbox:0,1',
@@ -38,6 +38,8 @@ const MODELS: Array<{ fixture: string; file: string; hw: [number, number] }> = [
   { fixture: 'mlp', file: 'model.json', hw: [28, 28] }, // [784] is drawn as 28 x 28
   { fixture: 'cnn', file: 'model.onnx', hw: [28, 28] },
   { fixture: 'tfjs_cnn', file: 'tfjs/model.json', hw: [28, 28] }, // NHWC
+  { fixture: 'resnet_mini', file: 'model.json', hw: [32, 32] }, // 3 channels, residual adds
+  { fixture: 'tfjs_residual', file: 'tfjs/model.json', hw: [16, 16] }, // NHWC, 3 channels
 ];
 
 for (const { fixture, file, hw } of MODELS) {
