@@ -10,6 +10,7 @@ import { LrpError, ModelFormatError } from './errors.js';
 import { importLrpJson, isLrpJson } from './import/lrp-json.js';
 import { importOnnx } from './import/onnx.js';
 import { importTfjs } from './import/tfjs.js';
+import { readTfjsFolder } from './import/tfjs-fetch.js';
 import { Model } from './model.js';
 
 export type ModelFormat = 'onnx' | 'tfjs' | 'lrp-json';
@@ -74,18 +75,8 @@ async function importGraphUnchecked(source: ModelSource, opts: LoadOptions): Pro
   }
   const dir = dirName(location);
   if (opts.format === 'tfjs' || (!opts.format && json && typeof json === 'object' && 'modelTopology' in json)) {
-    const manifest = (json as { weightsManifest?: Array<{ paths?: string[] }> }).weightsManifest;
-    if (!Array.isArray(manifest)) throw new ModelFormatError(`${location}: TF.js model.json has no weightsManifest`);
-    const shards: Uint8Array[] = [];
-    for (const group of manifest)
-      for (const p of group.paths ?? []) {
-        try {
-          shards.push(await files.read(join(dir, p)));
-        } catch (e) {
-          throw new ModelFormatError(`${location}: cannot read weight shard '${p}': ${(e as Error).message}`);
-        }
-      }
-    return importTfjs(json as object, shards);
+    const { modelJson, weights } = await readTfjsFolder(location);
+    return importTfjs(modelJson, weights, { name: stem(baseName(dir)) });
   }
   if (opts.format === 'lrp-json' || isLrpJson(json)) return importLrpJson(json, (rel) => files.read(join(dir, rel)), location);
   throw new ModelFormatError(`${location}: unknown JSON model format (expected an lrp model.json with "format_version" or a TF.js model.json with "modelTopology")`);

@@ -223,7 +223,7 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
         num(inputSums[i]),
         smp.outName,
       ]);
-      io.stdout.write(`${table(['sample', 'predicted', 'explained', 'logit', 'R start', 'R input', 'heatmap'], rows)}\n`);
+      io.stdout.write(`${table(['file', 'predicted', 'explained', 'logit', 'R start', 'R input', 'heatmap'], rows)}\n`);
       io.stdout.write(`${ctx.displayName}, ${compositeName(o)}: wrote ${n} heatmap${n === 1 ? '' : 's'} and overview.png to ${display(o.out)}${o.npy ? `, relevance [${npyShape.join(', ')}] to ${display(o.npy)}` : ''}\n`);
     }
     return 0;
@@ -283,7 +283,7 @@ export async function predictCommand(o: CliOptions, io: CliIO): Promise<number> 
       io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
       const rows = batch.samples.map((smp, i) => [smp.label, classLabel(ctx, tops[i].k), num(logits[i * O + tops[i].k]), tops[i].p.toFixed(4)]);
-      io.stdout.write(`${table(['sample', 'class', 'logit', 'prob'], rows)}\n`);
+      io.stdout.write(`${table(['file', 'class', 'logit', 'prob'], rows)}\n`);
       if (o.npy) io.stdout.write(`wrote logits [${n}, ${O}] to ${display(o.npy)}\n`);
     }
     return 0;

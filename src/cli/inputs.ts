@@ -15,7 +15,7 @@ export interface Sample {
   file: string;
   /** Index within a .npy batch; null for an image. */
   index: number | null;
-  /** Short name for tables and the overview: the file's stem, plus [i] for .npy. */
+  /** Short name for tables and the overview: the file's name, plus [i] for .npy. */
   label: string;
   /** Heatmap file name (unique within the batch): <stem>.png or <stem>_<i>.png. */
   outName: string;
@@ -149,14 +149,15 @@ export function loadInputs(files: string[], ctx: ModelContext, onFile?: (done: n
   const nhwc = ctx.model.inputLayout === 'NHWC';
   files.forEach((file, k) => {
     const bytes = readInput(file);
-    const stem = path.basename(file).replace(/\.[^.]*$/, '') || 'input';
+    const base = path.basename(file);
+    const stem = base.replace(/\.[^.]*$/, '') || 'input';
     if (isNpy(bytes)) {
       loadNpy(file, bytes, ctx).forEach((sample, i) => {
         parts.push(sample);
         samples.push({
           file,
           index: i,
-          label: `${stem}[${i}]`,
+          label: `${base}[${i}]`,
           outName: uniqueName(`${stem}_${i}`, taken),
           display: sampleToRGBA(sample, ctx.geometry, nhwc, ctx.mean || ctx.std ? undefined : ctx.range),
         });
@@ -165,7 +166,7 @@ export function loadInputs(files: string[], ctx: ModelContext, onFile?: (done: n
       const { x, display } = loadImage(file, bytes, ctx);
       hasImages = true;
       parts.push(x);
-      samples.push({ file, index: null, label: stem, outName: uniqueName(stem, taken), display });
+      samples.push({ file, index: null, label: base, outName: uniqueName(stem, taken), display });
     }
     onFile?.(k + 1);
   });

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePNG, encodePNG, loadModel, parseRule, readNpy, type ExplainOptions, type Model } from '../../src/index.js';
+import jpeg from 'jpeg-js';
 import { decodeImage, imageToTensor } from '../../src/io/index.js';
 import { inputsNpy, listFiles, lrp, maxDiff, modelPath, tempDir } from './helpers.js';
 
@@ -87,9 +88,9 @@ for (const { fixture, file, hw } of MODELS) {
         expect(ov.height).toBeGreaterThan(2 * hw[0]);
         // the table: one row per sample with the explained class
         const lines = run.stdout.trim().split('\n');
-        expect(lines[0]).toMatch(/^sample\s+predicted\s+explained\s+logit/);
+        expect(lines[0]).toMatch(/^file\s+predicted\s+explained\s+logit/);
         expect(lines).toHaveLength(6);
-        want.targets.forEach((t, i) => expect(lines[1 + i]).toMatch(new RegExp(`^${fixture}_inputs\\[${i}\\]\\s+\\d+\\s+${t}\\s`)));
+        want.targets.forEach((t, i) => expect(lines[1 + i]).toMatch(new RegExp(`^${fixture}_inputs\\.npy\\[${i}\\]\\s+\\d+\\s+${t}\\s`)));
       });
     }
 
@@ -168,6 +169,28 @@ describe('lrp explain on images', () => {
     });
   }
 
+  it('reads JPEG (3 channels for resnet_mini: resized to 32 x 32, scaled to the model range [-1, 1]) and predicts as the library does', async () => {
+    const w = 50;
+    const h = 40;
+    const rgba = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) rgba.set([(i * 7) % 256, (i * 3) % 256, 255 - ((i * 5) % 256), 255], 4 * i);
+    const file = path.join(dir, 'photo.jpg');
+    writeFileSync(file, jpeg.encode({ data: rgba, width: w, height: h }, 90).data);
+    const mpath = modelPath('resnet_mini');
+    const model = await loadModel(mpath);
+    try {
+      const npy = path.join(dir, 'photo-logits.npy');
+      const run = await lrp(['predict', mpath, file, '--npy', npy]);
+      expect(run.code).toBe(0);
+      expect(model.graph.inputRange).toEqual([-1, 1]);
+      const x = imageToTensor(decodeImage(new Uint8Array(readFileSync(file))), { channels: 3, height: 32, width: 32, range: model.graph.inputRange ?? [0, 1], layout: 'NCHW' });
+      expect(maxDiff(readNpy(new Uint8Array(readFileSync(npy))).data, model.predict(x))).toBe(0);
+      expect(run.stdout).toMatch(/^photo\.jpg\s+\d+\s/m);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('mixes images and .npy in one batch, in argument order', async () => {
     const mpath = modelPath('cnn');
     const input = inputsNpy('cnn', dir);
@@ -175,7 +198,7 @@ describe('lrp explain on images', () => {
     const run = await lrp(['explain', mpath, path.join(dir, 'ring.png'), input.file, '--out', out, '--json']);
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout);
-    expect(summary.samples.map((s: { label: string }) => s.label)).toEqual(['ring', 'cnn_inputs[0]', 'cnn_inputs[1]', 'cnn_inputs[2]', 'cnn_inputs[3]']);
+    expect(summary.samples.map((s: { label: string }) => s.label)).toEqual(['ring.png', 'cnn_inputs.npy[0]', 'cnn_inputs.npy[1]', 'cnn_inputs.npy[2]', 'cnn_inputs.npy[3]']);
     expect(listFiles(out)).toEqual(['cnn_inputs_0.png', 'cnn_inputs_1.png', 'cnn_inputs_2.png', 'cnn_inputs_3.png', 'overview.png', 'ring.png']);
   });
 

@@ -33,11 +33,11 @@ for (const { fixture, file } of [
       expect(got.shape).toEqual([4, model.outputSize]);
       expect(maxDiff(got.data, want)).toBe(0);
       const lines = run.stdout.trim().split('\n');
-      expect(lines[0]).toMatch(/^sample\s+class\s+logit\s+prob$/);
+      expect(lines[0]).toMatch(/^file\s+class\s+logit\s+prob$/);
       for (let i = 0; i < 4; i++) {
         const row = want.subarray(i * 10, (i + 1) * 10);
         const k = row.indexOf(Math.max(...row));
-        expect(lines[1 + i]).toMatch(new RegExp(`^${fixture}_inputs\\[${i}\\]\\s+${k}\\s`));
+        expect(lines[1 + i]).toMatch(new RegExp(`^${fixture}_inputs\\.npy\\[${i}\\]\\s+${k}\\s`));
       }
     });
 
@@ -103,7 +103,7 @@ describe('metadata.json next to the model', () => {
       expect(smp.predictedClassName).toBe(classes[smp.predicted]);
     }
     const table = await lrp(['predict', onnx, input.file]);
-    expect(table.stdout).toMatch(/cnn_inputs\[0\]\s+\d \(\w+\)/);
+    expect(table.stdout).toMatch(/cnn_inputs\.npy\[0\]\s+\d \(\w+\)/);
     const info = await lrp(['info', onnx]);
     expect(info.stdout).toMatch(/input range: \[0, 1\] \(from metadata.json\)/);
     expect(info.stdout).toContain('classes: 0 zero, 1 one');
