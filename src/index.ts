@@ -11,3 +11,4 @@ export type { Graph, GraphNode, Shape } from './graph/ir.js';
 export type { BackendChoice } from './backends.js';
 export * from './heatmap/index.js';
 export { readNpy, writeNpy, type NpyArray } from './io/npy.js';
+export { loadModelParallel, ParallelModel, type ParallelOptions } from './parallel.js';

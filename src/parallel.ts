@@ -1,0 +1,162 @@
+/**
+ * Parallelism over the batch with Node worker threads: each worker owns its own model (its own
+ * WASM instance and memory) and explains a contiguous slice of the samples. Off by default;
+ * worth it for batches of several samples on a machine with more than one core.
+ * (Browsers: run one Model per Web Worker yourself; this helper is Node-only.)
+ */
+import type { Worker as NodeWorker } from 'node:worker_threads';
+import * as errors from './errors.js';
+import { InputError } from './errors.js';
+import type { LoadOptions, ModelSource } from './load.js';
+import type { ExplainOptions, Explanation } from './model.js';
+
+export interface ParallelOptions extends LoadOptions {
+  /** Number of worker threads (default: the number of CPU cores, at least 1). */
+  workers?: number;
+}
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: { name: string; code?: string; message: string };
+}
+
+export interface ModelInfo {
+  inputShape: number[];
+  inputLayout: 'NCHW' | 'NHWC';
+  outputSize: number;
+  name: string;
+}
+
+export class ParallelModel {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly workers: NodeWorker[],
+    readonly info: ModelInfo,
+  ) {
+    for (const w of workers)
+      w.on('message', (msg: Reply) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.value);
+        else p.reject(rebuildError(msg.error!));
+      });
+  }
+
+  /** Load `source` once per worker thread. */
+  static async load(source: ModelSource, opts: ParallelOptions = {}): Promise<ParallelModel> {
+    const { Worker } = await import('node:worker_threads');
+    const os = await import('node:os');
+    const count = opts.workers ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    if (!Number.isInteger(count) || count < 1) throw new InputError(`workers must be a positive integer, got ${opts.workers}`);
+    const src = source instanceof URL ? source.toString() : source;
+    const { workers: _w, ...loadOpts } = opts;
+    const workers = Array.from({ length: count }, () => new Worker(new URL('./parallel-worker.js', import.meta.url)));
+    const pm = new ParallelModel(workers, { inputShape: [], inputLayout: 'NCHW', outputSize: 0, name: '' });
+    try {
+      const infos = (await Promise.all(workers.map((w) => pm.call(w, 'load', [src, loadOpts])))) as ModelInfo[];
+      Object.assign(pm.info, infos[0]);
+    } catch (e) {
+      await pm.dispose();
+      throw e;
+    }
+    return pm;
+  }
+
+  get inputShape(): number[] {
+    return this.info.inputShape;
+  }
+
+  get outputSize(): number {
+    return this.info.outputSize;
+  }
+
+  private call(w: NodeWorker, method: string, args: unknown[]): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, method, args });
+    });
+  }
+
+  /** Per-worker slices [start, end) of n samples. */
+  private slices(n: number): Array<[number, number]> {
+    const k = Math.min(this.workers.length, n);
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < k; i++) out.push([Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)]);
+    return out;
+  }
+
+  private samples(x: ArrayLike<number>): number {
+    const per = this.info.inputShape.reduce((a, b) => a * b, 1);
+    if (!x || x.length === 0 || x.length % per !== 0)
+      throw new InputError(`input length ${x?.length} is not a whole number of samples of ${per} values`);
+    return x.length / per;
+  }
+
+  async predict(x: ArrayLike<number>, opts: { batch?: number } = {}): Promise<Float32Array> {
+    const n = this.samples(x);
+    const per = x.length / n;
+    const parts = (await Promise.all(
+      this.slices(n).map(([a, b], i) => this.call(this.workers[i], 'predict', [Float32Array.from(sliceOf(x, a * per, b * per)), opts])),
+    )) as Float32Array[];
+    return concat(parts);
+  }
+
+  async explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Promise<Explanation> {
+    const n = this.samples(x);
+    const per = x.length / n;
+    const O = this.info.outputSize;
+    const parts = (await Promise.all(
+      this.slices(n).map(([a, b], i) => {
+        const o: ExplainOptions = { ...opts };
+        if (opts.target !== undefined && typeof opts.target !== 'string' && typeof opts.target !== 'number') o.target = Array.from(opts.target).slice(a, b);
+        if (opts.start instanceof Float32Array) o.start = opts.start.slice(a * O, b * O);
+        return this.call(this.workers[i], 'explain', [Float32Array.from(sliceOf(x, a * per, b * per)), o]);
+      }),
+    )) as Explanation[];
+    const layers: Record<string, Float32Array> | undefined = opts.layers ? {} : undefined;
+    if (layers) for (const name of Object.keys(parts[0].layers ?? {})) layers[name] = concat(parts.map((p) => p.layers![name]));
+    return {
+      relevance: concat(parts.map((p) => p.relevance)),
+      logits: concat(parts.map((p) => p.logits)),
+      targets: Int32Array.from(parts.flatMap((p) => Array.from(p.targets))),
+      layers,
+      sums: { start: concat(parts.map((p) => p.sums.start)), input: concat(parts.map((p) => p.sums.input)) },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    for (const p of this.pending.values()) p.reject(new Error('parallel model disposed'));
+    this.pending.clear();
+  }
+}
+
+/** Load a model into `workers` threads that explain slices of each batch in parallel (Node). */
+export function loadModelParallel(source: ModelSource, opts: ParallelOptions = {}): Promise<ParallelModel> {
+  return ParallelModel.load(source, opts);
+}
+
+function sliceOf(x: ArrayLike<number>, a: number, b: number): ArrayLike<number> {
+  return ArrayBuffer.isView(x) ? (x as Float32Array).subarray(a, b) : Array.prototype.slice.call(x, a, b);
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function rebuildError(e: { name: string; code?: string; message: string }): Error {
+  const Ctor = (errors as unknown as Record<string, new (m: string, c?: string) => Error>)[e.name];
+  return Ctor && e.name !== 'LrpError' ? new Ctor(e.message, e.code) : Object.assign(new Error(e.message), { name: e.name });
+}
