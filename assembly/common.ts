@@ -5,9 +5,12 @@
 // kernels run one at a time per instance). The TypeScript Arena starts at `lrp_heap_base()`,
 // above that region.
 
-/** Bytes of static workspace reserved above __heap_base for GEMM packing. */
+/**
+ * Bytes of static workspace reserved above __heap_base for GEMM packing: an MC x KC block of A
+ * (96 * 256 * 4 = 96 KiB), a KC x NR strip of B (8 KiB) and two MR x NR tiles (see gemm.ts).
+ */
 // @ts-ignore: decorator
-@inline export const WORKSPACE_BYTES: usize = 256 * 1024;
+@inline export const WORKSPACE_BYTES: usize = 128 * 1024;
 
 /** Start of the static workspace (16-byte aligned). */
 // @ts-ignore: decorator

@@ -2,33 +2,44 @@
 // and its transpose (GEMM into the column buffer, then col2im scatter-add).
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
-// Scratch: Cg*KH*KW * OH*OW floats (one group of one sample at a time); none for a pointwise conv
-// (1x1, stride 1, no padding), which multiplies straight from / into the activations.
+// The im2col column buffer is built for a block of PB output positions at a time (PB chosen so the
+// block, Cg*KH*KW x PB floats, stays around COL_BLOCK_BYTES and in cache), so the scratch is
+// Cg*KH*KW * PB floats, independent of the batch. A pointwise conv (1x1, stride 1, no padding)
+// multiplies straight from / into the activations, and a depthwise conv (one input and one output
+// channel per group) is computed directly per tap; neither needs scratch.
 import { gemm_f32 } from "./gemm";
+import { madd } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
-
-/** First k in [0, K) with 0 <= start + k*D, as lo; first k with start + k*D >= limit, as hi (hi >= lo). */
-// @ts-ignore: decorator
-@inline function lowTap(start: i32, D: i32, K: i32): i32 {
-  return start >= 0 ? 0 : min(K, (-start + D - 1) / D);
-}
-// @ts-ignore: decorator
-@inline function highTap(start: i32, D: i32, K: i32, limit: i32): i32 {
-  const u = limit - start;
-  return u <= 0 ? 0 : min(K, (u + D - 1) / D);
-}
 
 function isPointwise(desc: usize): bool {
   return di(desc, 4) == 1 && di(desc, 5) == 1 && di(desc, 6) == 1 && di(desc, 7) == 1 &&
     di(desc, 8) == 0 && di(desc, 9) == 0 && di(desc, 13) == di(desc, 1) && di(desc, 14) == di(desc, 2);
 }
 
+/** Depthwise (C/G = O/G = 1): one filter per channel, computed directly without im2col. */
+function isDepthwise(desc: usize): bool {
+  const G = di(desc, 12);
+  return di(desc, 0) == G && di(desc, 3) == G;
+}
+
+/** Target size of one im2col block (bytes). */
+// @ts-ignore: decorator
+@inline const COL_BLOCK_BYTES: i32 = 192 * 1024;
+
+/** Output positions per im2col block: a multiple of 8 (or all of P), at least 8. */
+function colBlock(Kd: i32, P: i32): i32 {
+  let pb = COL_BLOCK_BYTES / (max(Kd, 1) * 4);
+  pb = max(8, pb & ~7);
+  return min(pb, P);
+}
+
 /** Bytes of scratch conv2d_forward_f32 / conv2d_transpose_f32 need (mirrors convScratchBytes in TS). */
 export function conv2d_scratch_bytes(desc: usize): i32 {
-  if (isPointwise(desc)) return 0;
-  return (di(desc, 0) / di(desc, 12)) * di(desc, 4) * di(desc, 5) * di(desc, 13) * di(desc, 14) * 4;
+  if (isPointwise(desc) || isDepthwise(desc)) return 0;
+  const Kd = (di(desc, 0) / di(desc, 12)) * di(desc, 4) * di(desc, 5);
+  return Kd * colBlock(Kd, di(desc, 13) * di(desc, 14)) * 4;
 }
 
 /** Valid output-column range for kernel column kw: ow in [lo, hi) reads an input column in [0, W). */
@@ -43,88 +54,181 @@ export function conv2d_scratch_bytes(desc: usize): i32 {
   return u <= 0 ? 0 : min(OW, (u + SW - 1) / SW);
 }
 
-/** col[(c*KH+kh)*KW+kw, oh*OW+ow] = x[c, oh*SH-PT+kh*DH, ow*SW-PL+kw*DW] (0 outside). */
-function im2col(desc: usize, x: usize, Cg: i32, col: usize): void {
+/**
+ * Columns [p0, p1) of the im2col matrix, as a [Cg*KH*KW, p1-p0] block:
+ * col[(c*KH+kh)*KW+kw, p-p0] = x[c, oh*SH-PT+kh*DH, ow*SW-PL+kw*DW] with p = oh*OW+ow (0 outside).
+ */
+function im2col(desc: usize, x: usize, Cg: i32, col: usize, p0: i32, p1: i32): void {
   const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
   const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
-  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
-  const P = OH * OW;
+  const DH = di(desc, 10), DW = di(desc, 11), OW = di(desc, 14);
+  const np = p1 - p0;
+  const oh0 = p0 / OW, oh1 = (p1 - 1) / OW;
   let row = col;
   for (let c = 0; c < Cg; c++) {
     const xc = x + <usize>(c * H * W) * 4;
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
         const kwOff = kw * DW;
-        let lo = owLow(PL, kwOff, SW, OW);
-        let hi = owHigh(PL, kwOff, SW, OW, W);
-        if (hi < lo) hi = lo;
-        for (let oh = 0; oh < OH; oh++) {
-          const dst = row + <usize>(oh * OW) * 4;
+        const lo = owLow(PL, kwOff, SW, OW);
+        const hi = max(lo, owHigh(PL, kwOff, SW, OW, W));
+        for (let oh = oh0; oh <= oh1; oh++) {
+          const s = oh == oh0 ? p0 - oh * OW : 0;
+          const e = oh == oh1 ? p1 - oh * OW : OW;
+          // dst[ow] for ow in [s, e); oh*OW - p0 may be negative on the block's first row (usize
+          // arithmetic wraps modulo 2^32 in wasm32, and only dst + s*4 >= row is dereferenced)
+          const dst = row + <usize>(oh * OW - p0) * 4;
           const ih = oh * SH - PT + kh * DH;
           if (ih < 0 || ih >= H) {
-            memory.fill(dst, 0, <usize>OW * 4);
+            memory.fill(dst + <usize>s * 4, 0, <usize>(e - s) * 4);
             continue;
           }
-          if (lo > 0) memory.fill(dst, 0, <usize>lo * 4);
-          if (hi < OW) memory.fill(dst + <usize>hi * 4, 0, <usize>(OW - hi) * 4);
+          const a = max(lo, s), b = min(hi, e);
+          if (a >= b) {
+            memory.fill(dst + <usize>s * 4, 0, <usize>(e - s) * 4);
+            continue;
+          }
+          if (a > s) memory.fill(dst + <usize>s * 4, 0, <usize>(a - s) * 4);
+          if (b < e) memory.fill(dst + <usize>b * 4, 0, <usize>(e - b) * 4);
           const src = xc + <usize>(ih * W) * 4;
-          const iw0 = lo * SW - PL + kwOff;
+          let ow = a;
+          let iw = a * SW - PL + kwOff;
           if (SW == 1) {
-            memory.copy(dst + <usize>lo * 4, src + <usize>iw0 * 4, <usize>(hi - lo) * 4);
+            memory.copy(dst + <usize>a * 4, src + <usize>iw * 4, <usize>(b - a) * 4);
           } else {
-            let ow = lo;
-            let iw = iw0;
             if (ASC_FEATURE_SIMD && SW == 2) {
               // even lanes of two loads; stay inside the row
-              for (; ow + 4 <= hi && iw + 8 <= W; ow += 4, iw += 8) {
+              for (; ow + 4 <= b && iw + 8 <= W; ow += 4, iw += 8) {
                 const p = src + <usize>iw * 4;
                 v128.store(dst + <usize>ow * 4, i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
               }
             }
-            for (; ow < hi; ow++, iw += SW) store<f32>(dst + <usize>ow * 4, load<f32>(src + <usize>iw * 4));
+            for (; ow < b; ow++, iw += SW) store<f32>(dst + <usize>ow * 4, load<f32>(src + <usize>iw * 4));
           }
         }
-        row += <usize>P * 4;
+        row += <usize>np * 4;
       }
     }
   }
 }
 
-/** out[c, ih, iw] += col[(c*KH+kh)*KW+kw, oh*OW+ow] for every valid tap (transpose of im2col). */
-function col2im(desc: usize, col: usize, Cg: i32, out: usize): void {
+/** out[c, ih, iw] += col[(c*KH+kh)*KW+kw, p-p0] for every valid tap of columns [p0, p1) (transpose of im2col). */
+function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32): void {
   const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
   const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
-  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
-  const P = OH * OW;
+  const DH = di(desc, 10), DW = di(desc, 11), OW = di(desc, 14);
+  const np = p1 - p0;
+  const oh0 = p0 / OW, oh1 = (p1 - 1) / OW;
   let row = col;
   for (let c = 0; c < Cg; c++) {
     const oc = out + <usize>(c * H * W) * 4;
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
         const kwOff = kw * DW;
-        let lo = owLow(PL, kwOff, SW, OW);
-        let hi = owHigh(PL, kwOff, SW, OW, W);
-        if (hi > lo) {
-          for (let oh = 0; oh < OH; oh++) {
-            const ih = oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            const src = row + <usize>(oh * OW) * 4;
-            const dst = oc + <usize>(ih * W) * 4;
-            let ow = lo;
-            let iw = lo * SW - PL + kwOff;
-            if (ASC_FEATURE_SIMD && SW == 1) {
-              for (; ow + 4 <= hi; ow += 4, iw += 4) {
-                const q = dst + <usize>iw * 4;
-                v128.store(q, f32x4.add(v128.load(q), v128.load(src + <usize>ow * 4)));
-              }
-            }
-            for (; ow < hi; ow++, iw += SW) {
+        const lo = owLow(PL, kwOff, SW, OW);
+        const hi = owHigh(PL, kwOff, SW, OW, W);
+        for (let oh = oh0; oh <= oh1; oh++) {
+          const ih = oh * SH - PT + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          const a = max(lo, oh == oh0 ? p0 - oh * OW : 0);
+          const b = min(hi, oh == oh1 ? p1 - oh * OW : OW);
+          const src = row + <usize>(oh * OW - p0) * 4; // wraps like in im2col; read from a >= s only
+          const dst = oc + <usize>(ih * W) * 4;
+          let ow = a;
+          let iw = a * SW - PL + kwOff;
+          if (ASC_FEATURE_SIMD && SW == 1) {
+            for (; ow + 4 <= b; ow += 4, iw += 4) {
               const q = dst + <usize>iw * 4;
-              store<f32>(q, load<f32>(q) + load<f32>(src + <usize>ow * 4));
+              v128.store(q, f32x4.add(v128.load(q), v128.load(src + <usize>ow * 4)));
+            }
+          }
+          for (; ow < b; ow++, iw += SW) {
+            const q = dst + <usize>iw * 4;
+            store<f32>(q, load<f32>(q) + load<f32>(src + <usize>ow * 4));
+          }
+        }
+        row += <usize>np * 4;
+      }
+    }
+  }
+}
+
+/**
+ * One depthwise plane, forward: y[oh,ow] (already holding the bias or 0) += sum over taps of
+ * wk[kh,kw] * x[oh*SH-PT+kh*DH, ow*SW-PL+kw*DW]; one pass over the output rows per tap.
+ */
+function depthwisePlane(desc: usize, x: usize, wk: usize, y: usize): void {
+  const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
+  const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
+  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const wv = load<f32>(wk + <usize>(kh * KW + kw) * 4);
+      const kwOff = kw * DW;
+      const lo = owLow(PL, kwOff, SW, OW);
+      const hi = owHigh(PL, kwOff, SW, OW, W);
+      if (hi <= lo) continue;
+      for (let oh = 0; oh < OH; oh++) {
+        const ih = oh * SH - PT + kh * DH;
+        if (ih < 0 || ih >= H) continue;
+        const yr = y + <usize>(oh * OW) * 4;
+        const xr = x + <usize>(ih * W) * 4;
+        let ow = lo;
+        let iw = lo * SW - PL + kwOff;
+        if (ASC_FEATURE_SIMD) {
+          const wvv = f32x4.splat(wv);
+          if (SW == 1) {
+            for (; ow + 4 <= hi; ow += 4, iw += 4) {
+              const q = yr + <usize>ow * 4;
+              v128.store(q, madd(wvv, v128.load(xr + <usize>iw * 4), v128.load(q)));
+            }
+          } else if (SW == 2) {
+            for (; ow + 4 <= hi && iw + 8 <= W; ow += 4, iw += 8) {
+              const p = xr + <usize>iw * 4;
+              const q = yr + <usize>ow * 4;
+              v128.store(q, madd(wvv, i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6), v128.load(q)));
             }
           }
         }
-        row += <usize>P * 4;
+        for (; ow < hi; ow++, iw += SW) {
+          const q = yr + <usize>ow * 4;
+          store<f32>(q, load<f32>(q) + wv * load<f32>(xr + <usize>iw * 4));
+        }
+      }
+    }
+  }
+}
+
+/** One depthwise plane, transpose: out[ih,iw] += wk[kh,kw] * g[oh,ow] for every valid tap. */
+function depthwisePlaneT(desc: usize, g: usize, wk: usize, out: usize): void {
+  const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
+  const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
+  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      const wv = load<f32>(wk + <usize>(kh * KW + kw) * 4);
+      const kwOff = kw * DW;
+      const lo = owLow(PL, kwOff, SW, OW);
+      const hi = owHigh(PL, kwOff, SW, OW, W);
+      if (hi <= lo) continue;
+      for (let oh = 0; oh < OH; oh++) {
+        const ih = oh * SH - PT + kh * DH;
+        if (ih < 0 || ih >= H) continue;
+        const gr = g + <usize>(oh * OW) * 4;
+        const orow = out + <usize>(ih * W) * 4;
+        let ow = lo;
+        let iw = lo * SW - PL + kwOff;
+        if (ASC_FEATURE_SIMD && SW == 1) {
+          const wvv = f32x4.splat(wv);
+          for (; ow + 4 <= hi; ow += 4, iw += 4) {
+            const q = orow + <usize>iw * 4;
+            v128.store(q, madd(wvv, v128.load(gr + <usize>ow * 4), v128.load(q)));
+          }
+        }
+        for (; ow < hi; ow++, iw += SW) {
+          const q = orow + <usize>iw * 4;
+          store<f32>(q, load<f32>(q) + wv * load<f32>(gr + <usize>ow * 4));
+        }
       }
     }
   }
@@ -135,7 +239,7 @@ export function conv2d_forward_f32(desc: usize, x: usize, w: usize, b: usize, y:
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW;
-  const pointwise = isPointwise(desc);
+  const pointwise = isPointwise(desc), depthwise = isDepthwise(desc);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const xg = x + <usize>((s * C + g * Cg) * H * W) * 4;
@@ -155,12 +259,19 @@ export function conv2d_forward_f32(desc: usize, x: usize, w: usize, b: usize, y:
         }
         acc = 1;
       }
-      let src = xg;
-      if (!pointwise) {
-        im2col(desc, xg, Cg, scratch);
-        src = scratch;
+      if (depthwise) {
+        if (!acc) memory.fill(yg, 0, <usize>P * 4);
+        depthwisePlane(desc, xg, wg, yg);
+      } else if (pointwise) {
+        gemm_f32(Og, P, Kd, wg, Kd, 1, xg, P, 1, yg, P, acc);
+      } else {
+        const pb = colBlock(Kd, P);
+        for (let p0 = 0; p0 < P; p0 += pb) {
+          const np = min(pb, P - p0);
+          im2col(desc, xg, Cg, scratch, p0, p0 + np);
+          gemm_f32(Og, np, Kd, wg, Kd, 1, scratch, np, 1, yg + <usize>p0 * 4, P, acc);
+        }
       }
-      gemm_f32(Og, P, Kd, wg, Kd, 1, src, P, 1, yg, P, acc);
     }
   }
 }
@@ -170,19 +281,26 @@ export function conv2d_transpose_f32(desc: usize, gr: usize, w: usize, out: usiz
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW;
-  const pointwise = isPointwise(desc);
+  const pointwise = isPointwise(desc), depthwise = isDepthwise(desc);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const gg = gr + <usize>((s * O + g * Og) * P) * 4;
       const og = out + <usize>((s * C + g * Cg) * H * W) * 4;
       const wg = w + <usize>(g * Og * Kd) * 4;
       // A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
-      if (pointwise) {
+      if (depthwise) {
+        if (!accumulate) memory.fill(og, 0, <usize>(H * W) * 4);
+        depthwisePlaneT(desc, gg, wg, og);
+      } else if (pointwise) {
         gemm_f32(Kd, P, Og, wg, 1, Kd, gg, P, 1, og, P, accumulate);
       } else {
-        gemm_f32(Kd, P, Og, wg, 1, Kd, gg, P, 1, scratch, P, 0);
         if (!accumulate) memory.fill(og, 0, <usize>(Cg * H * W) * 4);
-        col2im(desc, scratch, Cg, og);
+        const pb = colBlock(Kd, P);
+        for (let p0 = 0; p0 < P; p0 += pb) {
+          const np = min(pb, P - p0);
+          gemm_f32(Kd, np, Og, wg, 1, Kd, gg + <usize>p0 * 4, P, 1, scratch, np, 0);
+          col2im(desc, scratch, Cg, og, p0, p0 + np);
+        }
       }
     }
   }

@@ -23,7 +23,8 @@ import { workspace, madd } from "./common";
 // @ts-ignore: decorator
 @inline const MC: i32 = 96;
 
-// workspace layout: [A block MC*KC][B strip KC*NR][tile MR*NR]
+// workspace layout: [A block MC*KC][B strip KC*NR][tile MR*NR][scalar-build tile MR*NR]
+// (must fit WORKSPACE_BYTES in common.ts)
 // @ts-ignore: decorator
 @inline function bufA(): usize { return workspace(); }
 // @ts-ignore: decorator

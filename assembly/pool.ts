@@ -2,9 +2,10 @@
 // C H W KH KW SH SW PT PL DH DW OH OW. Window of output (oh, ow) starts at (oh*SH-PT, ow*SW-PL),
 // taps at +kh*DH, +kw*DW; taps outside the input are ignored.
 //
-// The windows are small and strided, so the per-window loops are scalar; the valid tap range of
-// each window is computed up front so the inner loops carry no bounds checks. Clearing outputs is
-// SIMD (memory.fill).
+// The common 2x2 / stride 2 window (no dilation) runs 4 output columns at a time with SIMD wherever
+// the 4 windows lie fully inside the input (even/odd lane shuffles of two row loads); every other
+// window, and every other pooling shape, takes the scalar path, whose valid tap range is computed
+// up front so the inner loops carry no bounds checks.
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -19,6 +20,12 @@
   return u <= 0 ? 0 : min(K, (u + D - 1) / D);
 }
 
+/** 2x2 window, stride 2, no dilation: the SIMD fast path applies to interior windows. */
+// @ts-ignore: decorator
+@inline function is2x2s2(KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32): bool {
+  return KH == 2 && KW == 2 && SH == 2 && SW == 2 && DH == 1 && DW == 1;
+}
+
 /**
  * y = max over each window; argmax (i32) = h*W+w of the first maximum in row-major window order
  * (strictly greater). A window with no valid tap gives -inf and argmax -1.
@@ -28,6 +35,7 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
   const SH = di(desc, 5), SW = di(desc, 6), PT = di(desc, 7), PL = di(desc, 8);
   const DH = di(desc, 9), DW = di(desc, 10), OH = di(desc, 11), OW = di(desc, 12);
   const planes = n * C, HW = H * W, P = OH * OW;
+  const fast2 = is2x2s2(KH, KW, SH, SW, DH, DW);
   for (let pl = 0; pl < planes; pl++) {
     const xc = x + <usize>(pl * HW) * 4;
     const yc = y + <usize>(pl * P) * 4;
@@ -35,8 +43,37 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PT;
       const kh0 = lowTap(h0, DH, KH), kh1 = highTap(h0, DH, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
+      const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
+      let ow = 0;
+      while (ow < OW) {
         const w0 = ow * SW - PL;
+        if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {
+          // lanes j = 0..3: window of output ow+j covers columns w0+2j, w0+2j+1 of rows h0, h0+1
+          const lane2 = i32x4(0, 2, 4, 6), one = i32x4.splat(1);
+          const t = h0 * W + w0;
+          const p0 = xc + <usize>t * 4, p1 = p0 + <usize>W * 4;
+          const a0 = v128.load(p0), b0 = v128.load(p0, 16), a1 = v128.load(p1), b1 = v128.load(p1, 16);
+          let best = i32x4.shuffle(a0, b0, 0, 2, 4, 6);
+          let idx = i32x4.add(i32x4.splat(t), lane2);
+          let v = i32x4.shuffle(a0, b0, 1, 3, 5, 7);
+          let gt = f32x4.gt(v, best);
+          best = v128.bitselect(v, best, gt);
+          idx = v128.bitselect(i32x4.add(idx, one), idx, gt);
+          const idx1 = i32x4.add(i32x4.splat(t + W), lane2);
+          v = i32x4.shuffle(a1, b1, 0, 2, 4, 6);
+          gt = f32x4.gt(v, best);
+          best = v128.bitselect(v, best, gt);
+          idx = v128.bitselect(idx1, idx, gt);
+          v = i32x4.shuffle(a1, b1, 1, 3, 5, 7);
+          gt = f32x4.gt(v, best);
+          best = v128.bitselect(v, best, gt);
+          idx = v128.bitselect(i32x4.add(idx1, one), idx, gt);
+          const o = <usize>(oh * OW + ow) * 4;
+          v128.store(yc + o, best);
+          v128.store(ac + o, idx);
+          ow += 4;
+          continue;
+        }
         const kw0 = lowTap(w0, DW, KW), kw1 = highTap(w0, DW, KW, W);
         let m: f32 = -Infinity;
         let idx = -1;
@@ -51,6 +88,7 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
         const o = <usize>(oh * OW + ow) * 4;
         store<f32>(yc + o, m);
         store<i32>(ac + o, idx);
+        ow++;
       }
     }
   }
@@ -81,22 +119,35 @@ export function avgpool2d_forward_f32(desc: usize, x: usize, invDiv: usize, y: u
   const SH = di(desc, 5), SW = di(desc, 6), PT = di(desc, 7), PL = di(desc, 8);
   const DH = di(desc, 9), DW = di(desc, 10), OH = di(desc, 11), OW = di(desc, 12);
   const planes = n * C, HW = H * W, P = OH * OW;
+  const fast2 = is2x2s2(KH, KW, SH, SW, DH, DW);
   for (let pl = 0; pl < planes; pl++) {
     const xc = x + <usize>(pl * HW) * 4;
     const yc = y + <usize>(pl * P) * 4;
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PT;
       const kh0 = lowTap(h0, DH, KH), kh1 = highTap(h0, DH, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
+      const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
+      let ow = 0;
+      while (ow < OW) {
         const w0 = ow * SW - PL;
+        const o = <usize>(oh * OW + ow) * 4;
+        if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {
+          const p0 = xc + <usize>(h0 * W + w0) * 4, p1 = p0 + <usize>W * 4;
+          const r = f32x4.add(v128.load(p0), v128.load(p1)); // column sums, cols 0..3
+          const q = f32x4.add(v128.load(p0, 16), v128.load(p1, 16)); // cols 4..7
+          const sum = f32x4.add(i32x4.shuffle(r, q, 0, 2, 4, 6), i32x4.shuffle(r, q, 1, 3, 5, 7));
+          v128.store(yc + o, f32x4.mul(sum, v128.load(invDiv + o)));
+          ow += 4;
+          continue;
+        }
         const kw0 = lowTap(w0, DW, KW), kw1 = highTap(w0, DW, KW, W);
         let s: f32 = 0;
         for (let kh = kh0; kh < kh1; kh++) {
           const rowIdx = (h0 + kh * DH) * W + w0;
           for (let kw = kw0; kw < kw1; kw++) s += load<f32>(xc + <usize>(rowIdx + kw * DW) * 4);
         }
-        const o = <usize>(oh * OW + ow) * 4;
         store<f32>(yc + o, s * load<f32>(invDiv + o));
+        ow++;
       }
     }
   }
@@ -109,16 +160,30 @@ export function avgpool2d_transpose_f32(desc: usize, g: usize, invDiv: usize, ou
   const DH = di(desc, 9), DW = di(desc, 10), OH = di(desc, 11), OW = di(desc, 12);
   const planes = n * C, HW = H * W, P = OH * OW;
   memory.fill(out, 0, <usize>(planes * HW) * 4);
+  const fast2 = is2x2s2(KH, KW, SH, SW, DH, DW);
   for (let pl = 0; pl < planes; pl++) {
     const oc = out + <usize>(pl * HW) * 4;
     const gc = g + <usize>(pl * P) * 4;
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PT;
       const kh0 = lowTap(h0, DH, KH), kh1 = highTap(h0, DH, KH, H);
-      for (let ow = 0; ow < OW; ow++) {
+      const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
+      let ow = 0;
+      while (ow < OW) {
         const w0 = ow * SW - PL;
-        const kw0 = lowTap(w0, DW, KW), kw1 = highTap(w0, DW, KW, W);
         const o = <usize>(oh * OW + ow) * 4;
+        if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {
+          const v = f32x4.mul(v128.load(gc + o), v128.load(invDiv + o));
+          const lo = i32x4.shuffle(v, v, 0, 0, 1, 1), hi = i32x4.shuffle(v, v, 2, 2, 3, 3);
+          const p0 = oc + <usize>(h0 * W + w0) * 4, p1 = p0 + <usize>W * 4;
+          v128.store(p0, f32x4.add(v128.load(p0), lo));
+          v128.store(p0, f32x4.add(v128.load(p0, 16), hi), 16);
+          v128.store(p1, f32x4.add(v128.load(p1), lo));
+          v128.store(p1, f32x4.add(v128.load(p1, 16), hi), 16);
+          ow += 4;
+          continue;
+        }
+        const kw0 = lowTap(w0, DW, KW), kw1 = highTap(w0, DW, KW, W);
         const v = load<f32>(gc + o) * load<f32>(invDiv + o);
         for (let kh = kh0; kh < kh1; kh++) {
           const rowIdx = (h0 + kh * DH) * W + w0;
@@ -127,6 +192,7 @@ export function avgpool2d_transpose_f32(desc: usize, g: usize, invDiv: usize, ou
             store<f32>(q, load<f32>(q) + v);
           }
         }
+        ow++;
       }
     }
   }

@@ -11,7 +11,7 @@ const opt = (name, dflt) => {
 };
 const size = Number(args.find((a, i) => /^\d+$/.test(a) && !args[i - 1]?.startsWith('--')) ?? 256);
 const variant = opt('variant', 'simd');
-const runs = Number(opt('runs', 30));
+const runs = Math.max(20, Number(opt('runs', 30)));
 
 const file = fileURLToPath(new URL(`../build/lrp-${variant}.wasm`, import.meta.url));
 let mod;
@@ -44,7 +44,9 @@ function rand(ptr, len, seed) {
 }
 
 function time(fn, flops) {
-  for (let i = 0; i < 5; i++) fn(); // warm-up (tier-up)
+  // warm-up: at least 10 runs and 300 ms, so V8 has tiered the kernels up to TurboFan
+  const w0 = performance.now();
+  for (let i = 0; i < 10 || performance.now() - w0 < 300; i++) fn();
   const t = [];
   for (let r = 0; r < runs; r++) {
     const t0 = process.hrtime.bigint();
@@ -83,7 +85,7 @@ const rows = [
   ['dense_forward (x·Wᵀ)', () => ex.dense_forward_f32(a, b, 0, c, M, K, N)],
   ['dense_transpose     ', () => ex.dense_transpose_f32(a, b, c, M, N, K, 0)],
 ];
-console.log(`variant=${variant}  M=N=K=${size}  median of ${runs} runs after 5 warm-up runs`);
+console.log(`variant=${variant}  M=N=K=${size}  median of ${runs} runs after >= 300 ms of warm-up`);
 for (const [name, fn] of rows) {
   const r = time(fn, flops);
   console.log(`${name}  ${r.ms.toFixed(3)} ms  ${r.gflops.toFixed(1)} GFLOP/s (best ${r.best.toFixed(1)})`);
@@ -103,4 +105,40 @@ for (const [name, fn] of rows) {
   console.log(`conv2d_forward 64x56x56 k3   ${r1.ms.toFixed(3)} ms  ${r1.gflops.toFixed(1)} GFLOP/s`);
   const r2 = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, 1, 0), cf);
   console.log(`conv2d_transpose 64x56x56 k3 ${r2.ms.toFixed(3)} ms  ${r2.gflops.toFixed(1)} GFLOP/s`);
+}
+
+// small-batch dense (GEMV-like, memory bound) and a depthwise conv, for reference
+{
+  const I = 784, O = 300;
+  const x = alloc(16 * I * 4), w = alloc(O * I * 4), y = alloc(16 * O * 4), g = alloc(16 * O * 4), out = alloc(16 * I * 4);
+  rand(x, 16 * I, 5); rand(w, O * I, 6); rand(g, 16 * O, 7);
+  for (const n of [1, 4, 16]) {
+    const r = time(() => ex.dense_forward_f32(x, w, 0, y, n, I, O), 2 * n * I * O);
+    const t = time(() => ex.dense_transpose_f32(g, w, out, n, I, O, 0), 2 * n * I * O);
+    console.log(`dense 784->300 n=${String(n).padEnd(2)} forward ${r.gflops.toFixed(1)} GFLOP/s, transpose ${t.gflops.toFixed(1)} GFLOP/s`);
+  }
+}
+{
+  const C = 32, H = 56, W = 56;
+  const desc = alloc(64);
+  new Int32Array(mem.buffer, desc, 16).set([C, H, W, C, 3, 3, 1, 1, 1, 1, 1, 1, C, H, W]);
+  const x = alloc(C * H * W * 4), w = alloc(C * 9 * 4), y = alloc(C * H * W * 4);
+  const scratch = alloc(ex.conv2d_scratch_bytes(desc));
+  rand(x, C * H * W, 8); rand(w, C * 9, 9);
+  const r = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, 1), 2 * C * H * W * 9);
+  const t = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, 1, 0), 2 * C * H * W * 9);
+  console.log(`depthwise 3x3 32x56x56      forward ${r.ms.toFixed(3)} ms (${r.gflops.toFixed(1)} GFLOP/s), transpose ${t.ms.toFixed(3)} ms (${t.gflops.toFixed(1)} GFLOP/s)`);
+}
+
+// a few conv shapes (forward / transpose GFLOP/s): first layer, middle, late small-spatial with batch
+for (const [C, H, O, n] of [[3, 112, 32, 1], [128, 28, 128, 1], [256, 7, 256, 4]]) {
+  const desc = alloc(64);
+  new Int32Array(mem.buffer, desc, 16).set([C, H, H, O, 3, 3, 1, 1, 1, 1, 1, 1, 1, H, H]);
+  const x = alloc(n * C * H * H * 4), w = alloc(O * C * 9 * 4), y = alloc(n * O * H * H * 4);
+  const scratch = alloc(ex.conv2d_scratch_bytes(desc));
+  rand(x, n * C * H * H, 10); rand(w, O * C * 9, 11);
+  const fl = 2 * n * O * H * H * C * 9;
+  const r = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, n), fl);
+  const t = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, n, 0), fl);
+  console.log(`conv3x3 ${C}->${O} ${H}x${H} n=${n}`.padEnd(30) + `forward ${r.gflops.toFixed(1)} GFLOP/s, transpose ${t.gflops.toFixed(1)} GFLOP/s`);
 }

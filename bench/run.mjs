@@ -39,7 +39,10 @@ const opt = (name, dflt) => {
 const quick = flag('quick');
 const cfg = {
   models: opt('models', MODEL_NAMES.join(',')).split(',').filter(Boolean),
-  batches: opt('batches', '1,32').split(',').map(Number).sort((a, b) => a - b),
+  // 1 and 32 compare with the peers (issue targets); 64 adds the reference comparison the core and
+  // conv issues ask for on mlp_deep and cnn (the default skips 64 on vgg, where it only adds minutes)
+  batches: opt('batches', '1,32,64').split(',').map(Number).sort((a, b) => a - b),
+  defaultBatches: opt('batches', null) === null,
   reference: !flag('no-reference'),
   gemm: !flag('no-gemm'),
   out: flag('no-write') ? null : path.resolve(opt('out', path.join(HERE, 'RESULTS.md'))),
@@ -162,15 +165,10 @@ function gitRev() {
 
 const sha12 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 12);
 
-/** sha256 of the kernel module the library embeds for `variant` (dist/wasm/generated/bytes.js). */
+/** sha256 (12 hex digits) of the kernel module the library embeds for `variant` (dist/wasm/generated/bytes.js). */
 async function embeddedKernelHash(variant) {
-  try {
-    const mod = await import(pathToFileURL(path.join(ROOT, 'dist/wasm/generated/bytes.js')).href);
-    const b64 = mod[`${variant.toUpperCase()}_WASM_BASE64`];
-    return b64 ? sha12(Buffer.from(b64, 'base64')) : null;
-  } catch {
-    return null;
-  }
+  const bytes = await embeddedKernelBytes(variant);
+  return bytes ? sha12(bytes) : null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -274,7 +272,7 @@ async function main() {
     const tfShape = m.spec.inputShape.length === 3 ? [m.spec.inputShape[1], m.spec.inputShape[2], m.spec.inputShape[0]] : m.spec.inputShape;
     let refPerSample = null;
 
-    for (const batch of cfg.batches) {
+    for (const batch of cfg.batches.filter((b) => !(cfg.defaultBatches && m.name === 'vgg' && b > 32))) {
       const x = uniform(batch * m.inputSize, cfg.seed + 1000 * batch + m.name.length);
       const feeds = session ? { [m.spec.inputName]: new peers.ort.Tensor('float32', x, [batch, ...m.spec.inputShape]) } : null;
       const tfX = tf ? tf.tensor(nchwToNhwc(x, batch, m.spec.inputShape), [batch, ...tfShape]) : null;
@@ -306,29 +304,42 @@ async function main() {
 
       // reference backend (slow): few runs, skipped when a run would be too long
       if (ref) {
-        const est = refPerSample != null ? refPerSample * batch : null;
-        if (est != null && est > cfg.refMaxRun) {
-          row.m.ref = { skipped: `skipped: one run would take ≈ ${est.toFixed(0)} s (> ${cfg.refMaxRun} s)` };
-        } else if (quick && batch > 1) {
+        let est = refPerSample != null ? refPerSample * batch : null;
+        if (est == null && batch > 1 && !quick) {
+          // no estimate yet: time one sample first
+          try {
+            const t0 = now();
+            ref.explain(x.subarray(0, m.inputSize), { composite: 'epsilon-plus', batch: 1 });
+            est = (now() - t0) * batch;
+          } catch {
+            est = null; // the timed run below reports the error
+          }
+        }
+        if (quick && batch > 1) {
           row.m.ref = { skipped: 'skipped (--quick)' };
+        } else if (est != null && est > cfg.refMaxRun) {
+          row.m.ref = { skipped: `skipped: one run would take ≈ ${est.toFixed(0)} s (> ${cfg.refMaxRun} s)` };
         } else {
           try {
             const fn = () => ref.explain(x, { composite: 'epsilon-plus', batch });
+            // a first run that is long (> 2 s) counts as timed: one run tiers the code up, and warm-ups would
+            // double the cost; a short one is a warm-up
             let warmup = 0;
-            let refOut;
-            if (est == null || est < 5) {
-              refOut = fn();
-              warmup = 1;
-            }
             const times = [];
             let total = 0;
-            while (times.length < cfg.refRuns) {
-              const t0 = now();
-              refOut = fn();
-              const t = now() - t0;
+            let t0 = now();
+            let refOut = fn();
+            let t = now() - t0;
+            if (t > 2) {
               times.push(t);
               total += t;
-              if (total + t > cfg.refBudget) break;
+            } else warmup = 1;
+            while (times.length < cfg.refRuns && total + t <= cfg.refBudget) {
+              t0 = now();
+              refOut = fn();
+              t = now() - t0;
+              times.push(t);
+              total += t;
             }
             row.m.ref = { ...summarize(times), warmup };
             refPerSample = row.m.ref.median / batch;
@@ -399,6 +410,7 @@ function cellMs(r) {
 }
 
 const med = (r) => (r && !r.error && !r.skipped ? r.median : null);
+const mn = (r) => (r && !r.error && !r.skipped ? r.min : null);
 const div = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
 
 function computeRatios(row) {
@@ -413,6 +425,12 @@ function computeRatios(row) {
     egbOverEps: div(med(m.egb), med(m.epsPlus)),
     tfPredictOverOrt: div(med(m.tfPredict), med(m.ort)),
     gflops: med(m.predict) ? (2 * row.macs * row.batch) / med(m.predict) / 1e9 : null,
+    // the same ratios from the fastest runs: less sensitive to load from elsewhere (for reading, not judging)
+    min: {
+      explainOverOrt: div(mn(m.epsPlus), mn(m.ort)),
+      gradOverExplain: div(mn(m.tfGrad), mn(m.epsPlus)),
+      predictOverOrt: div(mn(m.predict), mn(m.ort)),
+    },
   };
 }
 
@@ -422,14 +440,17 @@ const ratioCells = (q) => [q.model, q.batch, fmtX(q.explainOverOrt), fmtX(q.grad
 // Targets
 // ---------------------------------------------------------------------------------------------------------------
 
-/** kind 'max': value must be ≤ limit; 'min': ≥ limit. */
+/**
+ * kind 'max': value must be ≤ limit; 'min': ≥ limit. `speedup` says how much faster our side has to get (our time is
+ * in the numerator of a 'max' ratio, in the denominator of a 'min' one).
+ */
 function judge(value, limit, kind) {
   if (value == null || !Number.isFinite(value)) return { met: null, note: 'not measured' };
   const met = kind === 'max' ? value <= limit : value >= limit;
   if (met) return { met, note: '' };
-  // how much faster our side has to get
-  const factor = kind === 'max' ? value / limit : limit / value;
-  return { met, note: `missed by ${((factor - 1) * 100).toFixed(0)}% (needs ${factor.toFixed(2)}× faster)` };
+  const speedup = kind === 'max' ? value / limit : limit / value;
+  const gap = kind === 'max' ? `${((value / limit - 1) * 100).toFixed(0)}% over the limit` : `${((1 - value / limit) * 100).toFixed(0)}% short of the target`;
+  return { met, note: `${gap}: ours must get ${speedup.toFixed(2)}× faster` };
 }
 
 function evaluateTargets(results, ratios, gemm) {
@@ -443,19 +464,19 @@ function evaluateTargets(results, ratios, gemm) {
   const batch32 = ratios.filter((q) => q.batch === 32);
   add(
     'explain(epsilon-plus) ≤ 2.5× onnxruntime-web forward at batch 32',
-    batch32.map((q) => ({ where: q.model, value: q.explainOverOrt, text: fmtX(q.explainOverOrt), ...judge(q.explainOverOrt, 2.5, 'max') })),
+    batch32.map((q) => ({ where: q.model, value: q.explainOverOrt, text: fmtX(q.explainOverOrt), alt: q.min.explainOverOrt, ...judge(q.explainOverOrt, 2.5, 'max') })),
   );
   add(
     'explain(epsilon-plus) ≥ 8× faster than tfjs-wasm tf.grad, every model and batch',
-    ratios.map((q) => ({ where: `${q.model}/${q.batch}`, value: q.gradOverExplain, text: fmtX(q.gradOverExplain), ...judge(q.gradOverExplain, 8, 'min') })),
+    ratios.map((q) => ({ where: `${q.model}/${q.batch}`, value: q.gradOverExplain, text: fmtX(q.gradOverExplain), alt: q.min.gradOverExplain, ...judge(q.gradOverExplain, 8, 'min') })),
   );
   add(
     'predict within 1.2× of onnxruntime-web forward, every model and batch',
-    ratios.map((q) => ({ where: `${q.model}/${q.batch}`, value: q.predictOverOrt, text: fmtX(q.predictOverOrt), ...judge(q.predictOverOrt, 1.2, 'max') })),
+    ratios.map((q) => ({ where: `${q.model}/${q.batch}`, value: q.predictOverOrt, text: fmtX(q.predictOverOrt), alt: q.min.predictOverOrt, ...judge(q.predictOverOrt, 1.2, 'max') })),
   );
   const g = gemm?.gflops ?? null;
   const gj = judge(g, 25, 'min');
-  if (g != null && !gj.met) gj.note = `missed by ${((25 / g - 1) * 100).toFixed(0)}% (needs ${(25 / g).toFixed(2)}× the throughput)`;
+  if (g != null && !gj.met) gj.note = `${((1 - g / 25) * 100).toFixed(0)}% short: needs ${(25 / g).toFixed(2)}× the throughput`;
   add('GEMM ≥ 25 GFLOP/s at 256³', [{ where: 'gemm NN 256³', value: g, text: g == null ? (gemm?.error ?? 'not run') : `${g.toFixed(1)} GFLOP/s`, ...gj }]);
   return out;
 }
@@ -464,26 +485,57 @@ function evaluateTargets(results, ratios, gemm) {
 // GEMM micro-benchmark (bench/gemm.mjs, if present)
 // ---------------------------------------------------------------------------------------------------------------
 
+async function embeddedKernelBytes(variant) {
+  try {
+    const mod = await import(pathToFileURL(path.join(ROOT, 'dist/wasm/generated/bytes.js')).href);
+    const b64 = mod[`${variant.toUpperCase()}_WASM_BASE64`];
+    return b64 ? Buffer.from(b64, 'base64') : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs bench/gemm.mjs as a child process. It reads build/lrp-<variant>.wasm; if that file is no longer the kernel
+ * module embedded in dist/ (someone rebuilt it after `npm run build`), a copy of the script is run against the
+ * embedded module instead, so that the GEMM figure belongs to the same kernels as the rest of the report.
+ */
 async function runGemm(backendName) {
   const script = path.join(HERE, 'gemm.mjs');
   if (!fs.existsSync(script)) return { error: 'bench/gemm.mjs not present' };
-  let variant = backendName?.startsWith('wasm-') ? backendName.slice(5) : 'simd';
-  const wasmFile = (v) => path.join(ROOT, 'build', `lrp-${v}.wasm`);
-  if (!fs.existsSync(wasmFile(variant))) variant = 'simd';
-  log(`\n== GEMM micro-benchmark: node bench/gemm.mjs 256 --variant ${variant}`);
-  const r = spawnSync(process.execPath, [script, '256', '--variant', variant], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  const variant = backendName?.startsWith('wasm-') ? backendName.slice(5) : 'simd';
+  const wasmFile = path.join(ROOT, 'build', `lrp-${variant}.wasm`);
+  const built = fs.existsSync(wasmFile) ? sha12(fs.readFileSync(wasmFile)) : null;
+  const embeddedBytes = await embeddedKernelBytes(variant);
+  const embedded = embeddedBytes ? sha12(embeddedBytes) : null;
+  let runScript = script;
+  let tmp = null;
+  let note = '';
+  if (embeddedBytes && built !== embedded) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lrp-bench-gemm-'));
+    fs.mkdirSync(path.join(tmp, 'bench'));
+    fs.mkdirSync(path.join(tmp, 'build'));
+    fs.copyFileSync(script, path.join(tmp, 'bench', 'gemm.mjs'));
+    fs.writeFileSync(path.join(tmp, 'build', `lrp-${variant}.wasm`), embeddedBytes);
+    runScript = path.join(tmp, 'bench', 'gemm.mjs');
+    note = `build/lrp-${variant}.wasm (${built ?? 'missing'}) is not the kernel module embedded in dist/ (${embedded}; rebuilt by someone after \`npm run build\`?): timed the embedded one`;
+  }
+  log(`\n== GEMM micro-benchmark: node bench/gemm.mjs 256 --variant ${variant}${tmp ? ' (on the kernel module embedded in dist/)' : ''}`);
+  let r;
+  try {
+    r = spawnSync(process.execPath, [runScript, '256', '--variant', variant], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
   const lines = (r.stdout ?? '').split('\n').filter((l) => l.trim());
   for (const l of lines) log(`  ${l}`);
-  if (r.status !== 0) return { error: `bench/gemm.mjs failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').pop()}`, lines, variant };
+  if (note) log(`  note: ${note}`);
+  if (r.status !== 0)
+    return { error: `bench/gemm.mjs failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').pop()}`, lines, variant, note };
   // headline: the plain C = A·B GEMM line; else the first line with a GFLOP/s figure
   const pick = lines.find((l) => /^gemm NN/i.test(l.trim()) && /GFLOP\/s/.test(l)) ?? lines.find((l) => /GFLOP\/s/.test(l));
   const m = pick?.match(/([\d.]+)\s*GFLOP\/s/);
-  // which kernel module did it time? (it reads build/, which may differ from what the library embeds)
-  let note = '';
-  const built = fs.existsSync(wasmFile(variant)) ? sha12(fs.readFileSync(wasmFile(variant))) : null;
-  const embedded = await embeddedKernelHash(variant);
-  if (built && embedded && built !== embedded) note = `build/lrp-${variant}.wasm (${built}) differs from the kernel module embedded in dist/ (${embedded}): someone rebuilt it after \`npm run build\``;
-  return { variant, lines, headline: pick?.trim() ?? null, gflops: m ? Number(m[1]) : null, error: m ? null : 'no GFLOP/s line in its output', note, built };
+  return { variant, lines, headline: pick?.trim() ?? null, gflops: m ? Number(m[1]) : null, error: m ? null : 'no GFLOP/s line in its output', note, kernel: embedded ?? built };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -561,9 +613,11 @@ function report({ machine, peers, models, results, ratios, targets, gemm, checks
   L.push('', 'predict GFLOP/s counts 2 · MACs of the convolutions and dense layers only.', '');
 
   L.push('## Targets', '');
+  L.push('Judged on the median ratios above. The ratio of the fastest runs is shown for reading under load.', '');
   for (const t of targets) {
     L.push(`- **${t.met === null ? 'not measured' : t.met ? 'MET' : 'MISSED'}** — ${t.title}`);
-    for (const c of t.cases) L.push(`  - ${c.where}: ${c.text} — ${c.met === null ? 'not measured' : c.met ? 'met' : `missed; ${c.note}`}`);
+    for (const c of t.cases)
+      L.push(`  - ${c.where}: ${c.text}${c.alt != null ? ` (from the fastest runs: ${fmtX(c.alt)})` : ''} — ${c.met === null ? 'not measured' : c.met ? 'met' : `missed, ${c.note}`}`);
   }
   L.push('');
 
@@ -572,7 +626,7 @@ function report({ machine, peers, models, results, ratios, targets, gemm, checks
   else {
     if (gemm.lines?.length) L.push('`node bench/gemm.mjs 256 --variant ' + gemm.variant + '`:', '', '```', ...gemm.lines, '```');
     if (gemm.error) L.push('', `Error: ${gemm.error}`);
-    if (gemm.note) L.push('', `Warning: ${gemm.note}.`);
+    if (gemm.note) L.push('', `Note: ${gemm.note}.`);
   }
   L.push('');
 

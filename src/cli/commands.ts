@@ -170,7 +170,7 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
         const pred = argmaxOf(logits.subarray(i * O, (i + 1) * O));
         predicted.push(pred);
         const name = (k: number) => (ctx.classes ? ctx.classes[k] : `class ${k}`);
-        const lines = [batch.samples[i].label, `pred: ${name(pred)}`];
+        const lines = [batch.samples[i].short, `pred: ${name(pred)}`];
         if (explained[i] !== pred) lines.push(`expl: ${name(explained[i])}`);
         cells.push({ image: batch.samples[i].display, heat, lines });
         heatBar.update(i + 1);

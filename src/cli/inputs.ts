@@ -17,6 +17,8 @@ export interface Sample {
   index: number | null;
   /** Short name for tables and the overview: the file's name, plus [i] for .npy. */
   label: string;
+  /** The same without the extension, for the overview. */
+  short: string;
   /** Heatmap file name (unique within the batch): <stem>.png or <stem>_<i>.png. */
   outName: string;
   /** The sample as the user would see it, RGBA H·W·4 at the model's input size. */
@@ -158,6 +160,7 @@ export function loadInputs(files: string[], ctx: ModelContext, onFile?: (done: n
           file,
           index: i,
           label: `${base}[${i}]`,
+          short: `${stem}[${i}]`,
           outName: uniqueName(`${stem}_${i}`, taken),
           display: sampleToRGBA(sample, ctx.geometry, nhwc, ctx.mean || ctx.std ? undefined : ctx.range),
         });
@@ -166,7 +169,7 @@ export function loadInputs(files: string[], ctx: ModelContext, onFile?: (done: n
       const { x, display } = loadImage(file, bytes, ctx);
       hasImages = true;
       parts.push(x);
-      samples.push({ file, index: null, label: base, outName: uniqueName(stem, taken), display });
+      samples.push({ file, index: null, label: base, short: stem, outName: uniqueName(stem, taken), display });
     }
     onFile?.(k + 1);
   });

@@ -102,6 +102,12 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
         { n: 1, C: 3, H: 9, W: 9, O: 9, KH: 3, KW: 3, DH: 2, DW: 2, PT: 2, PL: 2, G: 3 },
         { n: 2, C: 13, H: 5, W: 7, O: 11, KH: 3, KW: 3, PT: 1, PL: 1 },
         { n: 2, C: 6, H: 5, W: 7, O: 9, KH: 1, KW: 1, G: 3 },
+        // pure depthwise (direct per-tap path): strides 1/2/3, dilation, asymmetric padding, widths
+        { n: 2, C: 7, H: 10, W: 17, O: 7, KH: 3, KW: 5, SH: 2, SW: 3, PT: 0, PB: 2, PL: 2, PR: 1, DH: 2, G: 7 },
+        { n: 1, C: 3, H: 9, W: 33, O: 3, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, G: 3 },
+        { n: 1, C: 3, H: 6, W: 33, O: 3, KH: 3, KW: 3, SW: 2, PT: 2, PL: 2, DH: 2, DW: 2, G: 3 },
+        { n: 3, C: 5, H: 7, W: 13, O: 5, KH: 1, KW: 3, PL: 0, PR: 2, G: 5 },
+        { n: 1, C: 2, H: 5, W: 1, O: 2, KH: 3, KW: 1, PT: 1, G: 2 },
       ];
       for (const c of cases) expect(convCase(p, c, (seed += 10)), label(c)).toBe(true);
     });
@@ -118,6 +124,45 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
         { n: 1, C: 8, H: 28, W: 28, O: 16, KH: 3, KW: 3, PT: 1, PL: 1 },
       ];
       for (const c of cases) expect(convCase(p, c, (seed += 10)), label(c)).toBe(true);
+    });
+
+    test('im2col in several column blocks (block edges inside output rows), groups, strides, dilation', () => {
+      growAgain(p, mode);
+      let seed = 6000;
+      const cases: Conv[] = [
+        { n: 2, C: 128, H: 9, W: 11, O: 6, KH: 3, KW: 3, PT: 1, PL: 1 },
+        { n: 1, C: 100, H: 13, W: 7, O: 5, KH: 5, KW: 5, SH: 2, SW: 2, PT: 2, PL: 2 },
+        { n: 1, C: 60, H: 30, W: 25, O: 3, KH: 3, KW: 3, SW: 3, PT: 1, PB: 0, PL: 0, PR: 2, DH: 2, DW: 2 },
+        { n: 2, C: 96, H: 13, W: 13, O: 12, KH: 3, KW: 3, PT: 1, PL: 1, G: 2 },
+        { n: 1, C: 4, H: 50, W: 47, O: 4, KH: 5, KW: 5, PT: 2, PL: 2, G: 4 },
+      ];
+      for (const c of cases) {
+        const d = descOf(c)!;
+        const Kd = (c.C / (c.G ?? 1)) * c.KH * c.KW;
+        // these shapes are chosen so that the column buffer holds fewer than OH*OW positions
+        expect(p.wasm.kernels.convScratchBytes(d), label(c)).toBeLessThan(Kd * d[13] * d[14] * 4);
+        expect(convCase(p, c, (seed += 10)), label(c)).toBe(true);
+      }
+    });
+
+    test('convScratchBytes (TS) equals conv2d_scratch_bytes (WASM)', () => {
+      const ex = (p.wasm as unknown as { exports: { conv2d_scratch_bytes(d: number): number } }).exports;
+      const dp = p.wasm.memory.alloc(64);
+      let n = 0;
+      for (const C of [1, 3, 8, 64, 100, 512])
+        for (const K of [1, 3, 5])
+          for (const S of [1, 2])
+            for (const P of [0, 1])
+              for (const G of [1, C])
+                for (const H of [1, 7, 56, 224]) {
+                  const d = descOf({ n: 1, C, H, W: H + 3, O: G * 2, KH: K, KW: K, SH: S, SW: S, PT: P, PL: P, G });
+                  if (!d) continue;
+                  p.wasm.memory.i32().set(d, dp >> 2);
+                  expect(p.wasm.kernels.convScratchBytes(d)).toBe(ex.conv2d_scratch_bytes(dp));
+                  n++;
+                }
+      expect(n).toBeGreaterThan(200);
+      p.wasm.memory.free(dp);
     });
 
     test('negative control: a wrong stride in one backend is detected', () => {

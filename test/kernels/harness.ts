@@ -42,7 +42,13 @@ export interface Buf {
   r: number;
   len: number;
   int: boolean;
+  /** Byte address (WASM) of the guard zone right after the buffer's contents. */
+  guard?: number;
 }
+
+/** Floats of sentinel written after every WASM buffer; a kernel writing out of bounds is caught. */
+const GUARD = 16;
+const SENTINEL = -12345.5; // exactly representable in float32
 
 export class Pair {
   readonly wasm: Backend;
@@ -58,7 +64,8 @@ export class Pair {
   /** Float32 buffer with the given contents (or zeros / garbage). */
   f32(data: Float32Array | number): Buf {
     const len = typeof data === 'number' ? data : data.length;
-    const b: Buf = { w: this.wasm.memory.alloc(len * 4), r: this.ref.memory.alloc(len * 4), len, int: false };
+    const b: Buf = { w: this.wasm.memory.alloc(len * 4 + GUARD * 4), r: this.ref.memory.alloc(len * 4), len, int: false };
+    this.addGuard(b, len * 4);
     if (typeof data !== 'number') {
       this.wasm.memory.f32().set(data, b.w >> 2);
       this.ref.memory.f32().set(data, b.r >> 2);
@@ -69,7 +76,8 @@ export class Pair {
 
   i32(data: Int32Array | number): Buf {
     const len = typeof data === 'number' ? data : data.length;
-    const b: Buf = { w: this.wasm.memory.alloc(len * 4), r: this.ref.memory.alloc(len * 4), len, int: true };
+    const b: Buf = { w: this.wasm.memory.alloc(len * 4 + GUARD * 4), r: this.ref.memory.alloc(len * 4), len, int: true };
+    this.addGuard(b, len * 4);
     if (typeof data !== 'number') {
       this.wasm.memory.i32().set(data, b.w >> 2);
       this.ref.memory.i32().set(data, b.r >> 2);
@@ -102,8 +110,28 @@ export class Pair {
     this.big.push(this.wasm.memory.alloc(bytes));
   }
 
+  /** Writes the sentinel zone after the first `bytes` bytes of b (WASM side). */
+  addGuard(b: Buf, bytes: number): void {
+    b.guard = b.w + bytes;
+    this.wasm.memory.f32().fill(SENTINEL, b.guard >> 2, (b.guard >> 2) + GUARD);
+  }
+
+  /** Fails if any kernel wrote past the end of a live buffer. */
+  checkGuards(label: string): void {
+    const f = this.wasm.memory.f32();
+    for (const b of this.live) {
+      if (b.guard === undefined) continue;
+      for (let i = 0; i < GUARD; i++) {
+        if (f[(b.guard >> 2) + i] !== SENTINEL) {
+          expect.fail(`${label}: write past the end of a buffer (${b.len} floats at ${b.w}, guard float ${i} = ${f[(b.guard >> 2) + i]})`);
+        }
+      }
+    }
+  }
+
   /** Frees every buffer of the current case (the grown block stays). */
   release(): void {
+    this.checkGuards('release');
     for (const b of this.live) {
       this.wasm.memory.free(b.w);
       this.ref.memory.free(b.r);
@@ -131,6 +159,7 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): { err: numbe
 
 /** Compares an output buffer of both backends; fails with a useful message. */
 export function expectClose(p: Pair, b: Buf, label: string, tol = 1e-5, requireNonZero = true): void {
+  p.checkGuards(label);
   const w = p.readWasm(b), r = p.readRef(b);
   expect(w.length).toBe(r.length);
   if (b.int) {
@@ -158,7 +187,8 @@ export function both(p: Pair, call: (k: Kernels, at: At, which: 'wasm' | 'ref') 
 /** Scratch for conv kernels: each backend gets the size it asks for. */
 export function scratchFor(p: Pair, desc: Int32Array): Buf {
   const bw = p.wasm.kernels.convScratchBytes(desc), br = p.ref.kernels.convScratchBytes(desc);
-  const b: Buf = { w: p.wasm.memory.alloc(bw), r: p.ref.memory.alloc(br), len: 0, int: false };
+  const b: Buf = { w: p.wasm.memory.alloc(bw + GUARD * 4), r: p.ref.memory.alloc(br), len: 0, int: false };
+  p.addGuard(b, bw);
   (p as unknown as { live: Buf[] }).live.push(b);
   dirtyScratch(p, b, bw);
   return b;

@@ -72,6 +72,11 @@ const POOLS: Pool[] = [
   { n: 1, C: 4, H: 5, W: 5, KH: 5, KW: 5, SH: 1, SW: 1, PT: 2, PL: 2 },
   { n: 2, C: 2, H: 13, W: 13, KH: 13, KW: 13 },
   { n: 1, C: 3, H: 9, W: 11, KH: 3, KW: 3, SH: 3, SW: 3, ceil: true },
+  // 2x2 stride 2 (SIMD interior path): padding shifts, long rows, ceil-mode edges
+  { n: 2, C: 3, H: 9, W: 21, KH: 2, KW: 2, PT: 1, PL: 1 },
+  { n: 1, C: 2, H: 6, W: 33, KH: 2, KW: 2 },
+  { n: 2, C: 2, H: 7, W: 33, KH: 2, KW: 2, ceil: true },
+  { n: 1, C: 3, H: 10, W: 40, KH: 2, KW: 2, PT: 0, PB: 1, PL: 1, PR: 0 },
 ];
 
 describe.each(runnableVariants())('pooling (%s)', (variant) => {
