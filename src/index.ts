@@ -8,7 +8,7 @@ export { composites, COMPOSITE_NAMES, type Composite, type CompositeName } from 
 export { LrpError, InputError, RuleError, ModelFormatError, UnsupportedError, ShapeError, DisposedError } from './errors.js';
 export { canonicalize } from './graph/canonicalize.js';
 export type { Graph, GraphNode, Shape } from './graph/ir.js';
-export type { BackendChoice } from './backends.js';
+export { BACKEND_CHOICES, type BackendChoice } from './backends.js';
 export * from './heatmap/index.js';
 export { readNpy, writeNpy, type NpyArray } from './io/npy.js';
 export { loadModelParallel, ParallelModel, type ParallelOptions } from './parallel.js';
