@@ -7,7 +7,7 @@
 
 /**
  * Bytes of static workspace reserved above __heap_base for GEMM packing: an MC x KC block of A
- * (96 * 256 * 4 = 96 KiB), a KC x NR strip of B (8 KiB) and two MR x NR tiles (see gemm.ts).
+ * (96 * 256 * 4 = 96 KiB), a KC x NR strip of B (8 KiB) and an MR x NR edge tile (see gemm.ts).
  */
 // @ts-ignore: decorator
 @inline export const WORKSPACE_BYTES: usize = 128 * 1024;
