@@ -549,8 +549,9 @@ function preservedNotes(file) {
   } catch {
     return null;
   }
-  const i = old.indexOf(NOTES_MARKER);
-  if (i >= 0) return old.slice(i + NOTES_MARKER.length).replace(/^\n+/, '');
+  // the marker on a line of its own (the header also mentions it inline)
+  const i = old.lastIndexOf(`\n${NOTES_MARKER}\n`);
+  if (i >= 0) return old.slice(i + NOTES_MARKER.length + 2).replace(/^\n+/, '');
   const h = old.search(/^## Notes\s*$/m); // written before the marker existed: keep what follows the heading
   if (h >= 0) return old.slice(h).replace(/^## Notes\s*\n+/, '');
   return null;

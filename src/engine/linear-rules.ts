@@ -146,10 +146,21 @@ function gamma(s: LinearStep, g: number): void {
   const zp = ws.scratchOut[0];
   const zn = ws.scratchOut[1];
   const gp = ws.scratchOut[2];
-  affinePair(s, xp, wu, layer.param('b', `gu${g}`, gammaUp(g)), xn, wd, zp);
+  if (xn) {
+    affinePair(s, xp, wu, layer.param('b', `gu${g}`, gammaUp(g)), xn, wd, zp);
+    affinePair(s, xp, wd, layer.param('b', `gd${g}`, gammaDown(g)), xn, wu, zn);
+  } else {
+    // x ≥ 0: with z⁺ = f(x; W⁺, b⁺), zp = z + γz⁺ and zn = (1+γ)z − γz⁺ exactly, one product
+    // instead of two. No cancellation: zp is used only where z > 0 (both terms ≥ 0) and zn only
+    // where z < 0 (both terms ≤ 0).
+    layer.forward(xp, layer.param('w', 'pos', pos), layer.param('b', 'pos', pos), zn, n, ws.convScratch);
+    k.copy(s.z, zp, len);
+    k.mulAcc(zn, ws.ones, zp, len, g);
+    k.mulAcc(zn, ws.ones, zn, len, -g - 1);
+    k.mulAcc(s.z, ws.ones, zn, len, 1 + g);
+  }
   k.stabDivideMasked(s.r, zp, s.z, gp, len, STABILIZER, 1);
   reducePair(s, gp, xp, wu, xn, wd, 1);
-  affinePair(s, xp, wd, layer.param('b', `gd${g}`, gammaDown(g)), xn, wu, zn);
   k.stabDivideMasked(s.r, zn, s.z, gp, len, STABILIZER, -1);
   reducePair(s, gp, xp, wd, xn, wu, 1);
 }
