@@ -206,6 +206,7 @@ const MEASURES = [
   { key: 'predict', label: 'lrp-wasm predict' },
   { key: 'epsPlus', label: 'lrp-wasm explain epsilon-plus' },
   { key: 'egb', label: 'lrp-wasm explain epsilon-gamma-box' },
+  { key: 'par', label: 'lrp-wasm explain epsilon-plus, 2 worker threads' },
   { key: 'ort', label: 'onnxruntime-web forward' },
   { key: 'tfPredict', label: 'tfjs-wasm predict' },
   { key: 'tfGrad', label: 'tfjs-wasm tf.grad (target logit)' },
@@ -259,6 +260,8 @@ async function main() {
   for (const m of models) {
     log(`\n== ${m.name}: input [${m.spec.inputShape}], ${(m.macs / 1e6).toFixed(2)} MMAC/sample (${m.source})`);
     const ours = await lib.loadModel(m.bytes, { backend: 'wasm' });
+    // batch parallelism over worker threads (both cores of these machines); not used at batch 1
+    const par = cfg.batches.some((b) => b > 1) ? await lib.loadModelParallel(m.bytes, { workers: 2 }) : null;
     backendName ??= ours.backendName;
     const ref = cfg.reference ? await lib.loadModel(m.bytes, { backend: 'reference' }) : null;
     const session = peers.ort ? await ortSession(peers.ort, m.bytes) : null;
@@ -282,6 +285,7 @@ async function main() {
         { key: 'epsPlus', fn: () => (epsOut = ours.explain(x, { composite: 'epsilon-plus', batch })) },
         { key: 'egb', fn: () => ours.explain(x, { composite: 'epsilon-gamma-box', batch, low: 0, high: 1 }) },
       ];
+      if (par && batch > 1) cands.push({ key: 'par', fn: () => par.explain(x, { composite: 'epsilon-plus', batch }) });
       if (session)
         cands.push({
           key: 'ort',
@@ -363,6 +367,7 @@ async function main() {
       tfX?.dispose();
     }
     ours.dispose();
+    await par?.dispose();
     ref?.dispose();
     tfModel?.dispose();
     await session?.release();
@@ -423,6 +428,7 @@ function computeRatios(row) {
     predictOverOrt: div(med(m.predict), med(m.ort)),
     refOverExplain: div(med(m.ref), med(m.epsPlus)),
     egbOverEps: div(med(m.egb), med(m.epsPlus)),
+    parOverOrt: div(med(m.par), med(m.ort)),
     tfPredictOverOrt: div(med(m.tfPredict), med(m.ort)),
     gflops: med(m.predict) ? (2 * row.macs * row.batch) / med(m.predict) / 1e9 : null,
     // the same ratios from the fastest runs: less sensitive to load from elsewhere (for reading, not judging)
@@ -606,9 +612,9 @@ function report({ machine, peers, models, results, ratios, targets, gemm, checks
   L.push('## Ratios (same run)', '');
   L.push(
     mdTable(
-      ['model', 'batch', 'explain(eps+) / ORT fwd', 'tf.grad / explain(eps+)', 'predict / ORT fwd', 'reference / explain(eps+)', 'explain(eps-γ-box) / explain(eps+)', 'tfjs predict / ORT fwd', 'predict GFLOP/s'],
-      ratios.map((q) => [q.model, q.batch, fmtX(q.explainOverOrt), fmtX(q.gradOverExplain), fmtX(q.predictOverOrt), fmtX(q.refOverExplain), fmtX(q.egbOverEps), fmtX(q.tfPredictOverOrt), q.gflops == null ? '–' : q.gflops.toFixed(2)]),
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['model', 'batch', 'explain(eps+) / ORT fwd', 'tf.grad / explain(eps+)', 'predict / ORT fwd', 'reference / explain(eps+)', 'explain(eps-γ-box) / explain(eps+)', 'explain(eps+), 2 workers / ORT fwd (1 thread)', 'tfjs predict / ORT fwd', 'predict GFLOP/s'],
+      ratios.map((q) => [q.model, q.batch, fmtX(q.explainOverOrt), fmtX(q.gradOverExplain), fmtX(q.predictOverOrt), fmtX(q.refOverExplain), fmtX(q.egbOverEps), fmtX(q.parOverOrt), fmtX(q.tfPredictOverOrt), q.gflops == null ? '–' : q.gflops.toFixed(2)]),
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
   L.push('', 'predict GFLOP/s counts 2 · MACs of the convolutions and dense layers only.', '');

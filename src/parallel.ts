@@ -1,18 +1,61 @@
 /**
- * Parallelism over the batch with Node worker threads: each worker owns its own model (its own
- * WASM instance and memory) and explains a contiguous slice of the samples. Off by default;
- * worth it for batches of several samples on a machine with more than one core.
- * (Browsers: run one Model per Web Worker yourself; this helper is Node-only.)
+ * Parallelism over the batch: each worker (a Node worker thread, or a module Web Worker in a
+ * browser) owns its own model, WASM instance and memory, and explains a contiguous slice of the
+ * samples. Off by default; worth it for batches of several samples on more than one core.
  */
-import type { Worker as NodeWorker } from 'node:worker_threads';
 import * as errors from './errors.js';
 import { InputError } from './errors.js';
 import type { LoadOptions, ModelSource } from './load.js';
 import type { ExplainOptions, Explanation } from './model.js';
 
 export interface ParallelOptions extends LoadOptions {
-  /** Number of worker threads (default: the number of CPU cores, at least 1). */
+  /** Number of workers (default: the number of CPU cores, at least 1). */
   workers?: number;
+  /**
+   * Browsers: URL of the bundled worker script (src/parallel-worker.ts, exported as
+   * 'lrp-wasm/worker'), started as a module Web Worker. Node uses worker threads and ignores it.
+   */
+  workerUrl?: string | URL;
+}
+
+/** What ParallelModel needs from a Node worker thread or a Web Worker. */
+interface WorkerPort {
+  post(msg: unknown): void;
+  onReply(cb: (msg: Reply) => void): void;
+  terminate(): Promise<unknown> | void;
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
+
+async function startWorkers(count: number, workerUrl: string | URL | undefined): Promise<WorkerPort[]> {
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    return Array.from({ length: count }, () => {
+      const w = new Worker(new URL('./parallel-worker.js', import.meta.url));
+      return { post: (m) => w.postMessage(m), onReply: (cb) => w.on('message', cb), terminate: () => w.terminate() };
+    });
+  }
+  const WebWorker = (globalThis as { Worker?: new (url: string | URL, o: { type: 'module' }) => { postMessage(m: unknown): void; onmessage: ((e: { data: Reply }) => void) | null; terminate(): void } }).Worker;
+  if (!WebWorker) throw new InputError('this runtime has no Web Workers; use loadModel() instead');
+  if (!workerUrl) throw new InputError("browsers need { workerUrl }: the URL of the bundled worker script ('lrp-wasm/worker')");
+  return Array.from({ length: count }, () => {
+    const w = new WebWorker(workerUrl, { type: 'module' });
+    return {
+      post: (m) => w.postMessage(m),
+      onReply: (cb) => {
+        w.onmessage = (e) => cb(e.data);
+      },
+      terminate: () => w.terminate(),
+    };
+  });
+}
+
+async function defaultWorkerCount(): Promise<number> {
+  if (isNode) {
+    const os = await import('node:os');
+    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  }
+  return Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
 }
 
 interface Reply {
@@ -34,11 +77,11 @@ export class ParallelModel {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   private constructor(
-    private readonly workers: NodeWorker[],
+    private readonly workers: WorkerPort[],
     readonly info: ModelInfo,
   ) {
     for (const w of workers)
-      w.on('message', (msg: Reply) => {
+      w.onReply((msg: Reply) => {
         const p = this.pending.get(msg.id);
         if (!p) return;
         this.pending.delete(msg.id);
@@ -47,15 +90,13 @@ export class ParallelModel {
       });
   }
 
-  /** Load `source` once per worker thread. */
+  /** Load `source` once per worker. */
   static async load(source: ModelSource, opts: ParallelOptions = {}): Promise<ParallelModel> {
-    const { Worker } = await import('node:worker_threads');
-    const os = await import('node:os');
-    const count = opts.workers ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    const count = opts.workers ?? (await defaultWorkerCount());
     if (!Number.isInteger(count) || count < 1) throw new InputError(`workers must be a positive integer, got ${opts.workers}`);
     const src = source instanceof URL ? source.toString() : source;
-    const { workers: _w, ...loadOpts } = opts;
-    const workers = Array.from({ length: count }, () => new Worker(new URL('./parallel-worker.js', import.meta.url)));
+    const { workers: _w, workerUrl, ...loadOpts } = opts;
+    const workers = await startWorkers(count, workerUrl);
     const pm = new ParallelModel(workers, { inputShape: [], inputLayout: 'NCHW', outputSize: 0, name: '' });
     try {
       const infos = (await Promise.all(workers.map((w) => pm.call(w, 'load', [src, loadOpts])))) as ModelInfo[];
@@ -75,11 +116,11 @@ export class ParallelModel {
     return this.info.outputSize;
   }
 
-  private call(w: NodeWorker, method: string, args: unknown[]): Promise<unknown> {
+  private call(w: WorkerPort, method: string, args: unknown[]): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, method, args });
+      w.post({ id, method, args });
     });
   }
 

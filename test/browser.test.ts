@@ -17,6 +17,7 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
   let server: Server;
   let base = '';
   let bundle = '';
+  let workerBundle = '';
 
   beforeAll(async () => {
     const out = await build({
@@ -29,6 +30,16 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
       logLevel: 'silent',
     });
     bundle = out.outputFiles[0].text;
+    const worker = await build({
+      entryPoints: [join(import.meta.dirname, '../src/parallel-worker.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      external: ['node:*'],
+      logLevel: 'silent',
+    });
+    workerBundle = worker.outputFiles[0].text;
     const root = modelDir('mlp');
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -37,9 +48,9 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
         res.end('<!doctype html><script type="module" src="/bundle.js"></script>');
         return;
       }
-      if (url.pathname === '/bundle.js') {
+      if (url.pathname === '/bundle.js' || url.pathname === '/worker.js') {
         res.setHeader('content-type', 'text/javascript');
-        res.end(bundle);
+        res.end(url.pathname === '/bundle.js' ? bundle : workerBundle);
         return;
       }
       const file = normalize(join(root, decodeURIComponent(url.pathname.slice('/model/'.length))));
@@ -58,12 +69,16 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
 
   afterAll(() => server?.close());
 
-  it('matches Node on the mlp with gamma(0.25) and renders a PNG', async () => {
+  const launch = async () => {
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
+    return chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+  };
+
+  it('matches Node on the mlp with gamma(0.25) and renders a PNG', async () => {
+    const browser = await launch();
     try {
       const page = await browser.newPage();
       await page.goto(`${base}/`);
@@ -87,6 +102,42 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
       expect(inBrowser.backend).toMatch(/^wasm/);
       expect(inBrowser.targets).toEqual(Array.from(node.targets));
       expect(inBrowser.png).toBeGreaterThan(100);
+      const maxAbs = node.relevance.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const diff = node.relevance.reduce((m, v, i) => Math.max(m, Math.abs(v - inBrowser.relevance[i])), 0);
+      expect(diff / maxAbs).toBeLessThan(1e-5);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('splits a batch over two Web Workers with the same result as Node', async () => {
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${base}/`);
+      await page.waitForFunction(() => 'lrp' in globalThis);
+      const x = Array.from(readF32('mlp', 'inputs.f32'));
+      const inBrowser = await page.evaluate(
+        async ({ url, x }) => {
+          const lib = (globalThis as unknown as { lrp: typeof import('../src/index.js') }).lrp;
+          const pm = await lib.loadModelParallel(url, { workers: 2, workerUrl: '/worker.js' });
+          const r = await pm.explain(new Float32Array(x), { composite: 'epsilon-plus-flat', target: [0, 1, 2, 3] });
+          let missingUrl = '';
+          try {
+            await lib.loadModelParallel(url, { workers: 1 });
+          } catch (e) {
+            missingUrl = (e as Error).message;
+          }
+          await pm.dispose();
+          return { relevance: Array.from(r.relevance), targets: Array.from(r.targets), missingUrl };
+        },
+        { url: `${base}/model/model.json`, x },
+      );
+      const model = await loadModel(`${modelDir('mlp')}/model.json`);
+      const node = model.explain(new Float32Array(x), { composite: 'epsilon-plus-flat', target: [0, 1, 2, 3] });
+      model.dispose();
+      expect(inBrowser.targets).toEqual([0, 1, 2, 3]);
+      expect(inBrowser.missingUrl).toMatch(/workerUrl/);
       const maxAbs = node.relevance.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       const diff = node.relevance.reduce((m, v, i) => Math.max(m, Math.abs(v - inBrowser.relevance[i])), 0);
       expect(diff / maxAbs).toBeLessThan(1e-5);
