@@ -325,7 +325,8 @@ export class Model {
         `input length ${len} is not a whole number of samples of shape [${this.inputShape.join(', ')}] (${per} values each${this.inputLayout === 'NHWC' ? ', NHWC' : ''})`,
       );
     const n = len / per;
-    // our own NCHW copy: the caller's array is never modified
+    // read-only from here on: a Float32Array in NCHW is used as it is, anything else is copied
+    if (this.inputLayout === 'NCHW' && x instanceof Float32Array) return { data: x, n };
     const data = new Float32Array(len);
     if (this.inputLayout === 'NHWC') {
       const [C, H, W] = this.inputShape;

@@ -161,7 +161,7 @@ export class Engine {
           for (const extra of ins.slice(2)) k.add(out.act, extra.act, out.act, n * out.size);
           break;
         case 'concat':
-          this.concatSlices(node.axis, ins, out, n, (src, dst, blocks, len, ss, ds) => k.copyBlocks(src, dst, blocks, len, ss, ds), 'act');
+          this.concatSlices(node.axis, ins, out, n, 'act');
           break;
         case 'flatten':
         case 'reshape':
@@ -179,25 +179,21 @@ export class Engine {
   }
 
   /**
-   * Concat forward (copy each input into its slice) or backward (add each slice of the output
-   * relevance into the input's relevance): blocks of outer×(slice) floats.
+   * Concat forward (copy each input into its slice of the output) or backward (each input's
+   * relevance is its slice of the output relevance, added to what its other consumers sent):
+   * blocks of outer×(slice) floats.
    */
-  private concatSlices(
-    axis: number,
-    ins: TensorBuf[],
-    out: TensorBuf,
-    n: number,
-    op: (src: number, dst: number, blocks: number, len: number, srcStride: number, dstStride: number) => void,
-    which: 'act' | 'rel',
-  ): void {
+  private concatSlices(axis: number, ins: TensorBuf[], out: TensorBuf, n: number, which: 'act' | 'rel', first?: (t: TensorBuf) => boolean): void {
+    const k = this.backend.kernels;
     const inner = out.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
     const outer = out.shape.slice(0, axis).reduce((a, b) => a * b, 1);
     const outLen = out.shape[axis] * inner;
     let offset = 0;
     for (const t of ins) {
       const len = t.shape[axis] * inner;
-      if (which === 'act') op(t.act, out.act + offset * 4, n * outer, len, len, outLen);
-      else op(out.rel + offset * 4, t.rel, n * outer, len, outLen, len);
+      if (which === 'act') k.copyBlocks(t.act, out.act + offset * 4, n * outer, len, len, outLen);
+      else if (first!(t)) k.copyBlocks(out.rel + offset * 4, t.rel, n * outer, len, outLen, len);
+      else k.addBlocks(out.rel + offset * 4, t.rel, n * outer, len, outLen, len);
       offset += len;
     }
   }
@@ -209,57 +205,70 @@ export class Engine {
 
   /**
    * Walk the graph backwards from the relevance already written at the output tensor's `rel`
-   * buffer. Every non-view relevance buffer but the output's is zeroed first.
+   * buffer. A tensor read by several nodes gets the sum of what they send back: the first of its
+   * consumers (in the backward walk) writes its relevance buffer, the others add to it, so no
+   * buffer needs zeroing first.
    */
   relevance(n: number, assigned: Map<string, Assigned>): void {
     const ws = this.ws!;
     const k = this.backend.kernels;
     const output = ws.tensor(this.graph.output);
-    for (const t of ws.tensors.values()) if (!t.view && t.rel !== output.rel) k.fill(t.rel, n * t.size, 0);
+    const written = new Set<number>([output.rel]);
+    /** true for the first write into t's relevance (views share their source's buffer) */
+    const first = (t: TensorBuf): boolean => {
+      const isFirst = !written.has(t.rel);
+      written.add(t.rel);
+      return isFirst;
+    };
+    /** dst = src on the first write, dst += src after (src: a temporary) */
+    const put = (t: TensorBuf, src: number) => (first(t) ? k.copy(src, t.rel, n * t.size) : k.add(t.rel, src, t.rel, n * t.size));
     for (let i = this.graph.nodes.length - 1; i >= 0; i--) {
       const node = this.graph.nodes[i];
       const a = assigned.get(node.name)!;
       const out = ws.tensor(node.name);
       const ins = node.inputs.map((name) => ws.tensor(name));
       const x = ins[0];
+      const len = n * x.size;
       switch (node.op) {
         case 'dense':
         case 'conv2d':
+          if (first(x)) k.fill(x.rel, len, 0); // the rules accumulate term by term
           linearRelevance({ layer: this.linear.get(node.name)!, ws, n, x: x.act, z: out.act, r: out.rel, relIn: x.rel }, a.rule, a.box);
           break;
         case 'relu':
         case 'batchnorm':
-          if (a.rule.name === 'pass') k.add(x.rel, out.rel, x.rel, n * x.size);
-          else if (node.op === 'relu') {
-            // gradient of ReLU: R where the output is positive (derivative 0 at 0)
-            const t = ws.scratchOut[0];
-            k.stabDivideMasked(out.rel, ws.ones, out.act, t, n * out.size, 0, 1);
-            k.add(x.rel, t, x.rel, n * x.size);
-          } else {
-            const t = ws.scratchOut[0];
-            const b = this.norms.get(node.name)!;
-            k.channelScale(out.rel, b.scale, t, n, x.shape[0], x.size / x.shape[0]);
-            k.add(x.rel, t, x.rel, n * x.size);
+          if (a.rule.name === 'pass') put(x, out.rel);
+          else {
+            // gradient: ReLU passes R where its output is positive (derivative 0 at 0); BN scales it
+            const target = written.has(x.rel) ? ws.scratchOut[0] : x.rel;
+            if (node.op === 'relu') k.stabDivideMasked(out.rel, ws.ones, out.act, target, len, 0, 1);
+            else k.channelScale(out.rel, this.norms.get(node.name)!.scale, target, n, x.shape[0], x.size / x.shape[0]);
+            if (target !== x.rel) put(x, target);
+            else first(x);
           }
           break;
         case 'maxpool2d': {
-          const t = ws.scratchIn[2];
-          k.maxpool2dBackward(this.pools.get(node.name)!.desc, out.rel, this.argmax(ws, node.name, out.size), t, n);
-          k.add(x.rel, t, x.rel, n * x.size);
+          const target = written.has(x.rel) ? ws.scratchIn[2] : x.rel;
+          k.maxpool2dBackward(this.pools.get(node.name)!.desc, out.rel, this.argmax(ws, node.name, out.size), target, n);
+          if (target !== x.rel) put(x, target);
+          else first(x);
           break;
         }
         case 'avgpool2d':
         case 'globalavgpool': {
           const p = this.pools.get(node.name)!;
-          const t = ws.scratchIn[2];
+          const target = written.has(x.rel) ? ws.scratchIn[2] : x.rel;
           if (a.rule.name === 'norm') {
             const g = ws.scratchOut[0];
             k.stabDivide(out.rel, out.act, g, n * out.size, STABILIZER);
-            k.avgpool2dTranspose(p.desc, g, p.invDiv, t, n);
-            k.mulAcc(x.act, t, x.rel, n * x.size, 1);
+            k.avgpool2dTranspose(p.desc, g, p.invDiv, target, n);
+            if (target === x.rel) k.mul(x.act, x.rel, x.rel, len);
+            else k.mulAcc(x.act, target, x.rel, len, 1);
+            first(x);
           } else {
-            k.avgpool2dTranspose(p.desc, out.rel, p.invDiv, t, n);
-            k.add(x.rel, t, x.rel, n * x.size);
+            k.avgpool2dTranspose(p.desc, out.rel, p.invDiv, target, n);
+            if (target !== x.rel) put(x, target);
+            else first(x);
           }
           break;
         }
@@ -267,16 +276,21 @@ export class Engine {
           if (a.rule.name === 'norm') {
             const g = ws.scratchOut[0];
             k.stabDivide(out.rel, out.act, g, n * out.size, STABILIZER);
-            for (const t of ins) k.mulAcc(t.act, g, t.rel, n * t.size, 1);
-          } else for (const t of ins) k.add(t.rel, out.rel, t.rel, n * t.size);
+            for (const t of ins) {
+              if (first(t)) k.mul(t.act, g, t.rel, n * t.size);
+              else k.mulAcc(t.act, g, t.rel, n * t.size, 1);
+            }
+          } else for (const t of ins) put(t, out.rel);
           break;
         case 'concat':
-          this.concatSlices(node.axis, ins, out, n, (src, dst, blocks, len, ss, ds) => k.addBlocks(src, dst, blocks, len, ss, ds), 'rel');
+          this.concatSlices(node.axis, ins, out, n, 'rel', first);
           break;
         default:
           break; // views share the relevance buffer of their source
       }
     }
+    // tensors no node sent relevance to (none in an imported graph) hold zeros, not stale values
+    for (const t of ws.tensors.values()) if (!t.view && !written.has(t.rel)) k.fill(t.rel, n * t.size, 0);
   }
 
   dispose(): void {
