@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/index.js';
-import { modelDir, readF32 } from './helpers/fixtures.js';
+import { expectClose, modelDir, readF32 } from './helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -69,22 +69,27 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
 
   afterAll(() => server?.close());
 
-  const launch = async () => {
+  /** A headless Chromium page with the bundle loaded (window.lrp), closed after `use`. */
+  const withPage = async <T>(use: (page: import('playwright-core').Page) => Promise<T>): Promise<T> => {
     const { chromium } = await import('playwright-core');
-    return chromium.launch({
+    const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-  };
-
-  it('matches Node on the mlp with gamma(0.25) and renders a PNG', async () => {
-    const browser = await launch();
     try {
       const page = await browser.newPage();
       await page.goto(`${base}/`);
       await page.waitForFunction(() => 'lrp' in globalThis);
-      const x = Array.from(readF32('mlp', 'inputs.f32'));
-      const inBrowser = await page.evaluate(
+      return await use(page);
+    } finally {
+      await browser.close();
+    }
+  };
+
+  it('matches Node on the mlp with gamma(0.25) and renders a PNG', async () => {
+    const x = Array.from(readF32('mlp', 'inputs.f32'));
+    const inBrowser = await withPage((page) =>
+      page.evaluate(
         async ({ url, x }) => {
           const lib = (globalThis as unknown as { lrp: typeof import('../src/index.js') }).lrp;
           const model = await lib.loadModel(url);
@@ -95,29 +100,21 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
           return out;
         },
         { url: `${base}/model/model.json`, x },
-      );
-      const model = await loadModel(`${modelDir('mlp')}/model.json`);
-      const node = model.explain(new Float32Array(x), { rule: { name: 'gamma', gamma: 0.25 }, start: 'logit' });
-      model.dispose();
-      expect(inBrowser.backend).toMatch(/^wasm/);
-      expect(inBrowser.targets).toEqual(Array.from(node.targets));
-      expect(inBrowser.png).toBeGreaterThan(100);
-      const maxAbs = node.relevance.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      const diff = node.relevance.reduce((m, v, i) => Math.max(m, Math.abs(v - inBrowser.relevance[i])), 0);
-      expect(diff / maxAbs).toBeLessThan(1e-5);
-    } finally {
-      await browser.close();
-    }
+      ),
+    );
+    const model = await loadModel(`${modelDir('mlp')}/model.json`);
+    const node = model.explain(new Float32Array(x), { rule: { name: 'gamma', gamma: 0.25 }, start: 'logit' });
+    model.dispose();
+    expect(inBrowser.backend).toMatch(/^wasm/);
+    expect(inBrowser.targets).toEqual(Array.from(node.targets));
+    expect(inBrowser.png).toBeGreaterThan(100);
+    expectClose(inBrowser.relevance, node.relevance, 4, 1e-5, 'browser vs node');
   });
 
   it('splits a batch over two Web Workers with the same result as Node', async () => {
-    const browser = await launch();
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${base}/`);
-      await page.waitForFunction(() => 'lrp' in globalThis);
-      const x = Array.from(readF32('mlp', 'inputs.f32'));
-      const inBrowser = await page.evaluate(
+    const x = Array.from(readF32('mlp', 'inputs.f32'));
+    const inBrowser = await withPage((page) =>
+      page.evaluate(
         async ({ url, x }) => {
           const lib = (globalThis as unknown as { lrp: typeof import('../src/index.js') }).lrp;
           const pm = await lib.loadModelParallel(url, { workers: 2, workerUrl: '/worker.js' });
@@ -132,17 +129,13 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
           return { relevance: Array.from(r.relevance), targets: Array.from(r.targets), missingUrl };
         },
         { url: `${base}/model/model.json`, x },
-      );
-      const model = await loadModel(`${modelDir('mlp')}/model.json`);
-      const node = model.explain(new Float32Array(x), { composite: 'epsilon-plus-flat', target: [0, 1, 2, 3] });
-      model.dispose();
-      expect(inBrowser.targets).toEqual([0, 1, 2, 3]);
-      expect(inBrowser.missingUrl).toMatch(/workerUrl/);
-      const maxAbs = node.relevance.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-      const diff = node.relevance.reduce((m, v, i) => Math.max(m, Math.abs(v - inBrowser.relevance[i])), 0);
-      expect(diff / maxAbs).toBeLessThan(1e-5);
-    } finally {
-      await browser.close();
-    }
+      ),
+    );
+    const model = await loadModel(`${modelDir('mlp')}/model.json`);
+    const node = model.explain(new Float32Array(x), { composite: 'epsilon-plus-flat', target: [0, 1, 2, 3] });
+    model.dispose();
+    expect(inBrowser.targets).toEqual([0, 1, 2, 3]);
+    expect(inBrowser.missingUrl).toMatch(/workerUrl/);
+    expectClose(inBrowser.relevance, node.relevance, 4, 1e-5, 'web workers vs node');
   });
 });
