@@ -176,7 +176,8 @@ export class Model {
         } else for (let i = 0; i < per; i++) row[i] = xs[i] + sigma * rand();
       }
       const targets = new Int32Array(m).fill(clean.targets[s]);
-      const r = this.propagate(expanded, m, gradient, targets, 'onehot', Math.min(batch * 4, m), false);
+      // the m copies of one sample run as batches of at least DEFAULT_BATCH: they are many, small jobs
+      const r = this.propagate(expanded, m, gradient, targets, 'onehot', Math.min(Math.max(batch, DEFAULT_BATCH), m), false);
       const dst = acc.subarray(s * per, (s + 1) * per);
       for (let k = 0; k < m; k++) for (let i = 0; i < per; i++) dst[i] += r.relevance[k * per + i] / m;
     }
