@@ -1,6 +1,7 @@
 /**
  * Translation of single ONNX nodes into IR nodes. Each handler reads its inputs from the
- * context (activations with per-sample shapes, constants, or a pending zero Pad), validates
+ * context (activations with per-sample shapes, constants, a pending zero Pad, or a shape value
+ * whose batch size is symbolic, see onnx-shape.ts), validates
  * shapes, appends IR nodes and records its outputs. Shapes are per sample (no batch axis).
  */
 import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
@@ -14,9 +15,11 @@ import {
   constNumbers,
   constSize,
   DT,
+  dtypeName,
   type ConstTensor,
   type onnx,
 } from './onnx-tensor.js';
+import { BATCH, castConstant, dimsStr, reshapeTarget, SHAPE_OPS, shapeConcat, shapeNotSupported, type ShapeValue } from './onnx-shape.js';
 
 /** An activation: the output of an IR node (or the model input), with its per-sample shape. */
 export interface ActValue {
@@ -37,7 +40,8 @@ export interface ConstValue {
   kind: 'const';
   t: ConstTensor;
 }
-export type Value = ActValue | PadValue | ConstValue;
+export type { ShapeValue };
+export type Value = ActValue | PadValue | ConstValue | ShapeValue;
 
 export interface OnnxNode {
   proto: onnx.INodeProto;
@@ -88,6 +92,7 @@ function padNotMerged(n: OnnxNode, v: PadValue): UnsupportedError {
 function act(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
   const v = required(n, ctx, i, what);
   if (v.kind === 'pad') throw padNotMerged(n, v);
+  if (v.kind === 'shape') throw shapeNotSupported(n, v, what);
   if (v.kind === 'const') {
     throw new UnsupportedError(`${n.where}: ${what} is the constant '${v.t.name}'; expected an activation`);
   }
@@ -98,6 +103,7 @@ function act(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
 function actOrPad(n: OnnxNode, ctx: OnnxContext): { x: ActValue; pad: PadValue | null } {
   const v = required(n, ctx, 0, 'input');
   if (v.kind === 'pad') return { x: v.src, pad: v };
+  if (v.kind === 'shape') throw shapeNotSupported(n, v);
   if (v.kind === 'const') {
     throw new UnsupportedError(`${n.where}: input is the constant '${v.t.name}'; expected an activation`);
   }
@@ -106,6 +112,7 @@ function actOrPad(n: OnnxNode, ctx: OnnxContext): { x: ActValue; pad: PadValue |
 
 function constant(n: OnnxNode, ctx: OnnxContext, i: number, role: string): ConstTensor {
   const v = required(n, ctx, i, role);
+  if (v.kind === 'shape') throw shapeNotSupported(n, v, role);
   if (v.kind !== 'const') {
     throw new UnsupportedError(`${n.where}: the ${role} must be a constant (initializer or Constant), not an activation`);
   }
@@ -345,7 +352,7 @@ const matmul: OpHandler = (n, ctx) => {
   }
   const x = act(n, ctx, 0, 'A');
   const b = ctx.input(n, 1);
-  if (b && b.kind !== 'const') {
+  if (b && (b.kind === 'act' || b.kind === 'pad')) {
     throw new UnsupportedError(`${n.where}: MatMul of two activations is not supported (B must be a constant)`);
   }
   if (x.shape.length !== 1) {
@@ -390,7 +397,10 @@ function channelBias(n: OnnxNode, t: ConstTensor, c: number): Float32Array | nul
 const add: OpHandler = (n, ctx) => {
   const a = required(n, ctx, 0, 'input A');
   const b = required(n, ctx, 1, 'input B');
-  for (const v of [a, b]) if (v.kind === 'pad') throw padNotMerged(n, v);
+  for (const v of [a, b]) {
+    if (v.kind === 'pad') throw padNotMerged(n, v);
+    if (v.kind === 'shape') throw shapeNotSupported(n, v);
+  }
   if (a.kind === 'act' && b.kind === 'act') {
     if (!sameShape(a.shape, b.shape)) {
       throw new UnsupportedError(
@@ -436,7 +446,7 @@ function passThrough(op: 'identity' | 'dropout'): OpHandler {
   return (n, ctx) => {
     if (op === 'dropout') extraOutputsUnused(n, ctx, 1, 'mask');
     const v = required(n, ctx, 0, 'input');
-    if (v.kind === 'const') {
+    if (v.kind === 'const' || v.kind === 'shape') {
       ctx.setOutput(n, 0, v);
       return;
     }
@@ -478,22 +488,31 @@ const flatten: OpHandler = (n, ctx) => {
 
 const reshape: OpHandler = (n, ctx) => {
   const x = act(n, ctx);
-  let spec: number[];
+  // The target: constant, or computed from Shape (onnx-shape.ts) with the batch size as BATCH.
+  let target: Array<number | typeof BATCH>;
   if (ctx.opset < 5 || (n.attrs.has('shape') && !ctx.input(n, 1))) {
-    spec = n.attrs.ints('shape', []);
+    target = n.attrs.ints('shape', []);
   } else {
-    spec = constNumbers(constant(n, ctx, 1, 'shape'), `shape of ${n.where}`);
+    target = reshapeTarget(n, ctx, 1);
   }
   const allowZero = n.attrs.int('allowzero', 0) !== 0;
   const inFull = [-1, ...x.shape]; // -1 stands for the batch
   const size = product(x.shape);
   const bad = (why: string) =>
-    new UnsupportedError(`${n.where}: reshape of ${shapeStr(x.shape)} to ${shapeStr(spec)} ${why}`);
-  if (spec.length < 1) throw bad('has no batch axis');
-  if (allowZero && spec.includes(0)) throw bad('with allowzero=1 and a 0 entry is not supported');
-  // Batch axis: 0 (copy), -1 (inferred: must come out as the batch), or the literal batch of a static model.
+    new UnsupportedError(`${n.where}: reshape of ${shapeStr(x.shape)} to ${dimsStr(target)} ${why}`);
+  if (target.length < 1) throw bad('has no batch axis');
+  const mixed = target.indexOf(BATCH, 1);
+  if (mixed >= 1) {
+    throw bad(`puts the batch size N into axis ${mixed}; only the first axis may be the batch (N = batch size)`);
+  }
+  // Batch axis: N (the batch size read from Shape), 0 (copy), -1 (inferred: must come out as the
+  // batch), or the literal batch of a static model.
+  const spec = target.map((d) => (d === BATCH ? 0 : d));
+  if (allowZero && target.includes(0)) throw bad('with allowzero=1 and a 0 entry is not supported');
   const head = spec[0];
+  if (spec.length === 1 && head === -1) throw bad('merges the batch axis into the other axes');
   if (head > 0 && head !== 1) throw bad(`fixes the batch to ${head}; use 0 or -1 for the batch axis`);
+  if (head < -1) throw bad('has negative dimensions');
   const rest = spec.slice(1).map((d, i) => (d === 0 ? (i + 1 < inFull.length ? inFull[i + 1] : NaN) : d));
   if (rest.some((d) => Number.isNaN(d))) throw bad('copies (0) an axis the input does not have');
   if (rest.some((d) => d < -1)) throw bad('has negative dimensions');
@@ -519,6 +538,14 @@ const reshape: OpHandler = (n, ctx) => {
 const concat: OpHandler = (n, ctx) => {
   const count = n.proto.input?.length ?? 0;
   if (count < 1) throw new ModelFormatError(`${n.where}: Concat has no inputs`);
+  const kinds = Array.from({ length: count }, (_, i) => ctx.input(n, i)?.kind);
+  if (kinds.some((k) => k === 'const' || k === 'shape')) {
+    if (kinds.some((k) => k === 'act' || k === 'pad')) {
+      throw new UnsupportedError(`${n.where}: Concat of activations with constants or shape values is not supported`);
+    }
+    shapeConcat(n, ctx); // shape arithmetic: Concat(Unsqueeze(Gather(Shape(x))), [-1])
+    return;
+  }
   const xs: ActValue[] = [];
   for (let i = 0; i < count; i++) xs.push(act(n, ctx, i, `input ${i}`));
   if (!n.attrs.has('axis')) throw new ModelFormatError(`${n.where}: Concat needs an axis attribute`);
@@ -541,6 +568,16 @@ const concat: OpHandler = (n, ctx) => {
   }
   const node = ctx.b.add({ op: 'concat', name: name(n, ctx), inputs: xs.map((x) => x.node), source: n.name, axis: a });
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: out });
+};
+
+/** Cast: evaluated on shape values and constants; on activations only float → float. */
+const cast: OpHandler = (n, ctx) => {
+  if (castConstant(n, ctx)) return;
+  const to = n.attrs.int('to', 0);
+  if (to !== DT.FLOAT) {
+    throw new UnsupportedError(`${n.where}: Cast of an activation to ${dtypeName(to)} is not supported (only to FLOAT)`);
+  }
+  passThrough('identity')(n, ctx);
 };
 
 // ---- pooling and normalisation --------------------------------------------------------------
@@ -659,6 +696,7 @@ const batchNorm: OpHandler = (n, ctx) => {
 const pad: OpHandler = (n, ctx) => {
   const v = required(n, ctx, 0, 'data');
   if (v.kind === 'const') throw new UnsupportedError(`${n.where}: padding a constant is not supported`);
+  if (v.kind === 'shape') throw shapeNotSupported(n, v, 'data');
   const mode = n.attrs.string('mode', 'constant');
   if (mode !== 'constant') {
     throw new UnsupportedError(`${n.where}: Pad mode '${mode}' is not supported (only constant zero padding)`);
@@ -752,4 +790,6 @@ export const ONNX_OPS: Readonly<Record<string, OpHandler>> = {
   Identity: passThrough('identity'),
   Dropout: passThrough('dropout'),
   Softmax: softmax,
+  Cast: cast,
+  ...SHAPE_OPS,
 };

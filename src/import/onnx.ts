@@ -1,7 +1,7 @@
 /**
  * ONNX → IR. Decodes the protobuf (onnx-proto), resolves initializers and Constant nodes,
  * walks the (topologically sorted) nodes once, translating each through ONNX_OPS, and checks
- * shapes on the way. Layouts are already PyTorch's (NCHW, conv weight [out, in/groups, kh, kw]);
+ * shapes on the way. Shape arithmetic feeding a Reshape is evaluated at import (onnx-shape.ts). Layouts are already PyTorch's (NCHW, conv weight [out, in/groups, kh, kw]);
  * Gemm/MatMul weights are brought to [out, in].
  */
 import { LrpError, ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
@@ -138,8 +138,11 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   const inputShape = resolveInputShape(inputs[0], opts.inputShape);
   values.set(inputName, { kind: 'act', node: MODEL_INPUT, shape: inputShape.slice() });
 
+  // Shape reads only the dimensions, not the values: it does not count as a reader (so a
+  // `x.view(x.size(0), -1)` after a bias-less MatMul/Conv still lets a bias Add fold).
   const readers = new Map<string, number>();
   for (const node of g.node ?? []) {
+    if (node.opType === 'Shape' && DEFAULT_DOMAINS.has(node.domain ?? '')) continue;
     for (const i of node.input ?? []) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
   }
   readers.set(outputName, (readers.get(outputName) ?? 0) + 1);
@@ -194,6 +197,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   if (!out) throw new ModelFormatError(`the ONNX graph output '${outputName}' is not produced by any node`);
   if (out.kind === 'const') throw new UnsupportedError(`the ONNX graph output '${outputName}' is a constant`);
   if (out.kind === 'pad') throw new UnsupportedError(`the ONNX graph output '${outputName}' comes from a Pad`);
+  if (out.kind === 'shape') throw new UnsupportedError(`the ONNX graph output '${outputName}' is a shape value (from Shape '${out.from}')`);
   if (out.node === MODEL_INPUT) throw new ModelFormatError('the ONNX graph has no layers between input and output');
   if (out.shape.length !== 1) {
     notes.push(`the model output has per-sample shape ${shapeStr(out.shape)} (not a logit vector)`);

@@ -9,6 +9,9 @@
  * - Keras Flatten is row-major over (h, w, c) but the IR flattens (c, h, w): the flat value keeps
  *   a permutation (`perm[j]` = Keras index of IR feature j) that the next Dense (or BN) applies
  *   to its weights, through Dropout / Activation / identity layers. No transposes are inserted.
+ * - ZeroPadding2D makes no node: its padding waits on the value (`pad`) and is added to the
+ *   padding of the one layer that reads it (Conv2D, DepthwiseConv2D, SeparableConv2D, and the
+ *   pooling layers where that keeps their semantics); any other reader is rejected.
  */
 import { ShapeError, UnsupportedError, ModelFormatError } from '../errors.js';
 import type { Conv2dNode, DenseNode, Pads4, Pair, Shape } from '../graph/ir.js';
@@ -24,6 +27,18 @@ export interface TValue {
   shape: Shape;
   /** For flat values: IR feature j holds Keras feature perm[j]; null = same order. */
   perm: Int32Array | null;
+  /**
+   * Zero padding of a ZeroPadding2D still to be merged into the next window layer; `node` and
+   * `shape` are then the unpadded input of the ZeroPadding2D.
+   */
+  pad?: PendingPad;
+}
+
+export interface PendingPad {
+  /** [top, left, bottom, right] */
+  pads: Pads4;
+  /** The ZeroPadding2D layer(s), for messages. */
+  from: string;
 }
 
 export interface LayerContext {
@@ -32,6 +47,8 @@ export interface LayerContext {
   notes: string[];
   /** The layer's output is the model output (a softmax is allowed only there). */
   isOutput: boolean;
+  /** Number of layer inputs that read this layer's output (not counting the model output). */
+  consumers: number;
 }
 
 export type LayerHandler = (layer: KerasLayer, inputs: TValue[], ctx: LayerContext) => TValue;
@@ -105,7 +122,11 @@ function paddingMode(layer: KerasLayer): 'valid' | 'same' {
   return p;
 }
 
-/** Spatial padding and output size of a window layer, TF style. */
+/**
+ * Spatial padding and output size of a window layer, TF style, on the input after the zero
+ * padding `merged` of a preceding ZeroPadding2D. `own` is the layer's own ("same") padding,
+ * `pads` the total.
+ */
 function windowGeometry(
   layer: KerasLayer,
   h: number,
@@ -114,16 +135,29 @@ function windowGeometry(
   s: Pair,
   d: Pair,
   mode: 'valid' | 'same',
-): { pads: Pads4; out: [number, number] } {
-  let pads: Pads4 = [0, 0, 0, 0];
+  merged: Pads4 = [0, 0, 0, 0],
+): { own: Pads4; pads: Pads4; out: [number, number] } {
+  const ph = h + merged[0] + merged[2];
+  const pw = w + merged[1] + merged[3];
+  let own: Pads4 = [0, 0, 0, 0];
   if (mode === 'same') {
-    const [t, b] = samePadding(h, k[0], s[0], d[0]);
-    const [l, r] = samePadding(w, k[1], s[1], d[1]);
-    pads = [t, l, b, r];
+    const [t, b] = samePadding(ph, k[0], s[0], d[0]);
+    const [l, r] = samePadding(pw, k[1], s[1], d[1]);
+    own = [t, l, b, r];
   }
-  const oh = windowOutput(h, k[0], s[0], d[0], pads[0], pads[2], false, where(layer));
-  const ow = windowOutput(w, k[1], s[1], d[1], pads[1], pads[3], false, where(layer));
-  return { pads, out: [oh, ow] };
+  const oh = windowOutput(ph, k[0], s[0], d[0], own[0], own[2], false, where(layer));
+  const ow = windowOutput(pw, k[1], s[1], d[1], own[1], own[3], false, where(layer));
+  const pads: Pads4 = [own[0] + merged[0], own[1] + merged[1], own[2] + merged[2], own[3] + merged[3]];
+  return { own, pads, out: [oh, ow] };
+}
+
+function anyPad(p: Pads4): boolean {
+  return p.some((v) => v !== 0);
+}
+
+/** Records the merge of a pending ZeroPadding2D into `into`. */
+function mergedNote(ctx: LayerContext, x: TValue, into: string): void {
+  if (x.pad && anyPad(x.pad.pads)) ctx.notes.push(`ZeroPadding2D '${x.pad.from}' merged into the padding of '${into}'`);
 }
 
 function requireWeight(layer: KerasLayer, ctx: LayerContext, role: string) {
@@ -247,7 +281,7 @@ const conv2d: LayerHandler = (layer, inputs, ctx) => {
     throw new ShapeError(`${where(layer)}: groups ${groups} does not divide ${c} input channels and ${filters} filters`);
   }
   const cg = c / groups;
-  const geo = windowGeometry(layer, h, w, k, s, d, paddingMode(layer));
+  const geo = windowGeometry(layer, h, w, k, s, d, paddingMode(layer), x.pad?.pads);
   const kern = weight(layer, ctx, 'kernel', [k[0], k[1], cg, filters]);
   // [kh, kw, cg, out] → [out, cg, kh, kw]
   const wt = new Float32Array(filters * cg * k[0] * k[1]);
@@ -272,6 +306,7 @@ const conv2d: LayerHandler = (layer, inputs, ctx) => {
     weight: wt,
     bias: bool(layer, 'use_bias', true) ? weight(layer, ctx, 'bias', [filters]) : null,
   });
+  mergedNote(ctx, x, name);
   return fusedActivation(layer, ctx, { node: name, shape: [filters, geo.out[0], geo.out[1]], perm: null });
 };
 
@@ -294,7 +329,7 @@ function depthwiseNode(
   const k = pairOf(layer, 'kernel_size');
   const s = pairOf(layer, 'strides', [1, 1]);
   const d = pairOf(layer, 'dilation_rate', [1, 1]);
-  const geo = windowGeometry(layer, h, w, k, s, d, paddingMode(layer));
+  const geo = windowGeometry(layer, h, w, k, s, d, paddingMode(layer), x.pad?.pads);
   const kern = weight(layer, ctx, 'depthwise_kernel', [k[0], k[1], c, mult]);
   // [kh, kw, in, mult] → [in·mult, 1, kh, kw], output channel i·mult + m (TF's order)
   const out = c * mult;
@@ -319,6 +354,7 @@ function depthwiseNode(
     weight: wt,
     bias: withBias ? weight(layer, ctx, 'bias', [out]) : null,
   });
+  mergedNote(ctx, x, name);
   return { node: name, shape: [out, geo.out[0], geo.out[1]], perm: null };
 }
 
@@ -365,14 +401,53 @@ function pool(kind: 'max' | 'avg'): LayerHandler {
     const k = pairOf(layer, 'pool_size', [2, 2]);
     const s = pairOf(layer, 'strides', k);
     const mode = paddingMode(layer);
-    const geo = windowGeometry(layer, h, w, k, s, [1, 1], mode);
+    const geo = windowGeometry(layer, h, w, k, s, [1, 1], mode, x.pad?.pads);
+    const merged = x.pad !== undefined && anyPad(x.pad.pads);
+    if (merged) mergeablePool(layer, kind, x, k, geo.own, geo.pads, ctx);
     const name = ctx.b.unique(layer.name);
     const common = { name, inputs: [x.node], source: source(layer), kernel: k, stride: s, padding: geo.pads, ceilMode: false };
     if (kind === 'max') ctx.b.add({ op: 'maxpool2d', ...common, dilation: [1, 1] });
-    // TF's "same" average pooling divides by the number of real (unpadded) elements.
-    else ctx.b.add({ op: 'avgpool2d', ...common, countIncludePad: false, divisorOverride: null });
+    // TF's "same" average pooling divides by the number of real (unpadded) elements; the zeros
+    // of a merged ZeroPadding2D are real elements, counted in every window (count_include_pad).
+    else ctx.b.add({ op: 'avgpool2d', ...common, countIncludePad: merged, divisorOverride: null });
+    mergedNote(ctx, x, name);
     return { node: name, shape: [c, geo.out[0], geo.out[1]], perm: null };
   };
+}
+
+/**
+ * Throws unless the zero padding of a ZeroPadding2D can become the pooling layer's own padding:
+ * average pooling counts the zeros (count_include_pad), which "same" padding would not;
+ * max pooling pads with −∞, which equals zero padding only on non-negative inputs, and only
+ * while every window still holds an input element (padding at most half the window).
+ */
+function mergeablePool(
+  layer: KerasLayer,
+  kind: 'max' | 'avg',
+  x: TValue,
+  k: Pair,
+  own: Pads4,
+  total: Pads4,
+  ctx: LayerContext,
+): void {
+  const zp = `ZeroPadding2D '${x.pad!.from}'`;
+  if (kind === 'avg') {
+    if (anyPad(own)) {
+      throw new UnsupportedError(
+        `${where(layer)}: cannot merge the zero padding of ${zp} into average pooling with padding 'same' ` +
+          '(its own padding is left out of the average, the zeros of ZeroPadding2D are not)',
+      );
+    }
+    return;
+  }
+  if (!ctx.b.nonNegative(x.node)) {
+    throw new UnsupportedError(`${where(layer)}: cannot merge the zero padding of ${zp} into max pooling (its input may be negative)`);
+  }
+  if (total[0] * 2 > k[0] || total[2] * 2 > k[0] || total[1] * 2 > k[1] || total[3] * 2 > k[1]) {
+    throw new UnsupportedError(
+      `${where(layer)}: cannot merge the zero padding of ${zp} into max pooling: padding ${shapeStr(total)} is more than half the pool size ${shapeStr(k)}`,
+    );
+  }
 }
 
 function globalPool(kind: 'max' | 'avg'): LayerHandler {
@@ -451,6 +526,55 @@ const flatten: LayerHandler = (layer, inputs, ctx) => {
       for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) perm[(ch * h + y) * w + xx] = (y * w + xx) * c + ch;
   }
   return { node: name, shape: [c * h * w], perm };
+};
+
+/** ZeroPadding2D `padding`: n, [h, w] or [[top, bottom], [left, right]] → [top, left, bottom, right]. */
+function zeroPads(layer: KerasLayer): Pads4 {
+  const p = get(layer, 'padding') ?? 1;
+  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (ok(p)) return [p, p, p, p];
+  if (Array.isArray(p) && p.length === 2) {
+    if (ok(p[0]) && ok(p[1])) return [p[0], p[1], p[0], p[1]];
+    const [hp, wp] = p as unknown[];
+    if (Array.isArray(hp) && Array.isArray(wp) && hp.length === 2 && wp.length === 2 && [...hp, ...wp].every(ok)) {
+      return [hp[0], wp[0], hp[1], wp[1]];
+    }
+  }
+  throw new ModelFormatError(
+    `${where(layer)}: 'padding' must be n, [h, w] or [[top, bottom], [left, right]] (non-negative integers), got ${JSON.stringify(p)}`,
+  );
+}
+
+/** Layers that take a pending ZeroPadding2D into their own padding. */
+export const PAD_MERGING_LAYERS: ReadonlySet<string> = new Set([
+  'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'AveragePooling2D', 'MaxPooling2D', 'ZeroPadding2D',
+]);
+
+/** Throws if `layer` reads a pending ZeroPadding2D it cannot merge. */
+export function checkPadReader(layer: KerasLayer, inputs: TValue[]): void {
+  const padded = inputs.find((x) => x.pad);
+  if (padded && !PAD_MERGING_LAYERS.has(layer.className)) {
+    throw new UnsupportedError(
+      `ZeroPadding2D '${padded.pad!.from}' is read by ${where(layer)}; ZeroPadding2D is only supported right before ` +
+        'Conv2D, DepthwiseConv2D, SeparableConv2D, AveragePooling2D or MaxPooling2D (merged into their padding)',
+    );
+  }
+}
+
+const zeroPadding2d: LayerHandler = (layer, inputs, ctx) => {
+  const x = one(layer, inputs);
+  spatial(layer, x);
+  channelsLast(layer);
+  const pads = zeroPads(layer);
+  if (ctx.isOutput || ctx.consumers !== 1) {
+    throw new UnsupportedError(
+      `${where(layer)} ${ctx.isOutput ? 'is the model output' : `is read by ${ctx.consumers} layers`}; ZeroPadding2D is only ` +
+        'supported with a single reader, a Conv2D, DepthwiseConv2D, SeparableConv2D, AveragePooling2D or MaxPooling2D (merged into its padding)',
+    );
+  }
+  const prev = x.pad;
+  const total: Pads4 = prev ? [prev.pads[0] + pads[0], prev.pads[1] + pads[1], prev.pads[2] + pads[2], prev.pads[3] + pads[3]] : pads;
+  return { node: x.node, shape: x.shape.slice(), perm: null, pad: { pads: total, from: prev ? `${prev.from}, ${layer.name}` : layer.name } };
 };
 
 const dropout: LayerHandler = (layer, inputs, ctx) => {
@@ -573,5 +697,6 @@ export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   Softmax: softmaxLayer,
   Add: addLayer,
   Concatenate: concatenate,
+  ZeroPadding2D: zeroPadding2d,
 };
 

@@ -8,7 +8,7 @@ import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import { MODEL_INPUT, type Graph, type Shape } from '../graph/ir.js';
 import { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
-import { TFJS_LAYERS, type TValue } from './tfjs-layers.js';
+import { checkPadReader, TFJS_LAYERS, type TValue } from './tfjs-layers.js';
 import { parseTopology, type KerasTopology } from './tfjs-topology.js';
 import { TfjsWeights, type WeightData } from './tfjs-weights.js';
 
@@ -68,6 +68,8 @@ export function importTfjs(modelJson: object, weights: WeightData, opts: TfjsImp
   const b = new GraphBuilder();
   const notes: string[] = [];
   const values = new Map<string, TValue>([[topo.input, { node: MODEL_INPUT, shape: input.shape.slice(), perm: null }]]);
+  const readers = new Map<string, number>();
+  for (const layer of topo.layers) for (const i of layer.inbound) readers.set(i, (readers.get(i) ?? 0) + 1);
   for (const layer of topo.layers) {
     const handler = Object.prototype.hasOwnProperty.call(TFJS_LAYERS, layer.className)
       ? TFJS_LAYERS[layer.className]
@@ -87,7 +89,9 @@ export function importTfjs(modelJson: object, weights: WeightData, opts: TfjsImp
       if (!v) throw new ModelFormatError(`TF.js layer '${layer.name}' reads '${name}', which is not computed before it`);
       return v;
     });
-    values.set(layer.name, handler(layer, inputs, { b, weights: store, notes, isOutput: layer.name === topo.output }));
+    checkPadReader(layer, inputs);
+    const ctx = { b, weights: store, notes, isOutput: layer.name === topo.output, consumers: readers.get(layer.name) ?? 0 };
+    values.set(layer.name, handler(layer, inputs, ctx));
   }
   const out = values.get(topo.output)!;
   if (out.node === MODEL_INPUT) throw new ModelFormatError('the TF.js model has no layers between input and output');
