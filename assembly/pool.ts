@@ -141,12 +141,13 @@ export function avgpool2d_forward_f32(desc: usize, x: usize, invDiv: usize, y: u
           continue;
         }
         const kw0 = lowTap(w0, DW, KW), kw1 = highTap(w0, DW, KW, W);
-        let s: f32 = 0;
+        // f64 sum: a global pool adds up H·W values, where an f32 running sum loses ~1e-3 relative
+        let s: f64 = 0;
         for (let kh = kh0; kh < kh1; kh++) {
           const rowIdx = (h0 + kh * DH) * W + w0;
-          for (let kw = kw0; kw < kw1; kw++) s += load<f32>(xc + <usize>(rowIdx + kw * DW) * 4);
+          for (let kw = kw0; kw < kw1; kw++) s += <f64>load<f32>(xc + <usize>(rowIdx + kw * DW) * 4);
         }
-        store<f32>(yc + o, s * load<f32>(invDiv + o));
+        store<f32>(yc + o, <f32>(s * <f64>load<f32>(invDiv + o)));
         ow++;
       }
     }

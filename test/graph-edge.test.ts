@@ -75,3 +75,26 @@ describe('graph edge cases', () => {
     await expect(loadModel(pool)).rejects.toThrow(/maxpool2d node 'pool_b'.*padding/);
   });
 });
+
+describe('memory limits', () => {
+  it('a batch too large for WebAssembly memory is a typed error, and the model still works after it', async () => {
+    // 1 x 512 x 512 input, 64 output channels: about 450 MB of buffers per sample, so 16 samples
+    // need more than the 4 GiB a WebAssembly memory can hold
+    const path = writeModel(
+      [
+        { name: 'wide', type: 'conv2d', inputs: ['input'], in_channels: 1, out_channels: 64, kernel_size: [1, 1], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1, weight: ['@', 'w', [64, 1, 1, 1]], bias: null },
+        { name: 'gap', type: 'adaptiveavgpool2d', inputs: ['wide'], output_size: [1, 1] },
+        { name: 'flat', type: 'flatten', inputs: ['gap'] },
+      ],
+      { w: seq(64, 1) },
+      [1, 512, 512],
+    );
+    const model = await loadModel(path);
+    const x = new Float32Array(16 * 512 * 512).fill(0.5);
+    expect(() => model.explain(x, { batch: 16 })).toThrow(/batch of 16 .*needs more memory than WebAssembly can address.*smaller \{ batch \}/);
+    const one = model.predict(x.subarray(0, 512 * 512));
+    expect(one.length).toBe(64);
+    expect(one[3]).toBeCloseTo(seq(64, 1)[3] * 0.5, 5);
+    model.dispose();
+  });
+});

@@ -7,6 +7,7 @@ import type { Backend } from '../kernels/abi.js';
 import { DESC_INTS, PoolDesc } from '../kernels/abi.js';
 import { MODEL_INPUT, type AvgPool2dNode, type Graph, type GraphNode, type MaxPool2dNode, type Shape } from '../graph/ir.js';
 import { inferShapes, size } from '../graph/shapes.js';
+import { InputError } from '../errors.js';
 import { STABILIZER } from '../rules.js';
 import type { Assigned } from './assign.js';
 import { LinearLayer } from './linear.js';
@@ -106,9 +107,15 @@ export class Engine {
   workspace(n: number): Workspace {
     if (!this.ws || this.ws.capacity < n) {
       this.ws?.dispose();
+      this.ws = null;
       let convBytes = 0;
       for (const l of this.linear.values()) convBytes = Math.max(convBytes, l.convScratchBytes());
-      this.ws = new Workspace(this.backend, this.graph, this.shapes, n, convBytes);
+      try {
+        this.ws = new Workspace(this.backend, this.graph, this.shapes, n, convBytes);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        throw new InputError(`a batch of ${n} sample(s) of this model needs more memory than WebAssembly can address (${e.message}); pass a smaller { batch }`, 'E_MEMORY');
+      }
     }
     return this.ws;
   }

@@ -39,39 +39,44 @@ export class Workspace {
     readonly capacity: number,
     convScratchBytes: number,
   ) {
-    const mem = backend.memory;
-    const alloc = (floats: number) => {
-      const p = mem.alloc(Math.max(floats, 4) * 4);
-      this.owned.push(p);
-      return p;
-    };
-    const add = (name: string, shape: Shape, aliasOf?: TensorBuf) => {
-      const s = size(shape);
-      this.tensors.set(
-        name,
-        aliasOf
-          ? { name, shape, size: s, act: aliasOf.act, rel: aliasOf.rel, view: true }
-          : { name, shape, size: s, act: alloc(s * capacity), rel: alloc(s * capacity), view: false },
-      );
-    };
-    add(MODEL_INPUT, shapes.get(MODEL_INPUT)!);
-    let maxIn = 1;
-    let maxOut = 1;
-    let maxAny = size(shapes.get(MODEL_INPUT)!);
-    for (const node of graph.nodes) {
-      const shape = shapes.get(node.name)!;
-      const src = this.tensors.get(node.inputs[0])!;
-      add(node.name, shape, VIEW_OPS.has(node.op) ? src : undefined);
-      maxIn = Math.max(maxIn, ...node.inputs.map((i) => this.tensors.get(i)!.size));
-      maxOut = Math.max(maxOut, size(shape));
-      maxAny = Math.max(maxAny, size(shape));
+    try {
+      const mem = backend.memory;
+      const alloc = (floats: number) => {
+        const p = mem.alloc(Math.max(floats, 4) * 4);
+        this.owned.push(p);
+        return p;
+      };
+      const add = (name: string, shape: Shape, aliasOf?: TensorBuf) => {
+        const s = size(shape);
+        this.tensors.set(
+          name,
+          aliasOf
+            ? { name, shape, size: s, act: aliasOf.act, rel: aliasOf.rel, view: true }
+            : { name, shape, size: s, act: alloc(s * capacity), rel: alloc(s * capacity), view: false },
+        );
+      };
+      add(MODEL_INPUT, shapes.get(MODEL_INPUT)!);
+      let maxIn = 1;
+      let maxOut = 1;
+      let maxAny = size(shapes.get(MODEL_INPUT)!);
+      for (const node of graph.nodes) {
+        const shape = shapes.get(node.name)!;
+        const src = this.tensors.get(node.inputs[0])!;
+        add(node.name, shape, VIEW_OPS.has(node.op) ? src : undefined);
+        maxIn = Math.max(maxIn, ...node.inputs.map((i) => this.tensors.get(i)!.size));
+        maxOut = Math.max(maxOut, size(shape));
+        maxAny = Math.max(maxAny, size(shape));
+      }
+      for (let i = 0; i < 3; i++) this.scratchIn.push(alloc(maxIn * capacity));
+      for (let i = 0; i < 4; i++) this.scratchOut.push(alloc(maxOut * capacity));
+      this.ones = alloc(maxAny * capacity);
+      backend.kernels.fill(this.ones, maxAny * capacity, 1);
+      this.convScratch = convScratchBytes > 0 ? mem.alloc(convScratchBytes) : 0;
+      if (this.convScratch) this.owned.push(this.convScratch);
+    } catch (e) {
+      this.dispose(); // a workspace that could not be completed gives its blocks back
+      throw e;
     }
-    for (let i = 0; i < 3; i++) this.scratchIn.push(alloc(maxIn * capacity));
-    for (let i = 0; i < 4; i++) this.scratchOut.push(alloc(maxOut * capacity));
-    this.ones = alloc(maxAny * capacity);
-    backend.kernels.fill(this.ones, maxAny * capacity, 1);
-    this.convScratch = convScratchBytes > 0 ? mem.alloc(convScratchBytes) : 0;
-    if (this.convScratch) this.owned.push(this.convScratch);
   }
 
   tensor(name: string): TensorBuf {
