@@ -37,7 +37,7 @@ export interface ModelContext {
   geometry: Geometry;
   /** Image bytes 0..255 map to this range before mean/std. */
   range: [number, number];
-  rangeSource: '--scale' | 'metadata.json' | 'model' | 'default';
+  rangeSource: '--scale' | 'metadata.json' | 'model' | 'model.json beside the .onnx' | 'default';
   mean?: number[];
   std?: number[];
   /** zbox bounds to pass to explain() (undefined: the library's default, the model's input range). */
@@ -118,6 +118,25 @@ export function findMetadata(modelPath: string): string | null {
   return null;
 }
 
+/**
+ * The input range an ONNX file does not carry, from the same model in our format beside it: an
+ * lrp `model.json` with `input_range` in the .onnx file's folder (the layout of the test vectors,
+ * and what `torch.onnx.export` next to our exporter's output gives).
+ */
+export function siblingInputRange(modelPath: string): [number, number] | null {
+  if (!/\.onnx$/i.test(modelPath) || /^https?:/i.test(modelPath)) return null;
+  const f = path.join(path.dirname(path.resolve(modelPath)), 'model.json');
+  if (!existsSync(f)) return null;
+  try {
+    const json = JSON.parse(readFileSync(f, 'utf8')) as { format_version?: unknown; input_range?: unknown };
+    const r = json.input_range;
+    if (json.format_version === undefined || !isNums(r) || r.length !== 2 || r[0] === r[1]) return null;
+    return [r[0], r[1]];
+  } catch {
+    return null;
+  }
+}
+
 export function geometryOf(model: Model): Geometry {
   const s = model.inputShape;
   if (s.length === 3) return { C: s[0], H: s[1], W: s[2], image: s[0] === 1 || s[0] === 3 };
@@ -160,9 +179,11 @@ export async function openModel(opts: ContextOptions): Promise<ModelContext> {
     }
     let range: [number, number];
     let rangeSource: ModelContext['rangeSource'];
+    let sibling: [number, number] | null;
     if (opts.scale) [range, rangeSource] = [opts.scale, '--scale'];
     else if (meta?.inputRange) [range, rangeSource] = [meta.inputRange, 'metadata.json'];
     else if (model.graph.inputRange) [range, rangeSource] = [model.graph.inputRange, 'model'];
+    else if ((sibling = siblingInputRange(opts.model))) [range, rangeSource] = [sibling, 'model.json beside the .onnx'];
     else [range, rangeSource] = [[0, 1], 'default'];
     const C = model.inputShape.length === 3 ? model.inputShape[0] : 1;
     const meanIn = opts.mean ?? meta?.mean;
@@ -179,7 +200,8 @@ export async function openModel(opts: ContextOptions): Promise<ModelContext> {
     const imageHigh = opts.high ?? simplify(norm(Math.max(...range)));
     // For .npy inputs: explicit, else that range when the CLI knows more than the model file does
     // (metadata.json, --scale, mean/std), else the library's default (the model's input range).
-    const informed = rangeSource === '--scale' || rangeSource === 'metadata.json' || mean !== undefined || std !== undefined;
+    const informed =
+      rangeSource === '--scale' || rangeSource === 'metadata.json' || rangeSource === 'model.json beside the .onnx' || mean !== undefined || std !== undefined;
     const low = opts.low ?? (informed ? imageLow : undefined);
     const high = opts.high ?? (informed ? imageHigh : undefined);
     return { model, modelPath: opts.model, displayName: meta?.name ?? model.name, meta, classes, geometry, range, rangeSource, mean, std, low, high, imageLow, imageHigh, warnings };

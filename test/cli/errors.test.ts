@@ -75,7 +75,12 @@ const CASES: Case[] = [
   { name: 'a rule that does not apply', argv: () => ['explain', cnn, npy, '--rule', 'pass'], message: /rule 'pass' would change the shape/ },
   {
     name: 'zbox without bounds on a model without an input range',
-    argv: () => ['explain', path.join(path.dirname(cnn), 'model.onnx'), npy, '--composite', 'epsilon-gamma-box'],
+    argv: () => {
+      // the .onnx alone: no lrp model.json beside it to take the range from
+      const alone = path.join(tempDir(), 'model.onnx');
+      copyFileSync(path.join(path.dirname(cnn), 'model.onnx'), alone);
+      return ['explain', alone, npy, '--composite', 'epsilon-gamma-box'];
+    },
     message: /needs input bounds: pass --low and --high/,
   },
   { name: '--low with the wrong channel count', argv: () => ['explain', cnn, npy, '--low', '0,0,0'], message: /--low has 3 values, but the model has 1 input channel/ },
