@@ -11,6 +11,7 @@ import { importLrpJson, isLrpJson } from './import/lrp-json.js';
 import { importOnnx } from './import/onnx.js';
 import { importTfjs } from './import/tfjs.js';
 import { readTfjsFolder } from './import/tfjs-fetch.js';
+import { readBytes } from './import/read-bytes.js';
 import { Model } from './model.js';
 
 export type ModelFormat = 'onnx' | 'tfjs' | 'lrp-json';
@@ -63,8 +64,7 @@ async function importGraphUnchecked(source: ModelSource, opts: LoadOptions): Pro
   if (typeof source !== 'string' && !(source instanceof URL))
     throw new ModelFormatError('model source must be a path, a URL, ONNX bytes, or { modelJson, weights }');
   const location = source.toString();
-  const files = fileAccess(location);
-  const bytes = await files.read(location);
+  const bytes = await readBytes(location);
   const fileName = baseName(location);
   if (opts.format === 'onnx' || (!opts.format && !looksLikeJson(bytes))) return importOnnx(bytes, { inputShape: opts.inputShape, name: stem(fileName) });
   let json: unknown;
@@ -78,7 +78,7 @@ async function importGraphUnchecked(source: ModelSource, opts: LoadOptions): Pro
     const { modelJson, weights } = await readTfjsFolder(location);
     return importTfjs(modelJson, weights, { name: stem(baseName(dir)) });
   }
-  if (opts.format === 'lrp-json' || isLrpJson(json)) return importLrpJson(json, (rel) => files.read(join(dir, rel)), location);
+  if (opts.format === 'lrp-json' || isLrpJson(json)) return importLrpJson(json, (rel) => readBytes(join(dir, rel)), location);
   throw new ModelFormatError(`${location}: unknown JSON model format (expected an lrp model.json with "format_version" or a TF.js model.json with "modelTopology")`);
 }
 
@@ -90,35 +90,7 @@ function looksLikeJson(bytes: Uint8Array): boolean {
   return false;
 }
 
-interface FileAccess {
-  read(location: string): Promise<Uint8Array>;
-}
-
 const isUrl = (s: string) => /^(https?|data|blob|file):/i.test(s);
-
-function fileAccess(location: string): FileAccess {
-  if (isUrl(location) && !/^file:/i.test(location))
-    return {
-      async read(url) {
-        const res = await fetch(url);
-        if (!res.ok) throw new ModelFormatError(`${url}: HTTP ${res.status}`);
-        return new Uint8Array(await res.arrayBuffer());
-      },
-    };
-  return {
-    async read(path) {
-      const fs = await import('node:fs/promises');
-      const { fileURLToPath } = await import('node:url');
-      const p = /^file:/i.test(path) ? fileURLToPath(path) : path;
-      try {
-        return new Uint8Array(await fs.readFile(p));
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new ModelFormatError(code === 'ENOENT' ? `file not found: ${p}` : `cannot read ${p}: ${(e as Error).message}`);
-      }
-    },
-  };
-}
 
 function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;

@@ -20,26 +20,11 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
   let workerBundle = '';
 
   beforeAll(async () => {
-    const out = await build({
-      entryPoints: [join(import.meta.dirname, 'browser/page-entry.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      external: ['node:*'],
-      logLevel: 'silent',
-    });
-    bundle = out.outputFiles[0].text;
-    const worker = await build({
-      entryPoints: [join(import.meta.dirname, '../src/parallel-worker.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      external: ['node:*'],
-      logLevel: 'silent',
-    });
-    workerBundle = worker.outputFiles[0].text;
+    const bundleOf = async (entry: string) =>
+      (await build({ entryPoints: [join(import.meta.dirname, entry)], bundle: true, format: 'esm', platform: 'browser', write: false, external: ['node:*'], logLevel: 'silent' }))
+        .outputFiles[0].text;
+    bundle = await bundleOf('browser/page-entry.ts');
+    workerBundle = await bundleOf('../src/parallel-worker.ts');
     const root = modelDir('mlp');
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');

@@ -1,9 +1,10 @@
 /** Window arithmetic shared by the importers (conv and pooling output sizes, "same" padding). */
 import { ShapeError } from '../errors.js';
+import { size, windowOutput as sweepLength } from '../graph/shapes.js';
 
 /**
  * Output length along one axis of a sliding window (conv or pool), with PyTorch's / ONNX's
- * rule for ceil_mode: the last window must start inside the input or the leading padding.
+ * rule for ceil_mode (the IR's formula), after checking the window fits, naming `where`.
  */
 export function windowOutput(
   inSize: number,
@@ -26,9 +27,7 @@ export function windowOutput(
       `${where}: window of extent ${extent} does not fit the padded input of size ${inSize + padBegin + padEnd}`,
     );
   }
-  let out = ceilMode ? Math.ceil(span / stride) + 1 : Math.floor(span / stride) + 1;
-  if (ceilMode && (out - 1) * stride >= inSize + padBegin) out -= 1;
-  return out;
+  return sweepLength(inSize, kernel, stride, padBegin, padEnd, dilation, ceilMode);
 }
 
 /**
@@ -45,9 +44,7 @@ export function samePadding(inSize: number, kernel: number, stride: number, dila
 }
 
 export function product(dims: readonly number[]): number {
-  let p = 1;
-  for (const d of dims) p *= d;
-  return p;
+  return size(dims as number[]);
 }
 
 export function shapeStr(shape: readonly number[]): string {

@@ -4,14 +4,11 @@
  * load it); http(s) URLs use fetch.
  */
 import { ModelFormatError } from '../errors.js';
+import { isFetchUrl, readBytes } from './read-bytes.js';
 
 export interface TfjsFiles {
   modelJson: object;
   weights: Uint8Array[];
-}
-
-function isUrl(s: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s) && !/^file:/i.test(s);
 }
 
 function shardPaths(modelJson: unknown, where: string): string[] {
@@ -33,33 +30,17 @@ function parse(text: string, where: string): object {
   return json;
 }
 
-async function fetchOk(url: string): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new ModelFormatError(`cannot fetch ${url}: ${(e as Error).message}`);
-  }
-  if (!res.ok) throw new ModelFormatError(`cannot fetch ${url}: HTTP ${res.status}`);
-  return res;
-}
-
 /**
  * `pathOrUrl`: a model.json file, or the folder holding it (a path, a file: URL, or an http(s)
  * URL).
  */
 export async function readTfjsFolder(pathOrUrl: string): Promise<TfjsFiles> {
-  if (isUrl(pathOrUrl)) {
+  if (isFetchUrl(pathOrUrl)) {
     const modelUrl = /\.json([?#].*)?$/i.test(pathOrUrl)
       ? pathOrUrl
       : `${pathOrUrl.replace(/\/?$/, '/')}model.json`;
-    const modelJson = parse(await (await fetchOk(modelUrl)).text(), modelUrl);
-    const weights = await Promise.all(
-      shardPaths(modelJson, modelUrl).map(async (p) => {
-        const res = await fetchOk(new URL(p, modelUrl).href);
-        return new Uint8Array(await res.arrayBuffer());
-      }),
-    );
+    const modelJson = parse(new TextDecoder().decode(await readBytes(modelUrl)), modelUrl);
+    const weights = await Promise.all(shardPaths(modelJson, modelUrl).map((p) => readBytes(new URL(p, modelUrl).href)));
     return { modelJson, weights };
   }
   const fs = await import('node:fs/promises');
@@ -73,24 +54,8 @@ export async function readTfjsFolder(pathOrUrl: string): Promise<TfjsFiles> {
     throw new ModelFormatError(`TF.js model not found: ${file}`);
   }
   if (info.isDirectory()) file = path.join(file, 'model.json');
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new ModelFormatError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  const modelJson = parse(text, file);
+  const modelJson = parse(new TextDecoder().decode(await readBytes(file, 'TF.js model')), file);
   const dir = path.dirname(file);
-  const weights = await Promise.all(
-    shardPaths(modelJson, file).map(async (p) => {
-      const shard = path.join(dir, decodeURIComponent(p));
-      try {
-        const buf = await fs.readFile(shard);
-        return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      } catch (e) {
-        throw new ModelFormatError(`cannot read the TF.js weight shard ${shard}: ${(e as Error).message}`);
-      }
-    }),
-  );
+  const weights = await Promise.all(shardPaths(modelJson, file).map((p) => readBytes(path.join(dir, decodeURIComponent(p)), 'TF.js weight shard')));
   return { modelJson, weights };
 }
