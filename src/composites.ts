@@ -20,6 +20,12 @@ export interface Composite {
   maxpool?: Rule;
   /** Residual adds (default: norm). */
   add?: Rule;
+  /** Element-wise activations: ReLU, ReLU6, SiLU, GELU, … (default: pass, as Zennit). */
+  activation?: Rule;
+  /** Constant scale/shift nodes and unfolded batch norms (default: pass). */
+  affine?: Rule;
+  /** Products of two activations, e.g. squeeze-excitation gates (default: signal-take-all). */
+  mul?: Rule;
   /** By node position in the imported graph (0-based). */
   byIndex?: Record<number, Rule>;
   /** By node name (e.g. "0", "block1.conv2", a Keras layer name). */
@@ -71,7 +77,7 @@ export const composites = {
   /** Your own mapping; unspecified layer types keep Zennit's defaults (dense/conv: epsilon 1e-6). */
   custom(spec: Omit<Composite, 'name'> & { name?: string }): Composite {
     const c: Composite = { ...spec, name: spec.name ?? 'custom' };
-    for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add'] as const) {
+    for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul'] as const) {
       const r = c[key];
       if (r !== undefined) c[key] = validateRule(r, `composite.${key}`);
     }

@@ -114,7 +114,7 @@ export class Model {
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);
       this.runForward(engine, data, s, m, batch);
-      logits.set(engine.backend.memory.f32().subarray(engine.outputPtr() >> 2, (engine.outputPtr() >> 2) + m * this.outputSize), s * this.outputSize);
+      logits.set(engine.backend.memory.f32().subarray(engine.outputPtr() >>> 2, (engine.outputPtr() >>> 2) + m * this.outputSize), s * this.outputSize);
     }
     return logits;
   }
@@ -213,7 +213,7 @@ export class Model {
       const m = Math.min(batch, n - s);
       const ws = this.runForward(engine, data, s, m, batch);
       const mem = engine.backend.memory;
-      const out = engine.outputPtr() >> 2;
+      const out = engine.outputPtr() >>> 2;
       const chunkLogits = mem.f32().slice(out, out + m * O);
       logits.set(chunkLogits, s * O);
       startBuf.fill(0);
@@ -230,10 +230,10 @@ export class Model {
         for (let j = 0; j < O; j++) sum += startBuf[i * O + j];
         startSums[s + i] = sum;
       }
-      mem.f32().set(startBuf.subarray(0, m * O), ws.tensor(engine.graph.output).rel >> 2);
+      mem.f32().set(startBuf.subarray(0, m * O), ws.tensor(engine.graph.output).rel >>> 2);
       engine.relevance(m, assigned);
 
-      const inRel = ws.tensor('input').rel >> 2;
+      const inRel = ws.tensor('input').rel >>> 2;
       const chunk = mem.f32().subarray(inRel, inRel + m * this.inputSize);
       this.toCallerLayout(chunk, this.inputShape, m, relevance, s * this.inputSize);
       for (let i = 0; i < m; i++) {
@@ -245,7 +245,7 @@ export class Model {
         for (const node of engine.graph.nodes) {
           const t = ws.tensor(node.name);
           const dst = (layers[node.name] ??= new Float32Array(n * t.size));
-          const view = mem.f32().subarray(t.rel >> 2, (t.rel >> 2) + m * t.size);
+          const view = mem.f32().subarray(t.rel >>> 2, (t.rel >>> 2) + m * t.size);
           this.toCallerLayout(view, t.shape, m, dst, s * t.size);
         }
       }

@@ -4,7 +4,8 @@
  * Zennit's (see ARCHITECTURE.md). Every function ACCUMULATES into relIn, because a tensor may
  * feed several consumers and its relevance is the sum of what they send back.
  */
-import type { Rule } from '../rules.js';
+import type { Rule, RuleName } from '../rules.js';
+import type { RuleFn } from '../ops/spec.js';
 import { STABILIZER } from '../rules.js';
 import { gammaDown, gammaUp, LinearLayer, neg, one, pos, square } from './linear.js';
 import type { Workspace } from './tensors.js';
@@ -25,6 +26,16 @@ export interface BoxBounds {
   low: Float32Array;
   high: Float32Array;
   key: string;
+}
+
+/** The rules dense and conv accept, for their op modules: each zeroes relIn on its first write, then accumulates. */
+export function linearRuleTable<N>(): Partial<Record<RuleName, RuleFn<N, LinearLayer>>> {
+  const run: RuleFn<N, LinearLayer> = (s) => {
+    const x = s.ins[0];
+    if (s.first(x)) s.k.fill(x.rel, s.n * x.size, 0);
+    linearRelevance({ layer: s.state, ws: s.ws, n: s.n, x: x.act, z: s.out.act, r: s.out.rel, relIn: x.rel }, s.rule, s.box);
+  };
+  return { epsilon: run, zplus: run, alphabeta: run, gamma: run, flat: run, wsquare: run, zbox: run, gradient: run };
 }
 
 export function linearRelevance(step: LinearStep, rule: Rule, box?: BoxBounds): void {
@@ -192,7 +203,7 @@ function zbox(s: LinearStep, box: BoxBounds): void {
   const inLen = ws.capacity * layer.inSize;
   const fillBound = (values: Float32Array) => (p: number) => {
     const f32 = ws.backend.memory.f32();
-    for (let i = 0; i < ws.capacity; i++) f32.set(values, (p >> 2) + i * layer.inSize);
+    for (let i = 0; i < ws.capacity; i++) f32.set(values, (p >>> 2) + i * layer.inSize);
   };
   const L = ws.constant(`${layer.node.name}|zbox-low|${box.key}`, inLen, fillBound(box.low));
   const H = ws.constant(`${layer.node.name}|zbox-high|${box.key}`, inLen, fillBound(box.high));

@@ -4,7 +4,8 @@
  * allocated once per capacity and reused by every call (no allocation per call).
  */
 import type { Backend } from '../kernels/abi.js';
-import { MODEL_INPUT, VIEW_OPS, type Graph, type Shape } from '../graph/ir.js';
+import { MODEL_INPUT, type Graph, type Shape } from '../graph/ir.js';
+import { specOf } from '../ops/registry.js';
 import { size } from '../graph/shapes.js';
 
 export interface TensorBuf {
@@ -62,7 +63,7 @@ export class Workspace {
       for (const node of graph.nodes) {
         const shape = shapes.get(node.name)!;
         const src = this.tensors.get(node.inputs[0])!;
-        add(node.name, shape, VIEW_OPS.has(node.op) ? src : undefined);
+        add(node.name, shape, specOf(node).view ? src : undefined);
         maxIn = Math.max(maxIn, ...node.inputs.map((i) => this.tensors.get(i)!.size));
         maxOut = Math.max(maxOut, size(shape));
         maxAny = Math.max(maxAny, size(shape));

@@ -10,7 +10,7 @@ export type Shape = number[];
 export type Pads4 = [number, number, number, number];
 export type Pair = [number, number];
 
-interface NodeBase {
+export interface NodeBase {
   /** Unique node name; the node's output tensor has the same name. */
   name: string;
   /** Names of producer nodes, or MODEL_INPUT for the model input. */
@@ -23,111 +23,24 @@ interface NodeBase {
 
 export const MODEL_INPUT = 'input';
 
-export interface DenseNode extends NodeBase {
-  op: 'dense';
-  inFeatures: number;
-  outFeatures: number;
-  /** [outFeatures, inFeatures] */
-  weight: Float32Array;
-  bias: Float32Array | null;
-}
+// Node types live with their op module (src/ops/); re-exported here for the importers.
+export type { DenseNode } from '../ops/dense.js';
+export type { Conv2dNode } from '../ops/conv2d.js';
+export type { ReluNode } from '../ops/relu.js';
+export type { MaxPool2dNode } from '../ops/maxpool2d.js';
+export type { AvgPool2dNode, GlobalAvgPoolNode } from '../ops/avgpool2d.js';
+export type { BatchNormNode } from '../ops/batchnorm.js';
+export type { AffineNode } from '../ops/affine.js';
+export type { FlattenNode, ReshapeNode } from '../ops/views.js';
+export type { AddNode } from '../ops/add.js';
+export type { ConcatNode } from '../ops/concat.js';
+export type { IdentityNode } from '../ops/removed.js';
+import type { OPS } from '../ops/registry.js';
+import type { OpSpec } from '../ops/spec.js';
 
-export interface Conv2dNode extends NodeBase {
-  op: 'conv2d';
-  inChannels: number;
-  outChannels: number;
-  kernel: Pair;
-  stride: Pair;
-  /** [top, left, bottom, right], zero padding */
-  padding: Pads4;
-  dilation: Pair;
-  groups: number;
-  /** [outChannels, inChannels / groups, kh, kw] */
-  weight: Float32Array;
-  bias: Float32Array | null;
-}
-
-export interface ReluNode extends NodeBase {
-  op: 'relu';
-}
-
-export interface MaxPool2dNode extends NodeBase {
-  op: 'maxpool2d';
-  kernel: Pair;
-  stride: Pair;
-  padding: Pads4;
-  dilation: Pair;
-  ceilMode: boolean;
-}
-
-export interface AvgPool2dNode extends NodeBase {
-  op: 'avgpool2d';
-  kernel: Pair;
-  stride: Pair;
-  padding: Pads4;
-  ceilMode: boolean;
-  countIncludePad: boolean;
-  divisorOverride: number | null;
-}
-
-/** Global (adaptive to 1x1) average pooling: [C, H, W] -> [C, 1, 1]. */
-export interface GlobalAvgPoolNode extends NodeBase {
-  op: 'globalavgpool';
-}
-
-/** Inference-mode batch norm over the channel axis (axis 0 of the per-sample shape). */
-export interface BatchNormNode extends NodeBase {
-  op: 'batchnorm';
-  numFeatures: number;
-  eps: number;
-  /** gamma */
-  weight: Float32Array;
-  /** beta */
-  bias: Float32Array;
-  runningMean: Float32Array;
-  runningVar: Float32Array;
-}
-
-/** Row-major flatten of everything after the batch axis. A view. */
-export interface FlattenNode extends NodeBase {
-  op: 'flatten';
-}
-
-/** Reshape to a per-sample shape (row-major). A view. */
-export interface ReshapeNode extends NodeBase {
-  op: 'reshape';
-  shape: Shape;
-}
-
-/** Element-wise sum of inputs of equal shape (residual add). */
-export interface AddNode extends NodeBase {
-  op: 'add';
-}
-
-/** Concatenation along a per-sample axis (0 = channels for [C, H, W]). */
-export interface ConcatNode extends NodeBase {
-  op: 'concat';
-  axis: number;
-}
-
-/** Removed by canonicalize: identity, dropout (inference), a trailing softmax. */
-export interface IdentityNode extends NodeBase {
-  op: 'identity' | 'dropout' | 'softmax';
-}
-
-export type GraphNode =
-  | DenseNode
-  | Conv2dNode
-  | ReluNode
-  | MaxPool2dNode
-  | AvgPool2dNode
-  | GlobalAvgPoolNode
-  | BatchNormNode
-  | FlattenNode
-  | ReshapeNode
-  | AddNode
-  | ConcatNode
-  | IdentityNode;
+type NodeOf<S> = S extends OpSpec<infer N, infer _S> ? N : never;
+/** Every node type, derived from the op registry (src/ops/registry.ts). */
+export type GraphNode = NodeOf<(typeof OPS)[keyof typeof OPS]>;
 
 export type OpName = GraphNode['op'];
 
@@ -152,9 +65,6 @@ export interface Graph {
   format: 'lrp-json' | 'onnx' | 'tfjs';
 }
 
-export const LINEAR_OPS: ReadonlySet<OpName> = new Set(['dense', 'conv2d']);
-export const VIEW_OPS: ReadonlySet<OpName> = new Set(['flatten', 'reshape', 'identity', 'dropout']);
-
-export function isLinear(node: GraphNode): node is DenseNode | Conv2dNode {
+export function isLinear(node: GraphNode): node is import('../ops/dense.js').DenseNode | import('../ops/conv2d.js').Conv2dNode {
   return node.op === 'dense' || node.op === 'conv2d';
 }

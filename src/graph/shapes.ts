@@ -1,13 +1,19 @@
 /**
- * Shape inference and validation for the IR. Every check names the node, so a bad model gets
- * a ShapeError that says where it is wrong.
+ * Shape inference and validation for the IR. Each op module infers its own output shape; this
+ * file walks the graph, checks wiring and arity, and holds the checks op modules share. Every
+ * check names the node, so a bad model gets a ShapeError that says where it is wrong.
  */
 import { ShapeError } from '../errors.js';
+import { specOf } from '../ops/registry.js';
 import { MODEL_INPUT, type Graph, type GraphNode, type Pads4, type Pair, type Shape } from './ir.js';
 
 export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
-function where(node: GraphNode): string {
+/** Largest per-sample dimension or hyper-parameter we accept (fits an Int32 descriptor with room). */
+export const MAX_DIM = 2 ** 30;
+
+/** "conv2d node 'conv1' (layer1.conv)": how messages name a node. */
+export function where(node: { op: string; name: string; source?: string }): string {
   return `${node.op} node '${node.name}'${node.source && node.source !== node.name ? ` (${node.source})` : ''}`;
 }
 
@@ -21,133 +27,59 @@ export function windowOutput(inSize: number, k: number, s: number, padA: number,
   return out;
 }
 
-function positive(v: number[], what: string, node: GraphNode): void {
+export function positive(v: number[], what: string, at: string): void {
   for (const x of v)
-    if (!Number.isInteger(x) || x < 1) throw new ShapeError(`${where(node)}: ${what} must be positive integers, got [${v.join(', ')}]`);
+    if (!Number.isInteger(x) || x < 1 || x > MAX_DIM) throw new ShapeError(`${at}: ${what} must be positive integers, got [${v.join(', ')}]`);
 }
 
-function nonNegative(v: number[], what: string, node: GraphNode): void {
+export function nonNegative(v: number[], what: string, at: string): void {
   for (const x of v)
-    if (!Number.isInteger(x) || x < 0) throw new ShapeError(`${where(node)}: ${what} must be non-negative integers, got [${v.join(', ')}]`);
+    if (!Number.isInteger(x) || x < 0 || x > MAX_DIM) throw new ShapeError(`${at}: ${what} must be non-negative integers, got [${v.join(', ')}]`);
 }
 
-function spatial(node: GraphNode, inp: Shape): [number, number, number] {
-  if (inp.length !== 3) throw new ShapeError(`${where(node)} needs a [C, H, W] input, got [${inp.join(', ')}]`);
+/** A [C, H, W] input, or a ShapeError naming the node. */
+export function spatial(at: string, inp: Shape): [number, number, number] {
+  if (inp.length !== 3) throw new ShapeError(`${at} needs a [C, H, W] input, got [${inp.join(', ')}]`);
   return [inp[0], inp[1], inp[2]];
 }
 
-function sweep(node: GraphNode, H: number, W: number, k: Pair, s: Pair, p: Pads4, d: Pair, ceil: boolean): [number, number] {
-  positive(k, 'kernel size', node);
-  positive(s, 'strides', node);
-  positive(d, 'dilations', node);
-  nonNegative(p, 'pads', node);
+/** Output size of a window sweep over H×W, validating the hyper-parameters. */
+export function sweep(at: string, H: number, W: number, k: Pair, s: Pair, p: Pads4, d: Pair, ceil: boolean): [number, number] {
+  positive(k, 'kernel size', at);
+  positive(s, 'strides', at);
+  positive(d, 'dilations', at);
+  nonNegative(p, 'pads', at);
   const oh = windowOutput(H, k[0], s[0], p[0], p[2], d[0], ceil);
   const ow = windowOutput(W, k[1], s[1], p[1], p[3], d[1], ceil);
   if (oh < 1 || ow < 1)
-    throw new ShapeError(`${where(node)}: kernel ${k.join('x')} (dilation ${d.join('x')}) does not fit the padded ${H}x${W} input`);
+    throw new ShapeError(`${at}: kernel ${k.join('x')} (dilation ${d.join('x')}) does not fit the padded ${H}x${W} input`);
   return [oh, ow];
+}
+
+/** Weight and bias lengths of a linear layer. */
+export function checkParams(at: string, weight: Float32Array, want: number, wantStr: string, bias: Float32Array | null, outputs: number): void {
+  if (weight.length !== want) throw new ShapeError(`${at}: weight has ${weight.length} values, expected ${wantStr}`);
+  if (bias && bias.length !== outputs) throw new ShapeError(`${at}: bias has ${bias.length} values, expected ${outputs}`);
 }
 
 /** Output shape of one node given its input shapes. */
 export function outputShape(node: GraphNode, ins: Shape[]): Shape {
-  const one = (): Shape => {
-    if (ins.length !== 1) throw new ShapeError(`${where(node)} takes 1 input, got ${ins.length}`);
-    return ins[0];
-  };
-  switch (node.op) {
-    case 'dense': {
-      const inp = one();
-      if (inp.length !== 1 || inp[0] !== node.inFeatures)
-        throw new ShapeError(`${where(node)} expects ${node.inFeatures} input features, got shape [${inp.join(', ')}]`);
-      if (node.weight.length !== node.inFeatures * node.outFeatures)
-        throw new ShapeError(`${where(node)}: weight has ${node.weight.length} values, expected ${node.outFeatures}x${node.inFeatures}`);
-      if (node.bias && node.bias.length !== node.outFeatures)
-        throw new ShapeError(`${where(node)}: bias has ${node.bias.length} values, expected ${node.outFeatures}`);
-      return [node.outFeatures];
-    }
-    case 'conv2d': {
-      const [C, H, W] = spatial(node, one());
-      if (C !== node.inChannels) throw new ShapeError(`${where(node)} expects ${node.inChannels} input channels, got ${C}`);
-      if (!Number.isInteger(node.groups) || node.groups < 1 || C % node.groups || node.outChannels % node.groups)
-        throw new ShapeError(`${where(node)}: groups=${node.groups} must divide in_channels=${C} and out_channels=${node.outChannels}`);
-      const wantW = node.outChannels * (C / node.groups) * node.kernel[0] * node.kernel[1];
-      if (node.weight.length !== wantW)
-        throw new ShapeError(
-          `${where(node)}: weight has ${node.weight.length} values, expected [${node.outChannels}, ${C / node.groups}, ${node.kernel.join(', ')}]`,
-        );
-      if (node.bias && node.bias.length !== node.outChannels)
-        throw new ShapeError(`${where(node)}: bias has ${node.bias.length} values, expected ${node.outChannels}`);
-      const [oh, ow] = sweep(node, H, W, node.kernel, node.stride, node.padding, node.dilation, false);
-      return [node.outChannels, oh, ow];
-    }
-    case 'maxpool2d': {
-      const [C, H, W] = spatial(node, one());
-      for (let a = 0; a < 2; a++)
-        if (node.padding[a] * 2 > node.kernel[a] || node.padding[a + 2] * 2 > node.kernel[a])
-          throw new ShapeError(`${where(node)}: padding must be at most half the kernel size`);
-      const [oh, ow] = sweep(node, H, W, node.kernel, node.stride, node.padding, node.dilation, node.ceilMode);
-      return [C, oh, ow];
-    }
-    case 'avgpool2d': {
-      const [C, H, W] = spatial(node, one());
-      if (node.divisorOverride !== null && (!Number.isFinite(node.divisorOverride) || node.divisorOverride === 0))
-        throw new ShapeError(`${where(node)}: divisor_override must be non-zero`);
-      const [oh, ow] = sweep(node, H, W, node.kernel, node.stride, node.padding, [1, 1], node.ceilMode);
-      return [C, oh, ow];
-    }
-    case 'globalavgpool': {
-      const [C] = spatial(node, one());
-      return [C, 1, 1];
-    }
-    case 'batchnorm': {
-      const inp = one();
-      if (inp[0] !== node.numFeatures)
-        throw new ShapeError(`${where(node)} has ${node.numFeatures} features but its input has ${inp[0]} channels`);
-      for (const [k, v] of [['weight', node.weight], ['bias', node.bias], ['running_mean', node.runningMean], ['running_var', node.runningVar]] as const)
-        if (v.length !== node.numFeatures) throw new ShapeError(`${where(node)}: ${k} has ${v.length} values, expected ${node.numFeatures}`);
-      return inp;
-    }
-    case 'relu':
-    case 'identity':
-    case 'dropout':
-    case 'softmax':
-      return one();
-    case 'flatten':
-      return [size(one())];
-    case 'reshape': {
-      const inp = one();
-      if (size(node.shape) !== size(inp))
-        throw new ShapeError(`${where(node)}: cannot reshape [${inp.join(', ')}] to [${node.shape.join(', ')}]`);
-      return node.shape.slice();
-    }
-    case 'add': {
-      if (ins.length < 2) throw new ShapeError(`${where(node)} takes at least 2 inputs, got ${ins.length}`);
-      for (const s of ins)
-        if (s.join(',') !== ins[0].join(','))
-          throw new ShapeError(`${where(node)}: inputs have different shapes [${ins[0].join(', ')}] and [${s.join(', ')}]`);
-      return ins[0].slice();
-    }
-    case 'concat': {
-      if (ins.length < 1) throw new ShapeError(`${where(node)} takes at least 1 input`);
-      const ax = node.axis;
-      if (!Number.isInteger(ax) || ax < 0 || ax >= ins[0].length)
-        throw new ShapeError(`${where(node)}: axis ${ax} out of range for [${ins[0].join(', ')}]`);
-      const out = ins[0].slice();
-      out[ax] = 0;
-      for (const s of ins) {
-        if (s.length !== out.length || s.some((v, i) => i !== ax && v !== out[i]))
-          throw new ShapeError(`${where(node)}: inputs [${ins.map((x) => x.join('x')).join('], [')}] differ outside axis ${ax}`);
-        out[ax] += s[ax];
-      }
-      return out;
-    }
-  }
+  const spec = specOf(node);
+  const at = where(node);
+  const [lo, hi] = typeof spec.arity === 'number' ? [spec.arity, spec.arity] : spec.arity;
+  if (ins.length < lo || ins.length > hi)
+    throw new ShapeError(
+      `${at} takes ${lo === hi ? lo : hi === Infinity ? `at least ${lo}` : `${lo} to ${hi}`} input${hi === 1 ? '' : 's'}, got ${ins.length}`,
+    );
+  const out = spec.shape(node, ins, at);
+  positive(out, 'output dimensions', at);
+  return out;
 }
 
 /** Shapes of every tensor (the model input and each node output), validating the whole graph. */
 export function inferShapes(graph: Graph): Map<string, Shape> {
   const shapes = new Map<string, Shape>([[MODEL_INPUT, graph.inputShape.slice()]]);
-  positive(graph.inputShape, 'input shape', { op: 'identity', name: MODEL_INPUT, inputs: [] });
+  positive(graph.inputShape, 'input shape', 'the model input');
   for (const node of graph.nodes) {
     if (shapes.has(node.name)) throw new ShapeError(`duplicate node name '${node.name}'`);
     const ins = node.inputs.map((i) => {

@@ -1,5 +1,6 @@
 /** Shared by the importers: collects nodes in topological order and keeps names unique. */
 import { MODEL_INPUT, type GraphNode } from '../graph/ir.js';
+import { specOf } from '../ops/registry.js';
 
 export class GraphBuilder {
   readonly nodes: GraphNode[] = [];
@@ -33,27 +34,11 @@ export class GraphBuilder {
     return this.byName.get(name);
   }
 
-  /**
-   * True if the tensor named `name` is known to be ≥ 0 (the output of a ReLU, or of pooling /
-   * concatenation / identity-like nodes over such tensors).
-   */
+  /** True if the tensor named `name` is known to be ≥ 0 (each op module says when its output is). */
   nonNegative(name: string): boolean {
     const node = this.byName.get(name);
     if (!node) return false;
-    switch (node.op) {
-      case 'relu':
-        return true;
-      case 'maxpool2d':
-      case 'avgpool2d':
-      case 'globalavgpool':
-      case 'flatten':
-      case 'reshape':
-      case 'identity':
-      case 'dropout':
-      case 'concat':
-        return node.inputs.every((i) => this.nonNegative(i));
-      default:
-        return false;
-    }
+    const rule = specOf(node).nonNegative;
+    return rule ? rule(node, node.inputs.map((i) => this.nonNegative(i))) : false;
   }
 }

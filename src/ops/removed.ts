@@ -1,0 +1,27 @@
+/** Nodes canonicalize removes before the engine sees the graph: identity, dropout (inference), a final softmax. */
+import type { NodeBase } from '../graph/ir.js';
+import { rules } from '../rules.js';
+import type { OpSpec } from './spec.js';
+
+export interface IdentityNode extends NodeBase {
+  op: 'identity' | 'dropout' | 'softmax';
+}
+
+function removedOp(op: IdentityNode['op']): OpSpec<IdentityNode> {
+  return {
+    op,
+    arity: 1,
+    removed: true,
+    shape: (_node, [inp]) => inp.slice(),
+    forward: () => {
+      throw new Error(`internal: ${op} must be removed by canonicalize`);
+    },
+    rules: {},
+    defaultRule: () => rules.gradient(),
+    nonNegative: op === 'softmax' ? () => true : (_node, ins) => ins[0],
+  };
+}
+
+export const identity = removedOp('identity');
+export const dropout = removedOp('dropout');
+export const softmax = removedOp('softmax');
