@@ -17,6 +17,7 @@ export type Rule =
   | { name: 'flat' }
   | { name: 'pass' }
   | { name: 'norm' }
+  | { name: 'signal' }
   | { name: 'gradient' };
 
 export type RuleName = Rule['name'];
@@ -72,6 +73,14 @@ export const rules = {
   norm(): Rule {
     return { name: 'norm' };
   },
+  /**
+   * Signal-take-all, for a product x·gate whose gate is computed from the signal through a side
+   * branch (squeeze-excitation, SiLU-like self-gating): all relevance goes to the signal x, the
+   * gate is treated as a constant and receives none (Arras et al. 2017, LRP for gated units).
+   */
+  signal(): Rule {
+    return { name: 'signal' };
+  },
   /** No rule: the plain gradient (vector-Jacobian product) of the layer. */
   gradient(): Rule {
     return { name: 'gradient' };
@@ -104,6 +113,7 @@ export function validateRule(rule: unknown, where: string): Rule {
     case 'flat':
     case 'pass':
     case 'norm':
+    case 'signal':
     case 'gradient':
       return { name: r.name };
     default:
@@ -111,11 +121,11 @@ export function validateRule(rule: unknown, where: string): Rule {
   }
 }
 
-export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta', 'zplus', 'zbox', 'wsquare', 'flat', 'pass', 'norm', 'gradient'];
+export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta', 'zplus', 'zbox', 'wsquare', 'flat', 'pass', 'norm', 'signal', 'gradient'];
 
 /**
  * Parse the command line's rule SPEC: `epsilon:0.25`, `gamma:0.25`, `alphabeta:2,1`, `zplus`,
- * `zbox:LOW,HIGH`, `wsquare`, `flat`, `pass`, `norm`, `gradient`.
+ * `zbox:LOW,HIGH`, `wsquare`, `flat`, `pass`, `norm`, `signal`, `gradient`.
  */
 export function parseRule(spec: string): Rule {
   const [rawName, rawArgs] = spec.trim().split(':', 2);
@@ -171,6 +181,10 @@ export function parseRule(spec: string): Rule {
     case 'gradient':
       arity(0, 0);
       return rules.gradient();
+    case 'signal':
+    case 'signaltakeall':
+      arity(0, 0);
+      return rules.signal();
     default:
       throw new RuleError(`unknown rule '${rawName}' in spec '${spec}' (known: ${RULE_NAMES.join(', ')})`);
   }

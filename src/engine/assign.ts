@@ -9,7 +9,7 @@ import { RuleError } from '../errors.js';
 import { MODEL_INPUT, type Graph, type GraphNode, type Shape } from '../graph/ir.js';
 import { size } from '../graph/shapes.js';
 import { specOf } from '../ops/registry.js';
-import { rules, type Bound, type Rule } from '../rules.js';
+import type { Bound, Rule } from '../rules.js';
 import type { BoxBounds } from './linear-rules.js';
 
 export interface Assigned {

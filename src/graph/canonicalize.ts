@@ -5,10 +5,13 @@
  *  - a softmax at the output is removed (we explain the logits), a softmax elsewhere is an error;
  *  - batch norm directly after a dense/conv that feeds nothing else is folded into it
  *    (W' = W·s, b' = (b − mean)·s + beta, s = gamma / sqrt(var + eps)); other batch norms stay and
- *    get the `pass` rule, which describe() reports.
+ *    get the `pass` rule, which describe() reports;
+ *  - constant affine nodes (Add/Sub/Mul/Div by a constant) are merged when they follow each other,
+ *    and folded like batch norm into a preceding dense/conv (W' = W·s, b' = b·s + t); the others
+ *    stay (at the model input: preprocessing, see ops/affine.ts).
  */
 import { UnsupportedError } from '../errors.js';
-import { MODEL_INPUT, type BatchNormNode, type Conv2dNode, type DenseNode, type Graph, type GraphNode } from './ir.js';
+import { MODEL_INPUT, type AffineNode, type BatchNormNode, type Conv2dNode, type DenseNode, type Graph, type GraphNode } from './ir.js';
 
 export interface CanonicalizeOptions {
   /** Fold batch norm into the preceding linear layer (default true). */
@@ -49,19 +52,35 @@ export function canonicalize(graph: Graph, opts: CanonicalizeOptions = {}): Grap
   }
 
   const consumers = (name: string) => nodes.filter((n) => n.inputs.includes(name)).length + (name === output ? 1 : 0);
+  const producerOf = (name: string) => nodes.find((n) => n.name === name);
+  /** Replace `producer` by `merged` and drop `node`, whose consumers now read `merged`. */
+  const fold = (producer: GraphNode, merged: GraphNode, node: GraphNode) => {
+    nodes = nodes.map((n) => (n === producer ? merged : n));
+    removeNode(node, merged.name);
+    for (const n of nodes) n.inputs = n.inputs.map(resolve);
+    output = resolve(output);
+  };
+
   for (const node of nodes.slice()) {
-    if (node.op !== 'batchnorm') continue;
+    if (node.op !== 'affine') continue;
+    const producer = producerOf(node.inputs[0]);
+    if (!producer || consumers(producer.name) !== 1) continue;
+    if (producer.op === 'affine') {
+      fold(producer, chainAffine(producer, node), node);
+      notes.push(`merged the constant scale/shift '${node.name}' into '${producer.name}'`);
+    }
+  }
+  for (const node of nodes.slice()) {
+    if (node.op !== 'batchnorm' && node.op !== 'affine') continue;
     const src = node.inputs[0];
-    const producer = nodes.find((n) => n.name === src);
+    const producer = producerOf(src);
     const foldable = canonize && producer && (producer.op === 'dense' || producer.op === 'conv2d') && consumers(src) === 1;
+    const what = node.op === 'batchnorm' ? 'batch norm' : 'constant scale/shift';
     if (foldable) {
-      const folded = foldBatchNorm(producer as DenseNode | Conv2dNode, node);
-      nodes = nodes.map((n) => (n === producer ? folded : n));
-      removeNode(node, folded.name);
-      for (const n of nodes) n.inputs = n.inputs.map(resolve);
-      output = resolve(output);
-      notes.push(`folded batch norm '${node.name}' into '${folded.name}'`);
-    } else {
+      const lin = producer as DenseNode | Conv2dNode;
+      fold(lin, node.op === 'batchnorm' ? foldBatchNorm(lin, node) : foldAffine(lin, node), node);
+      notes.push(`folded ${what} '${node.name}' into '${lin.name}'`);
+    } else if (node.op === 'batchnorm' || src !== MODEL_INPUT) {
       const why = !canonize
         ? 'canonize: false'
         : src === MODEL_INPUT || !producer
@@ -69,7 +88,9 @@ export function canonicalize(graph: Graph, opts: CanonicalizeOptions = {}): Grap
           : producer.op !== 'dense' && producer.op !== 'conv2d'
             ? `it follows a ${producer.op} node, not a dense/conv`
             : `'${producer.name}' has other consumers`;
-      notes.push(`batch norm '${node.name}' is kept unfolded (${why}) and gets the pass rule`);
+      notes.push(`${what} '${node.name}' is kept unfolded (${why}) and gets the pass rule`);
+    } else {
+      notes.push(`constant scale/shift '${node.name}' on the model input (preprocessing) is kept with the pass rule; zbox bounds are given in the raw input domain and mapped through it`);
     }
   }
   for (const node of nodes) node.inputs = node.inputs.map(resolve);
@@ -91,4 +112,46 @@ function foldBatchNorm(lin: DenseNode | Conv2dNode, bn: BatchNormNode): DenseNod
     bias[o] = Math.fround(Math.fround(Math.fround(b - bn.runningMean[o]) * s) + bn.bias[o]);
   }
   return { ...lin, weight, bias };
+}
+
+/** Per-output-channel scale/shift of an affine node (scalars broadcast). */
+function channelParams(a: AffineNode, out: number): { scale: Float32Array; shift: Float32Array } {
+  const at = (v: Float32Array, i: number) => (v.length === 1 ? v[0] : v[i]);
+  const scale = new Float32Array(out);
+  const shift = new Float32Array(out);
+  for (let o = 0; o < out; o++) {
+    scale[o] = at(a.scale, o);
+    shift[o] = at(a.shift, o);
+  }
+  return { scale, shift };
+}
+
+/** W' = W·s, b' = b·s + t, in float32. */
+function foldAffine(lin: DenseNode | Conv2dNode, a: AffineNode): DenseNode | Conv2dNode {
+  const out = lin.op === 'dense' ? lin.outFeatures : lin.outChannels;
+  if (a.scale.length !== 1 && a.scale.length !== out)
+    throw new UnsupportedError(`constant scale/shift '${a.name}' has ${a.scale.length} channels but '${lin.name}' has ${out} outputs`);
+  const { scale, shift } = channelParams(a, out);
+  const per = lin.weight.length / out;
+  const weight = new Float32Array(lin.weight.length);
+  const bias = new Float32Array(out);
+  for (let o = 0; o < out; o++) {
+    for (let i = 0; i < per; i++) weight[o * per + i] = Math.fround(lin.weight[o * per + i] * scale[o]);
+    bias[o] = Math.fround(Math.fround((lin.bias ? lin.bias[o] : 0) * scale[o]) + shift[o]);
+  }
+  return { ...lin, weight, bias, source: `${lin.source ?? lin.name} + ${a.source ?? a.name}` };
+}
+
+/** second(first(x)) as one affine: scale = s1·s2, shift = t1·s2 + t2. */
+function chainAffine(first: AffineNode, second: AffineNode): AffineNode {
+  const C = Math.max(first.scale.length, first.shift.length, second.scale.length, second.shift.length);
+  const p = channelParams(first, C);
+  const q = channelParams(second, C);
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    scale[c] = Math.fround(p.scale[c] * q.scale[c]);
+    shift[c] = Math.fround(Math.fround(p.shift[c] * q.scale[c]) + q.shift[c]);
+  }
+  return { ...first, scale, shift, source: `${first.source ?? first.name}, ${second.source ?? second.name}` };
 }

@@ -6,8 +6,6 @@
  */
 import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import type { Conv2dNode, DenseNode, Pads4, Pair, Shape } from '../graph/ir.js';
-import type { Attrs } from './onnx-attrs.js';
-import type { GraphBuilder } from './builder.js';
 import { product, samePadding, shapeStr, windowOutput } from './geometry.js';
 import {
   constFloats,
@@ -17,145 +15,14 @@ import {
   DT,
   dtypeName,
   type ConstTensor,
-  type onnx,
 } from './onnx-tensor.js';
-import { BATCH, castConstant, dimsStr, reshapeTarget, SHAPE_OPS, shapeConcat, shapeNotSupported, type ShapeValue } from './onnx-shape.js';
+import { BATCH, castConstant, dimsStr, reshapeTarget, SHAPE_OPS, shapeArithmetic, shapeConcat, shapeNotSupported } from './onnx-shape.js';
 
-/** An activation: the output of an IR node (or the model input), with its per-sample shape. */
-export interface ActValue {
-  kind: 'act';
-  node: string;
-  shape: Shape;
-}
-/** The output of a zero-constant Pad, waiting to be merged into the next Conv / pool. */
-export interface PadValue {
-  kind: 'pad';
-  src: ActValue;
-  /** Spatial padding [top, left, bottom, right]. */
-  pads: Pads4;
-  /** The Pad node, for messages. */
-  from: string;
-}
-export interface ConstValue {
-  kind: 'const';
-  t: ConstTensor;
-}
-export type { ShapeValue };
-export type Value = ActValue | PadValue | ConstValue | ShapeValue;
-
-export interface OnnxNode {
-  proto: onnx.INodeProto;
-  op: string;
-  /** ONNX node name (or its first output when unnamed), for messages and IR names. */
-  name: string;
-  /** "ONNX Conv node '/0/Conv'", the prefix of every message about this node. */
-  where: string;
-  attrs: Attrs;
-}
-
-export interface OnnxContext {
-  readonly b: GraphBuilder;
-  /** Opset version of the default domain. */
-  readonly opset: number;
-  readonly notes: string[];
-  /** The value of input `i` of `n`, or undefined when the optional input is absent. */
-  input(n: OnnxNode, i: number): Value | undefined;
-  /** Records the value of output `i` of `n`. */
-  setOutput(n: OnnxNode, i: number, v: Value): void;
-  /** Number of readers of a tensor (node inputs, plus one if it is a graph output). */
-  consumers(tensor: string): number;
-  isGraphOutput(tensor: string): boolean;
-  /**
-   * Dense / conv nodes created without a bias, by their output tensor: an Add of a constant that
-   * directly follows (and is the only reader) supplies the bias.
-   */
-  readonly biasless: Map<string, DenseNode | Conv2dNode>;
-}
-
-export type OpHandler = (n: OnnxNode, ctx: OnnxContext) => void;
-
-// ---- input helpers ---------------------------------------------------------------------
-
-function required(n: OnnxNode, ctx: OnnxContext, i: number, what: string): Value {
-  const v = ctx.input(n, i);
-  if (!v) throw new ModelFormatError(`${n.where}: missing ${what} (input ${i})`);
-  return v;
-}
-
-function padNotMerged(n: OnnxNode, v: PadValue): UnsupportedError {
-  return new UnsupportedError(
-    `${n.where} reads the output of Pad '${v.from}'; a Pad is only supported right before Conv, AveragePool or MaxPool`,
-  );
-}
-
-/** An activation input (not a constant, not a pending Pad). */
-function act(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
-  const v = required(n, ctx, i, what);
-  if (v.kind === 'pad') throw padNotMerged(n, v);
-  if (v.kind === 'shape') throw shapeNotSupported(n, v, what);
-  if (v.kind === 'const') {
-    throw new UnsupportedError(`${n.where}: ${what} is the constant '${v.t.name}'; expected an activation`);
-  }
-  return v;
-}
-
-/** An activation input that may come through a zero Pad (returned separately). */
-function actOrPad(n: OnnxNode, ctx: OnnxContext): { x: ActValue; pad: PadValue | null } {
-  const v = required(n, ctx, 0, 'input');
-  if (v.kind === 'pad') return { x: v.src, pad: v };
-  if (v.kind === 'shape') throw shapeNotSupported(n, v);
-  if (v.kind === 'const') {
-    throw new UnsupportedError(`${n.where}: input is the constant '${v.t.name}'; expected an activation`);
-  }
-  return { x: v, pad: null };
-}
-
-function constant(n: OnnxNode, ctx: OnnxContext, i: number, role: string): ConstTensor {
-  const v = required(n, ctx, i, role);
-  if (v.kind === 'shape') throw shapeNotSupported(n, v, role);
-  if (v.kind !== 'const') {
-    throw new UnsupportedError(`${n.where}: the ${role} must be a constant (initializer or Constant), not an activation`);
-  }
-  return v.t;
-}
-
-function optionalConstant(n: OnnxNode, ctx: OnnxContext, i: number, role: string): ConstTensor | null {
-  return ctx.input(n, i) ? constant(n, ctx, i, role) : null;
-}
-
-/** Outputs from index `from` on (mask, indices, running stats…) must not be read. */
-function extraOutputsUnused(n: OnnxNode, ctx: OnnxContext, from: number, what: string): void {
-  const outs = n.proto.output ?? [];
-  for (let i = from; i < outs.length; i++) {
-    if (outs[i] && ctx.consumers(outs[i]) > 0) {
-      throw new UnsupportedError(`${n.where}: output ${i} (${what}) is used, which is not supported`);
-    }
-  }
-}
-
-function rank3(n: OnnxNode, x: ActValue): [number, number, number] {
-  if (x.shape.length !== 3) {
-    throw new ShapeError(
-      `${n.where}: expects a 4-D input [N, C, H, W], got per-sample shape ${shapeStr(x.shape)}`,
-    );
-  }
-  return x.shape as [number, number, number];
-}
-
-function pair(n: OnnxNode, v: number[], what: string): Pair {
-  if (v.length !== 2) {
-    throw new UnsupportedError(`${n.where}: ${what} ${shapeStr(v)} has ${v.length} entries; only 2-D operations are supported`);
-  }
-  return [v[0], v[1]];
-}
-
-function name(n: OnnxNode, ctx: OnnxContext): string {
-  return ctx.b.unique(n.name);
-}
-
-function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
+export type { ActValue, PadValue, ConstValue, Value, OnnxNode, OnnxContext, OpHandler } from './onnx-context.js';
+import {
+  act, actOrPad, constant, extraOutputsUnused, name, optionalConstant, pair, padNotMerged, rank3, required, sameShape,
+  type ActValue, type ConstValue, type OnnxContext, type OnnxNode, type OpHandler, type PadValue, type Value,
+} from './onnx-context.js';
 
 // ---- window geometry (Conv, MaxPool, AveragePool) ---------------------------------------
 
@@ -394,45 +261,114 @@ function channelBias(n: OnnxNode, t: ConstTensor, c: number): Float32Array | nul
   return null;
 }
 
-const add: OpHandler = (n, ctx) => {
-  const a = required(n, ctx, 0, 'input A');
-  const b = required(n, ctx, 1, 'input B');
-  for (const v of [a, b]) {
-    if (v.kind === 'pad') throw padNotMerged(n, v);
-    if (v.kind === 'shape') throw shapeNotSupported(n, v);
-  }
-  if (a.kind === 'act' && b.kind === 'act') {
-    if (!sameShape(a.shape, b.shape)) {
+/**
+ * A constant that broadcasts over an activation of per-sample shape `x` as one value or one value
+ * per channel (axis 0 of the per-sample shape, axis 1 of the full tensor): [], [1], [C, 1, 1],
+ * [1, C, 1, 1], [C] for [N, C]… Returns null for any other broadcast.
+ */
+function channelConstant(n: OnnxNode, t: ConstTensor, x: Shape, role: string): Float32Array | null {
+  const full = x.length + 1;
+  if (t.dims.length > full) return null;
+  const d = [...new Array<number>(full - t.dims.length).fill(1), ...t.dims];
+  if (d[0] !== 1 || d.slice(2).some((v) => v !== 1)) return null;
+  if (d[1] !== 1 && d[1] !== x[0]) return null;
+  const v = constFloats(t, `${role} of ${n.where}`);
+  for (let i = 0; i < v.length; i++)
+    if (!Number.isFinite(v[i])) throw new ModelFormatError(`${n.where}: the constant '${t.name}' holds ${v[i]} at index ${i}`);
+  return v;
+}
+
+type Arith = 'Add' | 'Sub' | 'Mul' | 'Div';
+
+/**
+ * Add, Sub, Mul, Div. On shape values and integer constants: shape arithmetic. Two activations:
+ * a residual Add, or a gating Mul (ops/mul.ts). An activation and a constant: a bias folded into
+ * the MatMul/Gemm/Conv right before, or a constant affine node (per channel or scalar).
+ */
+function arithmetic(op: Arith): OpHandler {
+  return (n, ctx) => {
+    const a = required(n, ctx, 0, 'input A');
+    const b = required(n, ctx, 1, 'input B');
+    for (const v of [a, b]) if (v.kind === 'pad') throw padNotMerged(n, v);
+    const isData = (v: Value) => v.kind === 'act';
+    if (!isData(a) && !isData(b)) {
+      if (a.kind === 'const' && b.kind === 'const' && a.t.dataType === DT.FLOAT && b.t.dataType === DT.FLOAT)
+        throw new UnsupportedError(`${n.where}: ${op} of two float constants (constant folding) is not supported; export with do_constant_folding=True`);
+      shapeArithmetic(n, ctx, op);
+      return;
+    }
+    for (const v of [a, b]) if (v.kind === 'shape') throw shapeNotSupported(n, v);
+    if (a.kind === 'act' && b.kind === 'act') {
+      if (op === 'Add') return residualAdd(n, ctx, a, b);
+      if (op === 'Mul') return gatingMul(n, ctx, a, b);
+      throw new UnsupportedError(`${n.where}: ${op} of two activations is not supported`);
+    }
+    const xFirst = a.kind === 'act';
+    const x = (xFirst ? a : b) as ActValue;
+    const t = ((xFirst ? b : a) as ConstValue).t;
+    if (op === 'Add' && foldBias(n, ctx, x, t, xFirst ? 0 : 1)) return;
+    const c = channelConstant(n, t, x.shape, 'constant');
+    if (!c) {
       throw new UnsupportedError(
-        `${n.where}: adding shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} needs broadcasting, which is not supported`,
+        `${n.where}: ${op} of the activation ${shapeStr(x.shape)} and the constant '${t.name}' ${shapeStr(t.dims)} is only supported ` +
+          'for a scalar or per-channel constant',
       );
     }
-    const node = ctx.b.add({ op: 'add', name: name(n, ctx), inputs: [a.node, b.node], source: n.name });
-    ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: a.shape.slice() });
-    return;
+    const len = c.length;
+    let scale: Float32Array = new Float32Array(len).fill(1);
+    let shift: Float32Array = new Float32Array(len);
+    if (op === 'Add') shift = c;
+    else if (op === 'Sub') {
+      if (xFirst) shift = c.map((v) => -v);
+      else {
+        scale.fill(-1);
+        shift = c;
+      }
+    } else if (op === 'Mul') scale = c;
+    else {
+      if (!xFirst) throw new UnsupportedError(`${n.where}: dividing a constant by an activation is not supported`);
+      if (c.some((v) => v === 0)) throw new ModelFormatError(`${n.where}: division by the constant '${t.name}', which holds 0`);
+      scale = c.map((v) => 1 / v);
+    }
+    const node = ctx.b.add({ op: 'affine', name: name(n, ctx), inputs: [x.node], source: n.name, scale, shift });
+    ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+  };
+}
+
+function residualAdd(n: OnnxNode, ctx: OnnxContext, a: ActValue, b: ActValue): void {
+  if (!sameShape(a.shape, b.shape)) {
+    throw new UnsupportedError(
+      `${n.where}: adding shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} needs broadcasting, which is not supported`,
+    );
   }
-  if (a.kind === 'const' && b.kind === 'const') {
-    throw new UnsupportedError(`${n.where}: Add of two constants (constant folding) is not supported`);
-  }
-  const [x, t, xi] = a.kind === 'act' ? [a, (b as ConstValue).t, 0] : [b as ActValue, (a as ConstValue).t, 1];
+  const node = ctx.b.add({ op: 'add', name: name(n, ctx), inputs: [a.node, b.node], source: n.name });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: a.shape.slice() });
+}
+
+function gatingMul(n: OnnxNode, _ctx: OnnxContext, _a: ActValue, _b: ActValue): void {
+  throw new UnsupportedError(`${n.where}: Mul of two activations is not supported yet`);
+}
+
+/** An Add of a constant right after a bias-less MatMul/Gemm/Conv (its only reader) becomes its bias. */
+function foldBias(n: OnnxNode, ctx: OnnxContext, x: ActValue, t: ConstTensor, xi: number): boolean {
   const xTensor = n.proto.input?.[xi] ?? '';
   const lin = ctx.biasless.get(xTensor);
   const only = ctx.consumers(xTensor) === 1 && !ctx.isGraphOutput(xTensor);
-  if (lin && only && lin.bias === null) {
-    const bias = lin.op === 'dense' ? rowBias(n, t, lin.outFeatures, 'bias') : channelBias(n, t, lin.outChannels);
-    if (bias) {
-      lin.bias = bias;
-      lin.source = `${lin.source ?? lin.name} + ${n.name}`;
-      ctx.biasless.delete(xTensor);
-      ctx.setOutput(n, 0, x);
-      return;
-    }
+  if (!lin || !only || lin.bias !== null) return false;
+  let bias: Float32Array | null;
+  try {
+    bias = lin.op === 'dense' ? rowBias(n, t, lin.outFeatures, 'bias') : channelBias(n, t, lin.outChannels);
+  } catch (e) {
+    if (e instanceof UnsupportedError) return false;
+    throw e;
   }
-  throw new UnsupportedError(
-    `${n.where}: Add of the constant '${t.name}' is only supported as the bias right after MatMul/Gemm/Conv ` +
-      '(the MatMul output must have no other reader)',
-  );
-};
+  if (!bias) return false;
+  lin.bias = bias;
+  lin.source = `${lin.source ?? lin.name} + ${n.name}`;
+  ctx.biasless.delete(xTensor);
+  ctx.setOutput(n, 0, x);
+  return true;
+}
 
 // ---- element-wise and view ops --------------------------------------------------------------
 
@@ -511,7 +447,7 @@ const reshape: OpHandler = (n, ctx) => {
   if (allowZero && target.includes(0)) throw bad('with allowzero=1 and a 0 entry is not supported');
   const head = spec[0];
   if (spec.length === 1 && head === -1) throw bad('merges the batch axis into the other axes');
-  if (head > 0 && head !== 1) throw bad(`fixes the batch to ${head}; use 0 or -1 for the batch axis`);
+  if (head > 0 && head !== 1 && head !== ctx.staticBatch) throw bad(`fixes the batch to ${head}; use 0 or -1 for the batch axis`);
   if (head < -1) throw bad('has negative dimensions');
   const rest = spec.slice(1).map((d, i) => (d === 0 ? (i + 1 < inFull.length ? inFull[i + 1] : NaN) : d));
   if (rest.some((d) => Number.isNaN(d))) throw bad('copies (0) an axis the input does not have');
@@ -526,7 +462,7 @@ const reshape: OpHandler = (n, ctx) => {
   } else if (known !== size) {
     throw bad(`changes the per-sample size (${size} to ${known}); the batch axis must stay first`);
   }
-  if (head === 1) ctx.notes.push(`${n.where}: reshape with a literal batch of 1 treated as keeping the batch`);
+  if (head >= 1) ctx.notes.push(`${n.where}: reshape with a literal batch of ${head} treated as keeping the batch`);
   const nodeName = name(n, ctx);
   const node =
     rest.length === 1
@@ -784,7 +720,10 @@ export const ONNX_OPS: Readonly<Record<string, OpHandler>> = {
   Flatten: flatten,
   Reshape: reshape,
   Pad: pad,
-  Add: add,
+  Add: arithmetic('Add'),
+  Sub: arithmetic('Sub'),
+  Mul: arithmetic('Mul'),
+  Div: arithmetic('Div'),
   Concat: concat,
   Constant: constantOp,
   Identity: passThrough('identity'),

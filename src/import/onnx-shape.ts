@@ -287,6 +287,48 @@ export function reshapeTarget(n: OnnxNode, ctx: OnnxContext, i: number): Dim[] {
   return t.values.slice();
 }
 
+/**
+ * Add/Sub/Mul/Div on shape values and integer constants (e.g. `c // groups` in a channel shuffle's
+ * `x.view(n, groups, c // groups, h, w)`), element-wise with broadcasting of scalars. The batch
+ * size N may only pass through unchanged (N·1, N/1, N+0, N−0): anything else would make a
+ * per-sample shape depend on the batch.
+ */
+export function shapeArithmetic(n: OnnxNode, ctx: OnnxContext, op: 'Add' | 'Sub' | 'Mul' | 'Div'): void {
+  const a = vector(n, ctx, 0, 'A');
+  const b = vector(n, ctx, 1, 'B');
+  const len = Math.max(a.values.length, b.values.length);
+  for (const t of [a, b])
+    if (t.values.length !== len && t.values.length !== 1)
+      throw new UnsupportedError(`${n.where}: cannot broadcast shape tensors ${dimsStr(a.values)} and ${dimsStr(b.values)}`);
+  const at = (t: Ints, i: number) => t.values[t.values.length === 1 ? 0 : i];
+  const values: Dim[] = [];
+  for (let i = 0; i < len; i++) {
+    const x = at(a, i);
+    const y = at(b, i);
+    if (x === BATCH || y === BATCH) {
+      const other = x === BATCH ? y : x;
+      const identity =
+        other !== BATCH &&
+        ((op === 'Mul' && other === 1) || (op === 'Add' && other === 0) || (x === BATCH && ((op === 'Div' && other === 1) || (op === 'Sub' && other === 0))));
+      if (!identity)
+        throw new UnsupportedError(`${n.where}: ${op} of ${dimsStr(a.values)} and ${dimsStr(b.values)} would make a shape depend on the batch size N`);
+      values.push(BATCH);
+      continue;
+    }
+    if (op === 'Div' && y === 0) throw new ModelFormatError(`${n.where}: integer division by zero in shape arithmetic`);
+    values.push(op === 'Add' ? x + y : op === 'Sub' ? x - y : op === 'Mul' ? x * y : Math.trunc(x / y));
+  }
+  const dims = a.dims.length >= b.dims.length ? a.dims.slice() : b.dims.slice();
+  if (dims.length === 1) dims[0] = len;
+  emit(n, ctx, dims, values, a.dataType, a.from ?? b.from);
+}
+
+/** Floor / Ceil of a shape value or integer constant: integers are unchanged. */
+const roundInts: OpHandler = (n, ctx) => {
+  const t = vector(n, ctx, 0, 'X');
+  emit(n, ctx, t.dims.slice(), t.values.slice(), t.dataType, t.from);
+};
+
 /** Shape-only handlers, by ONNX op type (Concat and Cast are shared with onnx-ops). */
 export const SHAPE_OPS: Readonly<Record<string, OpHandler>> = {
   Shape: shapeOp,
@@ -294,4 +336,6 @@ export const SHAPE_OPS: Readonly<Record<string, OpHandler>> = {
   Slice: slice,
   Unsqueeze: unsqueeze,
   Squeeze: squeeze,
+  Floor: roundInts,
+  Ceil: roundInts,
 };

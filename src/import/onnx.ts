@@ -136,6 +136,8 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   const inputName = inputs[0].name ?? '';
   const outputName = outputs[0].name ?? '';
   const inputShape = resolveInputShape(inputs[0], opts.inputShape);
+  const batchDim = inputs[0].type?.tensorType?.shape?.dim?.[0]?.dimValue;
+  const staticBatch = batchDim !== undefined && batchDim !== null ? toNum(batchDim, `the batch size of input '${inputName}'`) : null;
   values.set(inputName, { kind: 'act', node: MODEL_INPUT, shape: inputShape.slice() });
 
   // Shape reads only the dimensions, not the values: it does not count as a reader (so a
@@ -155,6 +157,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
     opset,
     notes,
     biasless,
+    staticBatch: staticBatch && staticBatch > 0 ? staticBatch : null,
     input(n: OnnxNode, i: number): Value | undefined {
       const tensor = n.proto.input?.[i];
       if (!tensor) return undefined;
