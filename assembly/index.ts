@@ -13,6 +13,10 @@ export {
   stab_divide_f32, stab_divide_masked_f32, channel_affine_f32, channel_scale_f32, fill_f32, copy_f32,
   copy_blocks_f32, add_blocks_f32,
 } from "./elementwise";
+export { activation_forward_f32, activation_gradient_f32 } from "./activations";
+export { prelu_forward_f32, prelu_gradient_f32 } from "./prelu";
+export { channel_mul_f32, channel_dot_f32 } from "./channel-gate";
+export { strided_gather_f32, strided_scatter_add_f32 } from "./strided";
 
 /** First byte above the module's static data and its GEMM workspace: where the TS Arena may start. */
 export function lrp_heap_base(): usize {

@@ -6,6 +6,7 @@
  *
  * Descriptors are Int32 arrays written into linear memory once per plan; layouts below.
  */
+import { UnsupportedError } from '../errors.js';
 
 /** Conv2d descriptor (Int32 x DESC_INTS). Padding bottom/right is implied by OH/OW. */
 export const ConvDesc = {
@@ -19,8 +20,70 @@ export const PoolDesc = {
   DH: 9, DW: 10, OH: 11, OW: 12,
 } as const;
 
+/**
+ * Strided gather / scatter-add descriptor (Int32 x DESC_INTS) for layout ops (transpose, slice, crop, nearest
+ * upsampling, channel shuffle). IN_SIZE and OUT_SIZE are floats per sample; DIMS[0..RANK) are the output dims
+ * (row-major, RANK <= 6, product = OUT_SIZE); STRIDES[0..RANK) the input stride of each output dim (>= 0; 0 repeats
+ * an input element). Output index idx reads input element OFFSET + sum_d idx_d * STRIDES_d.
+ * Build one with makeStrideDesc (src/kernels/stride-desc.ts), which checks that every index stays in bounds.
+ */
+export const StrideDesc = {
+  RANK: 0, IN_SIZE: 1, OUT_SIZE: 2, OFFSET: 3, DIMS: 4, STRIDES: 10,
+} as const;
+
+/** Largest rank a StrideDesc holds. */
+export const STRIDE_MAX_RANK = 6;
+
 /** Every descriptor occupies this many Int32 slots (64 bytes). */
 export const DESC_INTS = 16;
+
+/**
+ * Element-wise activation kinds of activationForward / activationGradient, with their float32 parameters a, b, c
+ * (unused ones are ignored). f' at a kink is the one-sided value PyTorch's autograd takes there.
+ */
+export const ActKind = {
+  /** clamp(x, a = min, b = max); ReLU6 = CLIP(0, 6). f' = 1 where a < x < b strictly, else 0. */
+  CLIP: 0,
+  /** x > 0 ? x : a x. f' = x > 0 ? 1 : a. */
+  LEAKY_RELU: 1,
+  /** x > 0 ? x : a (exp(x) - 1). f' = x > 0 ? 1 : a exp(x). */
+  ELU: 2,
+  /** b (x > 0 ? x : a (exp(x) - 1)); ONNX a = 1.67326319217681884765625, b = 1.05070102214813232421875. */
+  SELU: 3,
+  /** 1 / (1 + exp(-x)) */
+  SIGMOID: 4,
+  /** max(0, min(1, a x + b)) (PyTorch: a = 1/6, b = 1/2; ONNX default a = 0.2, b = 0.5). f' = a where 0 < a x + b < 1 strictly. */
+  HARD_SIGMOID: 5,
+  /** x max(0, min(1, x/6 + 1/2)). f' (PyTorch): 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 for x > 3. */
+  HARD_SWISH: 6,
+  TANH: 7,
+  /** log(1 + exp(x)) (no threshold) */
+  SOFTPLUS: 8,
+  /** 0.5 x (1 + erf(x / sqrt 2)), exact (PyTorch nn.GELU()) */
+  GELU: 9,
+  /** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (nn.GELU(approximate='tanh')) */
+  GELU_TANH: 10,
+  /** x sigmoid(x) (swish) */
+  SILU: 11,
+  ERF: 12,
+  /**
+   * Keras relu with options, a = negative_slope, b = max_value (+Infinity if none), c = threshold:
+   * x >= b ? b : x > c ? x : a (x - c). f' = 0 at/above b, 1 on (c, b), a at/below c. (At x == c Keras gives 0,
+   * the a-branch's value, which differs from x only when c != 0.)
+   */
+  TF_RELU: 13,
+} as const;
+
+export type ActKindCode = (typeof ActKind)[keyof typeof ActKind];
+
+const ACT_KIND_COUNT = Object.keys(ActKind).length;
+
+/** Throws UnsupportedError unless `kind` is one of ActKind's codes. */
+export function checkActKind(kind: number): asserts kind is ActKindCode {
+  if (!Number.isInteger(kind) || kind < 0 || kind >= ACT_KIND_COUNT) {
+    throw new UnsupportedError(`unknown activation kind ${kind} (ActKind has codes 0..${ACT_KIND_COUNT - 1})`);
+  }
+}
 
 export interface Kernels {
   // ---- dense ---------------------------------------------------------------------------
@@ -90,6 +153,34 @@ export interface Kernels {
   copyBlocks(srcPtr: number, dstPtr: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
   /** dst += src, strided like copyBlocks */
   addBlocks(srcPtr: number, dstPtr: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
+
+  // ---- activations (len = number of floats; a, b, c are float32 parameters, see ActKind) ---------------------
+  /** y = f(x) for the activation `kind` (ActKind; UnsupportedError for another code). y may alias x. */
+  activationForward(kind: number, xPtr: number, yPtr: number, len: number, a: number, b: number, c: number): void;
+  /** out = g * f'(x), x the forward INPUT (f' at kinks: see ActKind). out may alias x or g. */
+  activationGradient(kind: number, xPtr: number, gPtr: number, outPtr: number, len: number, a: number, b: number, c: number): void;
+  /** PReLU, layout [n, C, inner]: y = x > 0 ? x : slope[c] * x. y may alias x. */
+  preluForward(xPtr: number, slopePtr: number, yPtr: number, n: number, channels: number, inner: number): void;
+  /** out = g * (x > 0 ? 1 : slope[c]) (the slope at x = 0, as PyTorch). out may alias x or g. */
+  preluGradient(xPtr: number, slopePtr: number, gPtr: number, outPtr: number, n: number, channels: number, inner: number): void;
+
+  // ---- per-sample channel gate (squeeze-excitation): x [n, C, inner], gate [n, C] ----------------------------
+  /** y[s,c,i] = x[s,c,i] * gate[s,c]. y may alias x. */
+  channelMul(xPtr: number, gatePtr: number, yPtr: number, n: number, channels: number, inner: number): void;
+  /**
+   * out[s,c] (= or +=) sum_i a[s,c,i] * b[s,c,i], summed in float64 and rounded once (the gate's gradient).
+   * accumulate = 0 overwrites out, 1 adds to it.
+   */
+  channelDot(aPtr: number, bPtr: number, outPtr: number, n: number, channels: number, inner: number, accumulate: number): void;
+
+  // ---- strided gather / scatter-add (descriptor: StrideDesc) -------------------------------------------------
+  /** y[s*OUT + flat(idx)] = x[s*IN + OFFSET + sum_d idx_d * STRIDES_d]. x and y must not overlap. */
+  stridedGather(descPtr: number, xPtr: number, yPtr: number, n: number): void;
+  /**
+   * The transpose of stridedGather: out[s*IN + OFFSET + sum_d idx_d * STRIDES_d] += g[s*OUT + flat(idx)].
+   * Targets repeated by stride-0 dims accumulate; out is not zeroed. g and out must not overlap.
+   */
+  stridedScatterAdd(descPtr: number, gPtr: number, outPtr: number, n: number): void;
 }
 
 /**

@@ -4,8 +4,9 @@
  * as the baseline. Operates on an ArrayBuffer heap with the same byte-pointer ABI.
  */
 import type { Backend, Kernels, Memory } from '../kernels/abi.js';
-import { ConvDesc as CD, PoolDesc as PD } from '../kernels/abi.js';
+import { ConvDesc as CD, PoolDesc as PD, StrideDesc as SD, checkActKind } from '../kernels/abi.js';
 import { Arena } from '../kernels/arena.js';
+import { activationDerivRef, activationRef } from './activations.js';
 
 class GrowableHeap {
   buf: ArrayBuffer;
@@ -30,8 +31,8 @@ export function createReferenceBackend(initialBytes = 1 << 16): Backend {
 function referenceKernels(mem: Memory): Kernels {
   const F = () => mem.f32();
   const I = () => mem.i32();
-  const f = (ptr: number) => ptr >> 2;
-  const desc = (ptr: number) => I().subarray(ptr >> 2, (ptr >> 2) + 16);
+  const f = (ptr: number) => ptr >>> 2;
+  const desc = (ptr: number) => I().subarray(ptr >>> 2, (ptr >>> 2) + 16);
 
   const k: Kernels = {
     denseForward(x, w, b, y, n, inF, outF) {
@@ -135,7 +136,7 @@ function referenceKernels(mem: Memory): Kernels {
               }
               const oi = ((s * C + c) * OH + oh) * OW + ow;
               h[f(y) + oi] = best;
-              ih32[(am >> 2) + oi] = arg;
+              ih32[(am >>> 2) + oi] = arg;
             }
     },
     maxpool2dBackward(dp, g, am, out, n) {
@@ -147,7 +148,7 @@ function referenceKernels(mem: Memory): Kernels {
         for (let c = 0; c < C; c++)
           for (let o = 0; o < OH * OW; o++) {
             const oi = (s * C + c) * OH * OW + o;
-            h[f(out) + (s * C + c) * H * W + ih32[(am >> 2) + oi]] += h[f(g) + oi];
+            h[f(out) + (s * C + c) * H * W + ih32[(am >>> 2) + oi]] += h[f(g) + oi];
           }
     },
     avgpool2dForward(dp, x, inv, y, n) {
@@ -255,8 +256,87 @@ function referenceKernels(mem: Memory): Kernels {
       for (let b = 0; b < blocks; b++)
         for (let i = 0; i < blockLen; i++) h[f(dst) + b * dstStride + i] += h[f(src) + b * srcStride + i];
     },
+    activationForward(kind, x, y, len, a, b, c) {
+      checkActKind(kind);
+      const h = F();
+      const [fa, fb, fc] = [Math.fround(a), Math.fround(b), Math.fround(c)]; // the ABI's parameters are float32
+      for (let i = 0; i < len; i++) h[f(y) + i] = activationRef(kind, h[f(x) + i], fa, fb, fc);
+    },
+    activationGradient(kind, x, g, out, len, a, b, c) {
+      checkActKind(kind);
+      const h = F();
+      const [fa, fb, fc] = [Math.fround(a), Math.fround(b), Math.fround(c)];
+      for (let i = 0; i < len; i++) h[f(out) + i] = h[f(g) + i] * activationDerivRef(kind, h[f(x) + i], fa, fb, fc);
+    },
+    preluForward(x, slope, y, n, channels, inner) {
+      const h = F();
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < channels; c++)
+          for (let i = 0; i < inner; i++) {
+            const idx = (s * channels + c) * inner + i;
+            const v = h[f(x) + idx];
+            h[f(y) + idx] = v > 0 ? v : h[f(slope) + c] * v;
+          }
+    },
+    preluGradient(x, slope, g, out, n, channels, inner) {
+      const h = F();
+      for (let s = 0; s < n; s++)
+        for (let c = 0; c < channels; c++)
+          for (let i = 0; i < inner; i++) {
+            const idx = (s * channels + c) * inner + i;
+            h[f(out) + idx] = h[f(g) + idx] * (h[f(x) + idx] > 0 ? 1 : h[f(slope) + c]);
+          }
+    },
+    channelMul(x, gate, y, n, channels, inner) {
+      const h = F();
+      for (let sc = 0; sc < n * channels; sc++)
+        for (let i = 0; i < inner; i++) h[f(y) + sc * inner + i] = h[f(x) + sc * inner + i] * h[f(gate) + sc];
+    },
+    channelDot(a, b, out, n, channels, inner, accumulate) {
+      const h = F();
+      for (let sc = 0; sc < n * channels; sc++) {
+        let sum = 0;
+        for (let i = 0; i < inner; i++) sum += h[f(a) + sc * inner + i] * h[f(b) + sc * inner + i];
+        h[f(out) + sc] = accumulate ? h[f(out) + sc] + sum : sum;
+      }
+    },
+    stridedGather(dp, x, y, n) {
+      const h = F();
+      const layout = stridedLayout(desc(dp));
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < layout.outSize; o++) {
+          h[f(y) + s * layout.outSize + o] = h[f(x) + s * layout.inSize + layout.source(o)];
+        }
+    },
+    stridedScatterAdd(dp, g, out, n) {
+      const h = F();
+      const layout = stridedLayout(desc(dp));
+      // sums in float64, rounded once per target
+      const acc = Float64Array.from(h.subarray(f(out), f(out) + n * layout.inSize));
+      for (let s = 0; s < n; s++)
+        for (let o = 0; o < layout.outSize; o++) acc[s * layout.inSize + layout.source(o)] += h[f(g) + s * layout.outSize + o];
+      h.set(acc, f(out));
+    },
   };
   return k;
+}
+
+/** A StrideDesc read back: the input element (within a sample) that output element o reads. */
+function stridedLayout(d: Int32Array): { inSize: number; outSize: number; source(o: number): number } {
+  const rank = d[SD.RANK];
+  return {
+    inSize: d[SD.IN_SIZE],
+    outSize: d[SD.OUT_SIZE],
+    source(o: number): number {
+      let src = d[SD.OFFSET];
+      for (let k = rank - 1; k >= 0; k--) {
+        const dim = d[SD.DIMS + k];
+        src += (o % dim) * d[SD.STRIDES + k];
+        o = Math.floor(o / dim);
+      }
+      return src;
+    },
+  };
 }
 
 /** Visit the in-input positions of one pooling window. */

@@ -12,7 +12,7 @@
  *   on the main thread; call `await initWasm()` once beforehand there (it compiles asynchronously
  *   and fills the cache, after which `createWasmBackend` does not compile).
  */
-import type { Backend, Kernels } from '../kernels/abi.js';
+import { checkActKind, type Backend, type Kernels } from '../kernels/abi.js';
 import { Arena } from '../kernels/arena.js';
 import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/bytes.js';
 import { convScratchBytes } from './scratch.js';
@@ -53,6 +53,14 @@ export interface KernelExports {
   copy_f32(x: number, y: number, len: number): void;
   copy_blocks_f32(src: number, dst: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
   add_blocks_f32(src: number, dst: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
+  activation_forward_f32(kind: number, x: number, y: number, len: number, a: number, b: number, c: number): void;
+  activation_gradient_f32(kind: number, x: number, g: number, out: number, len: number, a: number, b: number, c: number): void;
+  prelu_forward_f32(x: number, slope: number, y: number, n: number, c: number, inner: number): void;
+  prelu_gradient_f32(x: number, slope: number, g: number, out: number, n: number, c: number, inner: number): void;
+  channel_mul_f32(x: number, gate: number, y: number, n: number, c: number, inner: number): void;
+  channel_dot_f32(a: number, b: number, out: number, n: number, c: number, inner: number, acc: number): void;
+  strided_gather_f32(desc: number, x: number, y: number, n: number): void;
+  strided_scatter_add_f32(desc: number, g: number, out: number, n: number): void;
 }
 
 /** A Backend over one WASM instance; `exports` gives the raw kernels (e.g. `gemm_f32`). */
@@ -209,5 +217,19 @@ function wrapKernels(ex: KernelExports): Kernels {
     copy: (x, y, len) => ex.copy_f32(x, y, len),
     copyBlocks: (s, d, b, bl, ss, ds) => ex.copy_blocks_f32(s, d, b, bl, ss, ds),
     addBlocks: (s, d, b, bl, ss, ds) => ex.add_blocks_f32(s, d, b, bl, ss, ds),
+    activationForward: (kind, x, y, len, a, b, c) => {
+      checkActKind(kind); // the kernel would silently skip an unknown code
+      ex.activation_forward_f32(kind, x, y, len, a, b, c);
+    },
+    activationGradient: (kind, x, g, out, len, a, b, c) => {
+      checkActKind(kind);
+      ex.activation_gradient_f32(kind, x, g, out, len, a, b, c);
+    },
+    preluForward: (x, sl, y, n, c, inner) => ex.prelu_forward_f32(x, sl, y, n, c, inner),
+    preluGradient: (x, sl, g, out, n, c, inner) => ex.prelu_gradient_f32(x, sl, g, out, n, c, inner),
+    channelMul: (x, gate, y, n, c, inner) => ex.channel_mul_f32(x, gate, y, n, c, inner),
+    channelDot: (a, b, out, n, c, inner, acc) => ex.channel_dot_f32(a, b, out, n, c, inner, acc),
+    stridedGather: (d, x, y, n) => ex.strided_gather_f32(d, x, y, n),
+    stridedScatterAdd: (d, g, out, n) => ex.strided_scatter_add_f32(d, g, out, n),
   };
 }
