@@ -11,6 +11,7 @@ import type { Graph, Shape } from './graph/ir.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
+import { specOf } from './ops/registry.js';
 
 export type Target = 'argmax' | number | ArrayLike<number>;
 export type Start = 'logit' | 'onehot' | Float32Array;
@@ -265,11 +266,14 @@ export class Model {
       if (!(e instanceof RuleError)) throw e;
       ruleNote = `rules: ${(e as Error).message}`;
     }
-    const rows = [['#', 'node', 'op', 'output', 'rule']];
-    rows.push(['', 'input', 'input', shapeStr([-1, ...this.inputShape]), '']);
+    const rows = [['#', 'node', 'op', 'output', 'detail', 'rule']];
+    rows.push(['', 'input', 'input', shapeStr([-1, ...this.inputShape]), '', '']);
+    const ruleNotes = new Map<string, string>();
     engine.graph.nodes.forEach((node, i) => {
       const a = assigned?.get(node.name);
-      rows.push([String(i), node.name, node.op, shapeStr([-1, ...engine.shapes.get(node.name)!]), a ? formatRule(a.rule) : '']);
+      const spec = specOf(node);
+      if (spec.ruleNote) ruleNotes.set(node.op, spec.ruleNote);
+      rows.push([String(i), node.name, node.op, shapeStr([-1, ...engine.shapes.get(node.name)!]), spec.detail?.(node) ?? '', a ? formatRule(a.rule) : '']);
     });
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const lines = [
@@ -277,6 +281,7 @@ export class Model {
       ...rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()),
     ];
     for (const note of engine.graph.notes) lines.push(`note: ${note}`);
+    for (const [op, note] of ruleNotes) lines.push(`default rule for ${op}: ${note}`);
     if (ruleNote) lines.push(ruleNote);
     return lines.join('\n');
   }

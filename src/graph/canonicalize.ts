@@ -6,11 +6,13 @@
  *  - batch norm directly after a dense/conv that feeds nothing else is folded into it
  *    (W' = W·s, b' = (b − mean)·s + beta, s = gamma / sqrt(var + eps)); other batch norms stay and
  *    get the `pass` rule, which describe() reports;
+ *  - activations exported as several nodes (SiLU, hard-swish, GELU) become one (patterns.ts);
  *  - constant affine nodes (Add/Sub/Mul/Div by a constant) are merged when they follow each other,
  *    and folded like batch norm into a preceding dense/conv (W' = W·s, b' = b·s + t); the others
  *    stay (at the model input: preprocessing, see ops/affine.ts).
  */
 import { UnsupportedError } from '../errors.js';
+import { recognisePatterns } from './patterns.js';
 import { MODEL_INPUT, type AffineNode, type BatchNormNode, type Conv2dNode, type DenseNode, type Graph, type GraphNode } from './ir.js';
 
 export interface CanonicalizeOptions {
@@ -50,6 +52,8 @@ export function canonicalize(graph: Graph, opts: CanonicalizeOptions = {}): Grap
     output = resolve(output);
     notes.push(`removed the final softmax '${s.name}': relevance explains the logits (pre-softmax)`);
   }
+
+  nodes = recognisePatterns(nodes, output, notes);
 
   const consumers = (name: string) => nodes.filter((n) => n.inputs.includes(name)).length + (name === output ? 1 : 0);
   const producerOf = (name: string) => nodes.find((n) => n.name === name);

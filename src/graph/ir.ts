@@ -35,6 +35,12 @@ export type { FlattenNode, ReshapeNode } from '../ops/views.js';
 export type { AddNode } from '../ops/add.js';
 export type { ConcatNode } from '../ops/concat.js';
 export type { IdentityNode } from '../ops/removed.js';
+export type { ActivationNode } from '../ops/activation.js';
+export type { PReluNode } from '../ops/prelu.js';
+export type { MulNode } from '../ops/mul.js';
+export type { TransposeNode } from '../ops/transpose.js';
+export type { SliceNode } from '../ops/slice.js';
+export type { UpsampleNode } from '../ops/upsample.js';
 import type { OPS } from '../ops/registry.js';
 import type { OpSpec } from '../ops/spec.js';
 

@@ -18,6 +18,8 @@ import {
 } from './onnx-tensor.js';
 import { BATCH, castConstant, dimsStr, reshapeTarget, SHAPE_OPS, shapeArithmetic, shapeConcat, shapeNotSupported } from './onnx-shape.js';
 
+import { gatingMul, ONNX_ELEMENTWISE_OPS } from './onnx-elementwise.js';
+import { ONNX_LAYOUT_OPS } from './onnx-layout.js';
 export type { ActValue, PadValue, ConstValue, Value, OnnxNode, OnnxContext, OpHandler } from './onnx-context.js';
 import {
   act, actOrPad, constant, extraOutputsUnused, name, optionalConstant, pair, padNotMerged, rank3, required, sameShape,
@@ -345,10 +347,6 @@ function residualAdd(n: OnnxNode, ctx: OnnxContext, a: ActValue, b: ActValue): v
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: a.shape.slice() });
 }
 
-function gatingMul(n: OnnxNode, _ctx: OnnxContext, _a: ActValue, _b: ActValue): void {
-  throw new UnsupportedError(`${n.where}: Mul of two activations is not supported yet`);
-}
-
 /** An Add of a constant right after a bias-less MatMul/Gemm/Conv (its only reader) becomes its bias. */
 function foldBias(n: OnnxNode, ctx: OnnxContext, x: ActValue, t: ConstTensor, xi: number): boolean {
   const xTensor = n.proto.input?.[xi] ?? '';
@@ -408,18 +406,6 @@ const softmax: OpHandler = (n, ctx) => {
   }
   const node = ctx.b.add({ op: 'softmax', name: name(n, ctx), inputs: [x.node], source: n.name });
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
-};
-
-const flatten: OpHandler = (n, ctx) => {
-  const x = act(n, ctx);
-  const full = x.shape.length + 1;
-  const axis = n.attrs.int('axis', 1);
-  const ax = axis < 0 ? axis + full : axis;
-  if (ax !== 1) {
-    throw new UnsupportedError(`${n.where}: Flatten with axis ${axis} is not supported (only axis 1, keeping the batch axis)`);
-  }
-  const node = ctx.b.add({ op: 'flatten', name: name(n, ctx), inputs: [x.node], source: n.name });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [product(x.shape)] });
 };
 
 const reshape: OpHandler = (n, ctx) => {
@@ -717,7 +703,6 @@ export const ONNX_OPS: Readonly<Record<string, OpHandler>> = {
   AveragePool: averagePool,
   GlobalAveragePool: globalAveragePool,
   BatchNormalization: batchNorm,
-  Flatten: flatten,
   Reshape: reshape,
   Pad: pad,
   Add: arithmetic('Add'),
@@ -731,4 +716,6 @@ export const ONNX_OPS: Readonly<Record<string, OpHandler>> = {
   Softmax: softmax,
   Cast: cast,
   ...SHAPE_OPS,
+  ...ONNX_ELEMENTWISE_OPS,
+  ...ONNX_LAYOUT_OPS,
 };

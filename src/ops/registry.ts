@@ -4,6 +4,7 @@
  * src/ops/, add it to OPS below, map it in the importers (ARCHITECTURE.md, "How to add an op").
  */
 import type { GraphNode } from '../graph/ir.js';
+import { activation } from './activation.js';
 import { add } from './add.js';
 import { affine } from './affine.js';
 import { avgpool2d, globalavgpool } from './avgpool2d.js';
@@ -12,15 +13,23 @@ import { concat } from './concat.js';
 import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
 import { maxpool2d } from './maxpool2d.js';
+import { mul } from './mul.js';
+import { prelu } from './prelu.js';
 import { relu } from './relu.js';
 import { dropout, identity, softmax } from './removed.js';
 import type { OpSpec } from './spec.js';
 import { flatten, reshape } from './views.js';
+import { slice } from './slice.js';
+import { transpose } from './transpose.js';
+import { upsample } from './upsample.js';
 
 export const OPS = {
   dense,
   conv2d,
   relu,
+  activation,
+  prelu,
+  mul,
   maxpool2d,
   avgpool2d,
   globalavgpool,
@@ -30,6 +39,9 @@ export const OPS = {
   reshape,
   add,
   concat,
+  transpose,
+  slice,
+  upsample,
   identity,
   dropout,
   softmax,

@@ -1,0 +1,219 @@
+/**
+ * ONNX layout ops and reductions on activations → IR nodes: Transpose, Slice, Split, Squeeze,
+ * Unsqueeze, Flatten at any axis, ReduceMean/ReduceSum over the spatial axes (global pooling),
+ * GlobalMaxPool. On shape values (Shape's outputs) Slice/Squeeze/Unsqueeze/Gather are evaluated
+ * by onnx-shape.ts instead. Relevance moves by index through all of these (exact gradients).
+ */
+import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
+import type { Shape } from '../graph/ir.js';
+import { size } from '../graph/shapes.js';
+import { act, name, type ActValue, type OnnxContext, type OnnxNode, type OpHandler } from './onnx-context.js';
+import { shapeStr } from './geometry.js';
+import { constNumbers } from './onnx-tensor.js';
+import { SHAPE_OPS } from './onnx-shape.js';
+
+/** Integers from an attribute (older opsets) or a constant input (newer ones); undefined if absent. */
+function intsArg(n: OnnxNode, ctx: OnnxContext, attr: string, input: number, inputSince: number): number[] | undefined {
+  if (ctx.opset < inputSince || !ctx.input(n, input)) return n.attrs.ints(attr);
+  const v = ctx.input(n, input)!;
+  if (v.kind !== 'const') throw new UnsupportedError(`${n.where}: ${attr} must be a constant`);
+  return constNumbers(v.t, `${attr} of ${n.where}`);
+}
+
+/** Full-tensor axis (batch = 0) → per-sample axis; the batch axis itself is refused. */
+function sampleAxis(n: OnnxNode, axis: number, x: ActValue, what: string): number {
+  const full = x.shape.length + 1;
+  const a = axis < 0 ? axis + full : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= full) throw new ModelFormatError(`${n.where}: ${what} ${axis} is out of range for rank ${full}`);
+  if (a === 0) throw new UnsupportedError(`${n.where}: ${what} 0 is the batch axis, which must stay as it is`);
+  return a - 1;
+}
+
+/** Handle activations here, shape values / constants in onnx-shape.ts. */
+function onActivation(handler: OpHandler, shapeHandler: OpHandler | undefined): OpHandler {
+  return (n, ctx) => {
+    const v = ctx.input(n, 0);
+    if (v && (v.kind === 'act' || v.kind === 'pad')) handler(n, ctx);
+    else if (shapeHandler) shapeHandler(n, ctx);
+    else throw new UnsupportedError(`${n.where}: ${n.op} of a constant is not supported`);
+  };
+}
+
+function reshapeTo(n: OnnxNode, ctx: OnnxContext, x: ActValue, shape: Shape): void {
+  if (shape.join(',') === x.shape.join(',')) {
+    ctx.setOutput(n, 0, x);
+    return;
+  }
+  const node =
+    shape.length === 1
+      ? ctx.b.add({ op: 'flatten', name: name(n, ctx), inputs: [x.node], source: n.name })
+      : ctx.b.add({ op: 'reshape', name: name(n, ctx), inputs: [x.node], source: n.name, shape });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape });
+}
+
+const transpose: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const full = x.shape.length + 1;
+  const perm = n.attrs.ints('perm') ?? Array.from({ length: full }, (_, i) => full - 1 - i);
+  if (perm.length !== full) throw new ShapeError(`${n.where}: perm ${shapeStr(perm)} does not fit rank ${full}`);
+  if (perm[0] !== 0) throw new UnsupportedError(`${n.where}: perm ${shapeStr(perm)} moves the batch axis; only per-sample axes may be permuted`);
+  const p = perm.slice(1).map((a) => a - 1);
+  if (p.every((a, i) => a === i)) {
+    ctx.setOutput(n, 0, x);
+    return;
+  }
+  const node = ctx.b.add({ op: 'transpose', name: name(n, ctx), inputs: [x.node], source: n.name, perm: p });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: p.map((a) => x.shape[a]) });
+};
+
+/** Clamped start/end of ONNX Slice for a positive step. */
+function bounds(len: number, start: number, end: number): [number, number] {
+  const norm = (v: number) => Math.min(Math.max(v < 0 ? v + len : v, 0), len);
+  return [norm(start), norm(end)];
+}
+
+/** One slice node per sliced axis (a chain), none for an axis sliced whole. */
+function sliceChain(n: OnnxNode, ctx: OnnxContext, x: ActValue, cuts: Array<{ axis: number; start: number; end: number; step: number }>, suffix = ''): ActValue {
+  let cur = x;
+  for (const c of cuts) {
+    const len = cur.shape[c.axis];
+    if (c.start === 0 && c.end === len && c.step === 1) continue;
+    if (c.start >= c.end) throw new UnsupportedError(`${n.where}: the slice ${c.start}:${c.end} of axis ${c.axis + 1} is empty`);
+    const shape = cur.shape.slice();
+    shape[c.axis] = Math.ceil((c.end - c.start) / c.step);
+    const node = ctx.b.add({ op: 'slice', name: ctx.b.unique(`${n.name}${suffix}`), inputs: [cur.node], source: n.name, ...c });
+    cur = { kind: 'act', node: node.name, shape };
+  }
+  return cur;
+}
+
+const slice: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const starts = intsArg(n, ctx, 'starts', 1, 10);
+  const ends = intsArg(n, ctx, 'ends', 2, 10);
+  if (!starts || !ends || starts.length !== ends.length) throw new ModelFormatError(`${n.where}: missing or mismatched starts/ends`);
+  const axes = intsArg(n, ctx, 'axes', 3, 10) ?? starts.map((_, i) => i);
+  const steps = (ctx.opset >= 10 ? intsArg(n, ctx, 'steps', 4, 10) : undefined) ?? starts.map(() => 1);
+  if (axes.length !== starts.length || steps.length !== starts.length) throw new ModelFormatError(`${n.where}: starts, ends, axes and steps differ in length`);
+  const cuts = axes.map((axis, i) => {
+    const full = x.shape.length + 1;
+    const a = axis < 0 ? axis + full : axis;
+    if (a === 0) {
+      if (starts[i] === 0 && ends[i] >= 2 ** 31 - 1 && steps[i] === 1) return null; // the whole batch
+      throw new UnsupportedError(`${n.where}: slicing the batch axis is not supported`);
+    }
+    const ax = sampleAxis(n, axis, x, 'axis');
+    if (steps[i] < 1) throw new UnsupportedError(`${n.where}: step ${steps[i]} is not supported (only positive steps)`);
+    const [s, e] = bounds(x.shape[ax], starts[i], ends[i]);
+    return { axis: ax, start: s, end: e, step: steps[i] };
+  }).filter((c): c is NonNullable<typeof c> => c !== null);
+  ctx.setOutput(n, 0, sliceChain(n, ctx, x, cuts));
+};
+
+const split: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const outputs = (n.proto.output ?? []).length;
+  const ax = sampleAxis(n, n.attrs.int('axis', 0), x, 'axis');
+  const len = x.shape[ax];
+  let sizes = intsArg(n, ctx, 'split', 1, 13);
+  if (!sizes || sizes.length === 0) {
+    const parts = n.attrs.int('num_outputs', outputs);
+    const chunk = Math.ceil(len / parts);
+    sizes = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(chunk, len - i * chunk)));
+  }
+  if (sizes.length !== outputs || sizes.reduce((a, b) => a + b, 0) !== len || sizes.some((v) => v < 1))
+    throw new ModelFormatError(`${n.where}: split ${shapeStr(sizes)} does not divide axis ${ax + 1} of length ${len} into ${outputs} parts`);
+  let at = 0;
+  sizes.forEach((sz, i) => {
+    ctx.setOutput(n, i, sliceChain(n, ctx, x, [{ axis: ax, start: at, end: at + sz, step: 1 }], `_${i}`));
+    at += sz;
+  });
+};
+
+const squeeze: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const axes = intsArg(n, ctx, 'axes', 1, 13);
+  const drop = new Set((axes ?? x.shape.map((d, i) => (d === 1 ? i + 1 : -1)).filter((a) => a > 0)).map((a) => sampleAxis(n, a, x, 'axis')));
+  for (const a of drop) if (x.shape[a] !== 1) throw new ShapeError(`${n.where}: cannot squeeze axis ${a + 1} of length ${x.shape[a]}`);
+  const shape = x.shape.filter((_, i) => !drop.has(i));
+  if (shape.length === 0) throw new UnsupportedError(`${n.where}: squeezing to a scalar per sample is not supported`);
+  reshapeTo(n, ctx, x, shape);
+};
+
+const unsqueeze: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const axes = intsArg(n, ctx, 'axes', 1, 13);
+  if (!axes) throw new ModelFormatError(`${n.where}: missing axes`);
+  const rank = x.shape.length + 1 + axes.length;
+  const norm = axes.map((a) => (a < 0 ? a + rank : a)).sort((a, b) => a - b);
+  if (norm.includes(0)) throw new UnsupportedError(`${n.where}: inserting an axis before the batch axis is not supported`);
+  const shape = x.shape.slice();
+  for (const a of norm) shape.splice(a - 1, 0, 1);
+  reshapeTo(n, ctx, x, shape);
+};
+
+/** Flatten at any axis: fine as long as everything between the batch and the axis is 1. */
+const flatten: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  const full = x.shape.length + 1;
+  const axis = n.attrs.int('axis', 1);
+  const ax = axis < 0 ? axis + full : axis;
+  if (ax < 1 || ax > full || size(x.shape.slice(0, ax - 1)) !== 1)
+    throw new UnsupportedError(`${n.where}: Flatten at axis ${axis} of per-sample shape ${shapeStr(x.shape)} would merge the batch axis`);
+  reshapeTo(n, ctx, x, [size(x.shape)]);
+};
+
+/** ReduceMean/ReduceSum over the spatial axes of [N, C, H, W]: global average (or sum) pooling. */
+function reduce(kind: 'mean' | 'sum'): OpHandler {
+  return (n, ctx) => {
+    const x = act(n, ctx);
+    const sinceInput = kind === 'sum' ? 13 : 18;
+    const axes = intsArg(n, ctx, 'axes', 1, sinceInput);
+    const keep = n.attrs.int('keepdims', 1) !== 0;
+    const picked = new Set((axes ?? []).map((a) => sampleAxis(n, a, x, 'axis')));
+    if (x.shape.length !== 3 || picked.size !== 2 || !picked.has(1) || !picked.has(2)) {
+      throw new UnsupportedError(
+        `${n.where}: Reduce${kind === 'mean' ? 'Mean' : 'Sum'} over axes ${shapeStr(axes ?? [])} of per-sample shape ${shapeStr(x.shape)} ` +
+          'is not supported (only over the spatial axes of [N, C, H, W], i.e. global pooling)',
+      );
+    }
+    const [c, h, w] = x.shape;
+    const pooled = ctx.b.unique(n.name);
+    if (kind === 'mean') ctx.b.add({ op: 'globalavgpool', name: pooled, inputs: [x.node], source: n.name });
+    else
+      ctx.b.add({
+        op: 'avgpool2d', name: pooled, inputs: [x.node], source: n.name, kernel: [h, w], stride: [1, 1],
+        padding: [0, 0, 0, 0], ceilMode: false, countIncludePad: false, divisorOverride: 1,
+      });
+    const out: ActValue = { kind: 'act', node: pooled, shape: [c, 1, 1] };
+    if (keep) ctx.setOutput(n, 0, out);
+    else {
+      const flat = ctx.b.add({ op: 'flatten', name: ctx.b.unique(`${n.name}_flatten`), inputs: [pooled], source: n.name });
+      ctx.setOutput(n, 0, { kind: 'act', node: flat.name, shape: [c] });
+    }
+  };
+}
+
+const globalMaxPool: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  if (x.shape.length !== 3) throw new ShapeError(`${n.where}: expects [N, C, H, W], got per-sample shape ${shapeStr(x.shape)}`);
+  const [c, h, w] = x.shape;
+  const node = ctx.b.add({
+    op: 'maxpool2d', name: name(n, ctx), inputs: [x.node], source: n.name,
+    kernel: [h, w], stride: [h, w], padding: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false,
+  });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [c, 1, 1] });
+};
+
+/** Handlers by ONNX op type (Slice/Squeeze/Unsqueeze also serve shape values). */
+export const ONNX_LAYOUT_OPS: Readonly<Record<string, OpHandler>> = {
+  Transpose: transpose,
+  Slice: onActivation(slice, SHAPE_OPS.Slice),
+  Split: split,
+  Squeeze: onActivation(squeeze, SHAPE_OPS.Squeeze),
+  Unsqueeze: onActivation(unsqueeze, SHAPE_OPS.Unsqueeze),
+  Flatten: flatten,
+  ReduceMean: reduce('mean'),
+  ReduceSum: reduce('sum'),
+  GlobalMaxPool: globalMaxPool,
+};
