@@ -205,6 +205,39 @@ const globalMaxPool: OpHandler = (n, ctx) => {
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [c, 1, 1] });
 };
 
+/**
+ * Resize / Upsample in nearest mode by integer factors on H and W (nn.Upsample(scale_factor=k)):
+ * with 'asymmetric' + floor, or half-pixel coordinates (which pick the same pixels for integer
+ * factors), output pixel (h, w) reads input (⌊h/k⌋, ⌊w/k⌋).
+ */
+const resize: OpHandler = (n, ctx) => {
+  const x = act(n, ctx);
+  if (x.shape.length !== 3) throw new ShapeError(`${n.where}: expects [N, C, H, W], got per-sample shape ${shapeStr(x.shape)}`);
+  const mode = n.attrs.string('mode', 'nearest');
+  if (mode !== 'nearest') throw new UnsupportedError(`${n.where}: mode '${mode}' is not supported (only nearest, integer factors)`);
+  const coord = n.attrs.string('coordinate_transformation_mode', n.op === 'Upsample' ? 'asymmetric' : 'half_pixel');
+  const rounding = n.attrs.string('nearest_mode', n.op === 'Upsample' ? 'floor' : 'round_prefer_floor');
+  const ok = (coord === 'asymmetric' && rounding === 'floor') || coord === 'half_pixel' || coord === 'pytorch_half_pixel';
+  if (!ok) throw new UnsupportedError(`${n.where}: coordinate_transformation_mode '${coord}' with nearest_mode '${rounding}' is not supported`);
+  let scales: number[] | undefined;
+  const scaleInput = n.op === 'Upsample' ? 1 : ctx.opset >= 11 ? 2 : 1;
+  const sv = ctx.input(n, scaleInput);
+  if (sv?.kind === 'const' && sv.t.dims.reduce((a, b) => a * b, 1) > 0) scales = constNumbers(sv.t, `scales of ${n.where}`);
+  else if (n.op === 'Upsample' && n.attrs.has('scales')) scales = n.attrs.floats('scales') ?? undefined;
+  const sizes = n.op === 'Resize' && ctx.opset >= 11 ? ctx.input(n, 3) : undefined;
+  if (!scales && sizes?.kind === 'const') {
+    const want = constNumbers(sizes.t, `sizes of ${n.where}`);
+    scales = want.map((d, i) => d / (i === 0 ? 1 : x.shape[i - 1]));
+    scales[0] = 1;
+  }
+  if (!scales || scales.length !== 4) throw new UnsupportedError(`${n.where}: needs constant scales or sizes for [N, C, H, W]`);
+  const [sn, sc, sh, sw] = scales;
+  if (sn !== 1 || sc !== 1 || !Number.isInteger(sh) || !Number.isInteger(sw) || sh < 1 || sw < 1)
+    throw new UnsupportedError(`${n.where}: scales ${shapeStr(scales)} are not supported (only integer factors on H and W)`);
+  const node = ctx.b.add({ op: 'upsample', name: name(n, ctx), inputs: [x.node], source: n.name, scale: [sh, sw] });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [x.shape[0], x.shape[1] * sh, x.shape[2] * sw] });
+};
+
 /** Handlers by ONNX op type (Slice/Squeeze/Unsqueeze also serve shape values). */
 export const ONNX_LAYOUT_OPS: Readonly<Record<string, OpHandler>> = {
   Transpose: transpose,
@@ -216,4 +249,6 @@ export const ONNX_LAYOUT_OPS: Readonly<Record<string, OpHandler>> = {
   ReduceMean: reduce('mean'),
   ReduceSum: reduce('sum'),
   GlobalMaxPool: globalMaxPool,
+  Resize: resize,
+  Upsample: resize,
 };

@@ -18,6 +18,13 @@ export interface AffineNode extends NodeBase {
   shift: Float32Array;
 }
 
+/** "0.5" or "[4.367, 4.464, 4.444]" (at most 4 values shown). */
+function values(v: Float32Array): string {
+  const f = (x: number) => String(Number(x.toPrecision(4)));
+  if (v.length === 1) return f(v[0]);
+  return `[${Array.from(v.subarray(0, 4), f).join(', ')}${v.length > 4 ? `, … (${v.length})` : ''}]`;
+}
+
 /** Per-channel arrays of length C from a scalar or per-channel parameter. */
 function perChannel(v: Float32Array, C: number): Float32Array {
   return v.length === C ? v : new Float32Array(C).fill(v[0]);
@@ -44,5 +51,5 @@ export const affine: OpSpec<AffineNode, ChannelAffineState> = {
   defaultRule: (_node, c) => c.affine ?? rules.pass(),
   ruleNote: 'pass: constant scale/shift (preprocessing); zbox bounds are mapped through it',
   nonNegative: (node, ins) => ins[0] && node.scale.every((v) => v >= 0) && node.shift.every((v) => v >= 0),
-  detail: (n) => (n.scale.length === 1 && n.shift.length === 1 ? `x·${n.scale[0]} + ${n.shift[0]}` : `per channel (${n.scale.length})`),
+  detail: (n) => `x·${values(n.scale)} + ${values(n.shift)}`,
 };
