@@ -173,9 +173,12 @@ if (!fs.existsSync(path.join(SRC, 'README.md'))) {
   process.exit(1);
 }
 
-// Remove everything generated before (the whole folder is generated).
+// Remove everything generated before (the whole folder is generated, except arch/: the architecture fixtures of
+// scripts/export-architectures.py).
 fs.mkdirSync(OUT, { recursive: true });
-for (const e of fs.readdirSync(OUT)) fs.rmSync(path.join(OUT, e), { recursive: true, force: true });
+for (const e of fs.readdirSync(OUT)) {
+  if (e !== 'arch') fs.rmSync(path.join(OUT, e), { recursive: true, force: true });
+}
 
 const models = fs
   .readdirSync(SRC, { withFileTypes: true })
