@@ -16,7 +16,7 @@ export type Rule =
   | { name: 'wsquare' }
   | { name: 'flat' }
   | { name: 'pass' }
-  | { name: 'norm' }
+  | { name: 'norm'; stabilizer?: number }
   | { name: 'signal' }
   | { name: 'gradient' };
 
@@ -69,9 +69,13 @@ export const rules = {
   pass(): Rule {
     return { name: 'pass' };
   },
-  /** Proportional split without bias (average pooling, residual add). */
-  norm(): Rule {
-    return { name: 'norm' };
+  /**
+   * Proportional split without bias (average pooling, residual add): R_i = x_i · R / (z + s·sign(z)),
+   * Zennit's Norm with its stabilizer s (default 1e-6).
+   */
+  norm(stabilizer = STABILIZER): Rule {
+    if (finite(stabilizer, 'stabilizer') <= 0) throw new RuleError(`stabilizer must be > 0, got ${stabilizer}`);
+    return stabilizer === STABILIZER ? { name: 'norm' } : { name: 'norm', stabilizer };
   },
   /**
    * Signal-take-all, for a product x·gate whose gate is computed from the signal through a side
@@ -108,11 +112,12 @@ export function validateRule(rule: unknown, where: string): Rule {
       return rules.alphaBeta(r.alpha as number, r.beta as number);
     case 'zbox':
       return rules.zBox(r.low as Bound | undefined, r.high as Bound | undefined);
+    case 'norm':
+      return rules.norm((r.stabilizer as number | undefined) ?? STABILIZER);
     case 'zplus':
     case 'wsquare':
     case 'flat':
     case 'pass':
-    case 'norm':
     case 'signal':
     case 'gradient':
       return { name: r.name };
@@ -125,7 +130,7 @@ export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta',
 
 /**
  * Parse the command line's rule SPEC: `epsilon:0.25`, `gamma:0.25`, `alphabeta:2,1`, `zplus`,
- * `zbox:LOW,HIGH`, `wsquare`, `flat`, `pass`, `norm`, `signal`, `gradient`.
+ * `zbox:LOW,HIGH`, `wsquare`, `flat`, `pass`, `norm` or `norm:STABILIZER`, `signal`, `gradient`.
  */
 export function parseRule(spec: string): Rule {
   const [rawName, rawArgs] = spec.trim().split(':', 2);
@@ -176,8 +181,8 @@ export function parseRule(spec: string): Rule {
       arity(0, 0);
       return rules.pass();
     case 'norm':
-      arity(0, 0);
-      return rules.norm();
+      arity(0, 1);
+      return rules.norm(args[0] ?? STABILIZER);
     case 'gradient':
       arity(0, 0);
       return rules.gradient();
@@ -201,6 +206,8 @@ export function formatRule(rule: Rule): string {
       return `alphabeta(${rule.alpha},${rule.beta})`;
     case 'zbox':
       return `zbox(${fmtBound(rule.low)},${fmtBound(rule.high)})`;
+    case 'norm':
+      return rule.stabilizer === undefined ? 'norm' : `norm(${fmtNum(rule.stabilizer)})`;
     default:
       return rule.name;
   }

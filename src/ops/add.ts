@@ -25,7 +25,7 @@ export const add: OpSpec<AddNode> = {
   rules: {
     norm(s) {
       const g = s.ws.scratchOut[0];
-      s.k.stabDivide(s.out.rel, s.out.act, g, s.n * s.out.size, STABILIZER);
+      s.k.stabDivide(s.out.rel, s.out.act, g, s.n * s.out.size, (s.rule.name === 'norm' && s.rule.stabilizer) || STABILIZER);
       for (const t of s.ins) {
         if (s.first(t)) s.k.mul(t.act, g, t.rel, s.n * t.size);
         else s.k.mulAcc(t.act, g, t.rel, s.n * t.size, 1);

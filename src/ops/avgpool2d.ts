@@ -53,7 +53,7 @@ const avgRules = {
     const len = n * x.size;
     const target = s.target(x, ws.scratchIn[2]);
     const g = ws.scratchOut[0];
-    k.stabDivide(out.rel, out.act, g, n * out.size, STABILIZER);
+    k.stabDivide(out.rel, out.act, g, n * out.size, (s.rule.name === 'norm' && s.rule.stabilizer) || STABILIZER);
     k.avgpool2dTranspose(state.desc, g, state.invDiv, target, n);
     if (target === x.rel) k.mul(x.act, x.rel, x.rel, len);
     else k.mulAcc(x.act, target, x.rel, len, 1);

@@ -6,6 +6,8 @@
 import { canonicalize } from '../../src/graph/canonicalize.js';
 import type { Graph, GraphNode } from '../../src/graph/ir.js';
 import { createBackend } from '../../src/backends.js';
+import { composites } from '../../src/composites.js';
+import { rules } from '../../src/rules.js';
 import { importOnnx } from '../../src/import/onnx.js';
 import { Model } from '../../src/model.js';
 
@@ -79,4 +81,25 @@ export function uniform(count: number, seed = 1, lo = 0, hi = 1): Float32Array {
     out[i] = lo + (s / 2 ** 32) * (hi - lo);
   }
   return out;
+}
+
+/**
+ * "epsilon(1e-9) everywhere": every dense/conv gets epsilon(1e-9) and every proportional split
+ * (average pooling, residual add) the norm rule with the same 1e-9 stabiliser, so that on a
+ * bias-free net the input relevance must sum to the start relevance up to float32 rounding.
+ */
+export const CONSERVING = composites.custom({
+  name: 'epsilon(1e-9) everywhere',
+  dense: rules.epsilon(1e-9),
+  conv: rules.epsilon(1e-9),
+  pool: rules.norm(1e-9),
+  add: rules.norm(1e-9),
+});
+
+/** Checks |Σ R_in − R_start| ≤ tol·|R_start| per sample, and that the check is not vacuous. */
+export function conservationErrors(sums: { start: Float32Array; input: Float32Array }): number[] {
+  return Array.from(sums.start, (start, s) => {
+    if (start === 0) throw new Error(`sample ${s}: the start relevance is 0 (the bias-free model outputs 0): nothing to conserve`);
+    return Math.abs(sums.input[s] - start) / Math.abs(start);
+  });
 }
