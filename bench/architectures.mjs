@@ -1,0 +1,105 @@
+// Bench of the deployed architectures (architectures issue): lrp-wasm predict and explain (epsilon-plus) against
+// onnxruntime-web's forward pass on the same ONNX file, same batch, in one run, single-threaded, on MobileNetV2 and
+// EfficientNet-B0 at 224×224 (torchvision, random weights, 1000 classes). Medians of interleaved runs.
+//
+//   npm run bench:arch                       # build, export the models if needed, run, write bench/RESULTS-architectures.md
+//   node bench/architectures.mjs [--dir D] [--models a,b] [--batches 1,8] [--quick] [--no-write]
+//
+// The ONNX files come from `scripts/export-architectures.py --full DIR` (Debian's python3-torch and
+// python3-torchvision); when DIR lacks a model and /usr/bin/python3 has torch, the script exports it first.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { initOrt, ortSession } from './peers.mjs';
+import { measureInterleaved } from './timing.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const quick = argv.includes('--quick');
+const dir = path.resolve(opt('dir', path.join(os.tmpdir(), 'lrp-arch-full')));
+const models = opt('models', 'mobilenet_v2,efficientnet_b0').split(',');
+const batches = opt('batches', '1,8').split(',').map(Number);
+const cfg = { warmup: quick ? 1 : 2, minRuns: quick ? 3 : 20, floorRuns: quick ? 3 : 20, maxRuns: quick ? 5 : 100, minTime: quick ? 0.1 : 1, maxTime: quick ? 2 : 30 };
+const out = argv.includes('--no-write') ? null : path.join(HERE, 'RESULTS-architectures.md');
+
+function ensureExported(name) {
+  const file = path.join(dir, `${name}.onnx`);
+  if (fs.existsSync(file)) return file;
+  console.log(`exporting ${name} to ${dir} (scripts/export-architectures.py --full)…`);
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts/export-architectures.py'), '--full', dir, '--only', name], { stdio: 'inherit' });
+  if (r.status !== 0 || !fs.existsSync(file)) {
+    console.error(`bench: cannot export ${name}: install Debian's python3-torch python3-torchvision python3-onnx, or pass --dir with ${name}.onnx`);
+    process.exit(2);
+  }
+  return file;
+}
+
+const ms = (s) => (s.median * 1000).toFixed(s.median < 0.1 ? 1 : 0);
+
+async function main() {
+  const { loadModel } = await import(path.join(ROOT, 'dist/index.js'));
+  const ort = await initOrt();
+  const rows = [];
+  for (const name of models) {
+    const bytes = new Uint8Array(fs.readFileSync(ensureExported(name)));
+    const model = await loadModel(bytes);
+    const session = await ortSession(ort, bytes);
+    const per = model.inputSize;
+    for (const n of batches) {
+      const x = new Float32Array(n * per);
+      for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000;
+      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x, [n, ...model.inputShape]) };
+      // same answer first
+      const want = (await session.run(feeds))[session.outputNames[0]].data;
+      const got = model.predict(x);
+      let diff = 0;
+      let scale = 0;
+      for (let i = 0; i < got.length; i++) {
+        diff = Math.max(diff, Math.abs(got[i] - want[i]));
+        scale = Math.max(scale, Math.abs(want[i]));
+      }
+      const cands = [
+        { name: 'ort', fn: () => session.run(feeds) },
+        { name: 'predict', fn: () => model.predict(x) },
+        { name: 'explain', fn: () => model.explain(x, { composite: 'epsilon-plus' }) },
+      ];
+      await measureInterleaved(cands, cfg);
+      const [o, p, e] = cands.map((c) => c.stats);
+      const row = { name, n, ort: o, predict: p, explain: e, rel: diff / scale, memory: model.memoryBytes };
+      rows.push(row);
+      console.log(`${name} batch ${n}: ort ${ms(o)} ms, predict ${ms(p)} ms (${(p.median / o.median).toFixed(2)}×), explain ${ms(e)} ms (${(e.median / o.median).toFixed(2)}×), logits within ${row.rel.toExponential(1)}, runs ${o.runs}/${p.runs}/${e.runs}`);
+    }
+    await session.release();
+    model.dispose();
+  }
+  if (!out) return;
+  const lines = [
+    '# Deployed architectures: lrp-wasm vs onnxruntime-web',
+    '',
+    `Written by \`npm run bench:arch\` (bench/architectures.mjs) on ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}.`,
+    'torchvision models with random weights, 224×224, 1000 classes, ONNX opset 13 (scripts/export-architectures.py --full).',
+    'Single-threaded: onnxruntime-web wasm EP (1 thread, all graph optimisations), lrp-wasm default backend.',
+    'Times are medians of interleaved runs; the ratios are against onnxruntime-web\'s forward in the same run.',
+    '',
+    '| model | batch | onnxruntime-web fwd (ms) | lrp predict (ms) | predict / ort | lrp explain epsilon-plus (ms) | explain / ort | logits vs ort | WASM memory (MiB) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) =>
+      `| ${r.name} | ${r.n} | ${ms(r.ort)} | ${ms(r.predict)} | ${(r.predict.median / r.ort.median).toFixed(2)} | ${ms(r.explain)} | ${(r.explain.median / r.ort.median).toFixed(2)} | ${r.rel.toExponential(1)} | ${(r.memory / 2 ** 20).toFixed(0)} |`,
+    ),
+    '',
+  ];
+  fs.writeFileSync(out, lines.join('\n'));
+  console.log(`wrote ${path.relative(ROOT, out)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
