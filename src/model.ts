@@ -237,9 +237,10 @@ export class Model {
       const inRel = ws.tensor('input').rel >>> 2;
       const chunk = mem.f32().subarray(inRel, inRel + m * this.inputSize);
       this.toCallerLayout(chunk, this.inputShape, m, relevance, s * this.inputSize);
+      const per = this.inputSize;
       for (let i = 0; i < m; i++) {
         let sum = 0;
-        for (let j = 0; j < this.inputSize; j++) sum += chunk[i * this.inputSize + j];
+        for (let j = 0; j < per; j++) sum += chunk[i * per + j];
         inputSums[s + i] = sum;
       }
       if (layers) {

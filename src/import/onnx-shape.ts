@@ -33,7 +33,7 @@ const INTEGER_TYPES: ReadonlySet<number> = new Set([
   DT.INT64, DT.INT32, DT.INT16, DT.INT8, DT.UINT64, DT.UINT32, DT.UINT16, DT.UINT8,
 ]);
 
-const SHAPE_OPS_LIST = 'Gather, Slice, Unsqueeze, Squeeze, Concat and Cast into the shape input of a Reshape';
+const SHAPE_OPS_LIST = 'Gather, Slice, Unsqueeze, Squeeze, Concat, Cast and integer Add/Sub/Mul/Div into the shape input of a Reshape';
 
 export function dimsStr(values: readonly Dim[]): string {
   return `[${values.join(', ')}]`;

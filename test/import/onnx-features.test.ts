@@ -205,15 +205,15 @@ describe('importOnnx: Gemm and MatMul', () => {
     expect(nodeOf(alone, 'dense').bias).toBeNull();
   });
 
-  it('rejects an Add of a constant that is not a MatMul bias', () => {
+  it('imports an Add of a constant that is not a MatMul bias as a constant shift', () => {
     const afterRelu: ModelSpec = {
       inputShape: [2],
       nodes: [node('Relu', ['x'], ['r']), node('Add', ['r', 'b'], ['y'], [], 'shift')],
       initializers: [tensor('b', [2], [1, 2])],
     };
-    expect(() => imp(afterRelu)).toThrow(UnsupportedError);
-    expect(() => imp(afterRelu)).toThrow(/ONNX Add node 'shift': Add of the constant 'b' is only supported as the bias right after MatMul/);
-    // MatMul output read twice: the bias cannot be folded.
+    const shift = nodeOf(imp(afterRelu), 'affine');
+    expect([Array.from(shift.scale), Array.from(shift.shift)]).toEqual([[1, 1], [1, 2]]);
+    // MatMul output read twice: the bias cannot be folded, the Add is a shift of its own.
     const forked: ModelSpec = {
       inputShape: [3],
       nodes: [
@@ -223,7 +223,16 @@ describe('importOnnx: Gemm and MatMul', () => {
       ],
       initializers: [tensor('W', [3, 2], rand(6)), tensor('b', [2], [1, 2])],
     };
-    expect(() => imp(forked)).toThrow(/only supported as the bias/);
+    expect(imp(forked).nodes.map((n) => n.op)).toEqual(['dense', 'affine', 'add']);
+    expect(nodeOf(imp(forked), 'dense').bias).toBeNull();
+    // a constant that is neither a scalar nor per channel
+    const perElement: ModelSpec = {
+      inputShape: [2, 3],
+      nodes: [node('Relu', ['x'], ['r']), node('Add', ['r', 'b'], ['y'], [], 'shift')],
+      initializers: [tensor('b', [2, 3], [1, 2, 3, 4, 5, 6])],
+    };
+    expect(() => imp(perElement)).toThrow(UnsupportedError);
+    expect(() => imp(perElement)).toThrow(/ONNX Add node 'shift': Add of the activation \[2, 3\] and the constant 'b' \[2, 3\] is only supported for a scalar or per-channel constant/);
     const mm2: ModelSpec = { inputShape: [3], nodes: [node('MatMul', ['x', 'x'], ['y'], [], 'mm')] };
     expect(() => imp(mm2)).toThrow(/MatMul of two activations/);
   });
@@ -391,13 +400,15 @@ describe('importOnnx: pooling, normalisation, views', () => {
     expect(() => imp(bad)).toThrow(/BatchNormalization node 'bn': scale 's' has shape \[2\], expected \[3\]/);
   });
 
-  it('imports Flatten with axis 1 only', () => {
-    const f = (axis: number) => imp({ inputShape: [2, 3, 4], nodes: [node('Flatten', ['x'], ['y'], [attr.i('axis', axis)], 'fl')] });
+  it('imports Flatten at any axis that keeps the batch axis apart', () => {
+    const f = (axis: number, shape = [2, 3, 4]) => imp({ inputShape: shape, nodes: [node('Flatten', ['x'], ['y'], [attr.i('axis', axis)], 'fl')] });
     expect(f(1).nodes.map((n) => n.op)).toEqual(['flatten']);
     expect(f(-3).nodes.map((n) => n.op)).toEqual(['flatten']);
+    // [N, 1, 3, 4] at axis 2 is [N·1, 12]: the same per-sample flatten
+    expect(f(2, [1, 3, 4]).nodes.map((n) => n.op)).toEqual(['flatten']);
     expect(() => f(2)).toThrow(UnsupportedError);
-    expect(() => f(2)).toThrow(/Flatten node 'fl': Flatten with axis 2 is not supported/);
-    expect(() => f(0)).toThrow(/axis 0/);
+    expect(() => f(2)).toThrow(/ONNX Flatten node 'fl': Flatten at axis 2 of per-sample shape \[2, 3, 4\] would merge the batch axis/);
+    expect(() => f(0)).toThrow(/Flatten at axis 0 .* would merge the batch axis/);
   });
 
   it('imports Reshape with 0 / -1 keeping the batch first', () => {
