@@ -127,15 +127,17 @@ const flatten: LayerHandler = (layer, inputs, ctx) => {
 
 /** target_shape with one −1 resolved against the input size. */
 function targetShape(layer: KerasLayer, x: TValue): Shape {
-  const t = get(layer, 'target_shape');
+  // TF.js saves an inferred dimension (−1) as null
+  const raw = get(layer, 'target_shape');
+  const t = Array.isArray(raw) ? raw.map((d) => (d === null ? -1 : d)) : raw;
   if (!Array.isArray(t) || t.length === 0 || t.some((d) => !Number.isInteger(d) || (d < 1 && d !== -1)) || t.filter((d) => d === -1).length > 1) {
-    throw new ModelFormatError(`${where(layer)}: 'target_shape' must be positive integers (at most one −1), got ${JSON.stringify(t)}`);
+    throw new ModelFormatError(`${where(layer)}: 'target_shape' must be positive integers (at most one −1 or null), got ${JSON.stringify(raw)}`);
   }
   const total = size(x.shape);
   const known = size((t as number[]).filter((d) => d !== -1));
   const out = (t as number[]).map((d) => (d === -1 ? total / known : d));
   if (!out.every(Number.isInteger) || size(out) !== total) {
-    throw new ShapeError(`${where(layer)}: cannot reshape ${kerasShape(x.shape)} (${total} values) to ${JSON.stringify(t)}`);
+    throw new ShapeError(`${where(layer)}: cannot reshape ${kerasShape(x.shape)} (${total} values) to ${JSON.stringify(raw)}`);
   }
   return out;
 }

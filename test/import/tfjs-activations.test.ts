@@ -16,12 +16,14 @@ type Act = Parameters<typeof tf.layers.conv2d>[0]['activation'];
 
 const IN: [number, number, number] = [7, 9, 3]; // odd sizes: remainders after SIMD lanes
 
-/** input [7, 9, 3] → Conv2D(4) → mid → Conv2D(5, valid) → GlobalAveragePooling2D → Dense(3) */
+/** input [7, 9, 3] → Conv2D(4) → mid → Conv2D(5, valid, relu) → GlobalAveragePooling2D → Dense(3)
+ * (c2's relu keeps the pooled values away from 0, where the norm rule's stabiliser of global
+ * pooling would leak relevance) */
 function chain(mid: (x: tf.SymbolicTensor) => tf.SymbolicTensor, first: Act = 'linear', seed = 1): tf.LayersModel {
   const inp = tf.input({ shape: IN, name: 'inp' });
   const a = tf.layers.conv2d({ name: 'c1', filters: 4, kernelSize: 3, padding: 'same', activation: first }).apply(inp) as tf.SymbolicTensor;
   const b = mid(a);
-  const c = tf.layers.conv2d({ name: 'c2', filters: 5, kernelSize: 3 }).apply(b) as tf.SymbolicTensor;
+  const c = tf.layers.conv2d({ name: 'c2', filters: 5, kernelSize: 3, activation: 'relu' }).apply(b) as tf.SymbolicTensor;
   const d = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(c) as tf.SymbolicTensor;
   const y = tf.layers.dense({ name: 'fc', units: 3 }).apply(d) as tf.SymbolicTensor;
   const model = tf.model({ inputs: inp, outputs: y });
@@ -129,7 +131,7 @@ async function kerasVariant(config: Record<string, unknown>, className: string, 
     layers: [
       tf.layers.conv2d({ name: 'c1', inputShape: IN, filters: 4, kernelSize: 3, padding: 'same' }),
       tf.layers.activation({ name: 'mid', activation: 'linear' }),
-      tf.layers.conv2d({ name: 'c2', filters: 5, kernelSize: 3 }),
+      tf.layers.conv2d({ name: 'c2', filters: 5, kernelSize: 3, activation: 'relu' }),
       tf.layers.globalAveragePooling2d({ name: 'gap' }),
       tf.layers.dense({ name: 'fc', units: 3 }),
     ],
