@@ -2,117 +2,36 @@
  * Translation of single Keras layers (as saved by TF.js) into IR nodes, translating layouts
  * once, at load time:
  *
- * - activations: Keras [H, W, C] per sample ↔ IR [C, H, W];
+ * - activations: Keras [H, W, C] per sample ↔ IR [C, H, W] (other ranks keep the Keras order;
+ *   tfjs-context.ts);
  * - Conv2D kernel [kh, kw, in/groups, out] → [out, in/groups, kh, kw];
  * - DepthwiseConv2D kernel [kh, kw, in, mult] → [in·mult, 1, kh, kw] (output channel i·mult + m);
  * - Dense kernel [in, out] → [out, in];
  * - Keras Flatten is row-major over (h, w, c) but the IR flattens (c, h, w): the flat value keeps
  *   a permutation (`perm[j]` = Keras index of IR feature j) that the next Dense (or BN) applies
- *   to its weights, through Dropout / Activation / identity layers. No transposes are inserted.
+ *   to its weights, through Dropout / Activation / identity layers. No transposes are inserted,
+ *   except where a Keras Reshape or Permute needs them (tfjs-reshaping.ts).
  * - ZeroPadding2D makes no node: its padding waits on the value (`pad`) and is added to the
  *   padding of the one layer that reads it (Conv2D, DepthwiseConv2D, SeparableConv2D, and the
  *   pooling layers where that keeps their semantics); any other reader is rejected.
+ *
+ * The handlers of this file cover linear, pooling, normalisation and padding layers; activations,
+ * layout layers and merge layers live in tfjs-activations.ts, tfjs-reshaping.ts and
+ * tfjs-merge.ts. TFJS_LAYERS at the end is the one table the importer reads.
  */
 import { ShapeError, UnsupportedError, ModelFormatError } from '../errors.js';
-import type { Conv2dNode, DenseNode, Pads4, Pair, Shape } from '../graph/ir.js';
-import type { GraphBuilder } from './builder.js';
+import type { Conv2dNode, DenseNode, Pads4, Pair } from '../graph/ir.js';
 import { samePadding, shapeStr, windowOutput } from './geometry.js';
-import { cfg, type Config, type KerasLayer } from './tfjs-topology.js';
-import type { TfjsWeights } from './tfjs-weights.js';
+import { fusedActivation, TFJS_ACTIVATION_LAYERS } from './tfjs-activations.js';
+import {
+  bool, channelsLast, get, kerasDims, kerasShape, one, pairOf, permute, posInt, requireWeight, source, spatial, weight, where,
+  type LayerContext, type LayerHandler, type TValue,
+} from './tfjs-context.js';
+import { TFJS_MERGE_LAYERS } from './tfjs-merge.js';
+import { TFJS_RESHAPING_LAYERS } from './tfjs-reshaping.js';
+import type { KerasLayer } from './tfjs-topology.js';
 
-/** A Keras tensor in the IR: producer node, per-sample IR shape, and the Flatten permutation. */
-export interface TValue {
-  node: string;
-  /** [C, H, W] for Keras [H, W, C]; [F] for Keras [F]. */
-  shape: Shape;
-  /** For flat values: IR feature j holds Keras feature perm[j]; null = same order. */
-  perm: Int32Array | null;
-  /**
-   * Zero padding of a ZeroPadding2D still to be merged into the next window layer; `node` and
-   * `shape` are then the unpadded input of the ZeroPadding2D.
-   */
-  pad?: PendingPad;
-}
-
-export interface PendingPad {
-  /** [top, left, bottom, right] */
-  pads: Pads4;
-  /** The ZeroPadding2D layer(s), for messages. */
-  from: string;
-}
-
-export interface LayerContext {
-  b: GraphBuilder;
-  weights: TfjsWeights;
-  notes: string[];
-  /** The layer's output is the model output (a softmax is allowed only there). */
-  isOutput: boolean;
-  /** Number of layer inputs that read this layer's output (not counting the model output). */
-  consumers: number;
-}
-
-export type LayerHandler = (layer: KerasLayer, inputs: TValue[], ctx: LayerContext) => TValue;
-
-// ---- helpers --------------------------------------------------------------------------------
-
-function where(layer: KerasLayer): string {
-  return `TF.js layer '${layer.name}' (${layer.className})`;
-}
-
-function source(layer: KerasLayer): string {
-  return `${layer.name} (${layer.className})`;
-}
-
-/** The Keras view of an IR per-sample shape, for messages. */
-function kerasShape(shape: Shape): string {
-  return shapeStr(shape.length === 3 ? [shape[1], shape[2], shape[0]] : shape);
-}
-
-function get(layer: KerasLayer, key: string): unknown {
-  return cfg(layer.config, key);
-}
-
-function posInt(layer: KerasLayer, key: string, def?: number): number {
-  const v = get(layer, key) ?? def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ModelFormatError(`${where(layer)}: '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function pairOf(layer: KerasLayer, key: string, def?: Pair): Pair {
-  let v = get(layer, key);
-  if (v === undefined || v === null) v = def;
-  const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v.map(Number) : [];
-  if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ModelFormatError(`${where(layer)}: '${key}' must be one or two positive integers, got ${JSON.stringify(v)}`);
-  }
-  return [p[0], p[1]];
-}
-
-function bool(layer: KerasLayer, key: string, def: boolean): boolean {
-  const v = get(layer, key);
-  return v === undefined || v === null ? def : Boolean(v);
-}
-
-function one(layer: KerasLayer, inputs: TValue[]): TValue {
-  if (inputs.length !== 1) throw new ModelFormatError(`${where(layer)} expects one input, got ${inputs.length}`);
-  return inputs[0];
-}
-
-function spatial(layer: KerasLayer, x: TValue): [number, number, number] {
-  if (x.shape.length !== 3) {
-    throw new ShapeError(`${where(layer)}: expects a 4-D input [N, H, W, C], got per-sample shape ${kerasShape(x.shape)}`);
-  }
-  return x.shape as [number, number, number];
-}
-
-function channelsLast(layer: KerasLayer): void {
-  const f = get(layer, 'data_format');
-  if (f !== undefined && f !== null && f !== 'channels_last') {
-    throw new UnsupportedError(`${where(layer)}: data_format '${String(f)}' is not supported (only channels_last)`);
-  }
-}
+export type { LayerContext, LayerHandler, PendingPad, TValue } from './tfjs-context.js';
 
 function paddingMode(layer: KerasLayer): 'valid' | 'same' {
   const p = get(layer, 'padding') ?? 'valid';
@@ -158,76 +77,6 @@ function anyPad(p: Pads4): boolean {
 /** Records the merge of a pending ZeroPadding2D into `into`. */
 function mergedNote(ctx: LayerContext, x: TValue, into: string): void {
   if (x.pad && anyPad(x.pad.pads)) ctx.notes.push(`ZeroPadding2D '${x.pad.from}' merged into the padding of '${into}'`);
-}
-
-function requireWeight(layer: KerasLayer, ctx: LayerContext, role: string) {
-  const wt = ctx.weights.get(layer.name, role);
-  if (!wt) {
-    throw new ModelFormatError(`TF.js weight '${layer.name}/${role}' of ${where(layer)} is missing from the weights manifest`);
-  }
-  return wt;
-}
-
-function weight(layer: KerasLayer, ctx: LayerContext, role: string, shape: number[]): Float32Array {
-  const wt = requireWeight(layer, ctx, role);
-  if (wt.shape.length !== shape.length || wt.shape.some((v, i) => v !== shape[i])) {
-    throw new ShapeError(`${where(layer)}: weight '${wt.name}' has shape ${shapeStr(wt.shape)}, expected ${shapeStr(shape)}`);
-  }
-  return wt.data;
-}
-
-function activationName(v: unknown): string {
-  if (v === undefined || v === null) return 'linear';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'object' && typeof (v as Config).class_name === 'string') return String((v as Config).class_name);
-  return JSON.stringify(v);
-}
-
-function softmaxNode(layer: KerasLayer, ctx: LayerContext, x: TValue, nodeName: string): TValue {
-  if (!ctx.isOutput || x.shape.length !== 1) {
-    throw new UnsupportedError(`${where(layer)}: softmax is only supported on the output layer (over the logits)`);
-  }
-  if (x.perm) throw new UnsupportedError(`${where(layer)}: softmax over a flattened spatial tensor is not supported`);
-  ctx.b.add({ op: 'softmax', name: nodeName, inputs: [x.node], source: source(layer) });
-  return { node: nodeName, shape: x.shape.slice(), perm: null };
-}
-
-/** A fused activation (`activation` of Dense / Conv2D / …): a separate node `<layer>_act`. */
-function fusedActivation(layer: KerasLayer, ctx: LayerContext, x: TValue): TValue {
-  const act = activationName(get(layer, 'activation'));
-  switch (act) {
-    case 'linear':
-      return x;
-    case 'relu': {
-      const name = ctx.b.unique(`${layer.name}_act`);
-      ctx.b.add({ op: 'relu', name, inputs: [x.node], source: source(layer) });
-      return { node: name, shape: x.shape.slice(), perm: x.perm };
-    }
-    case 'softmax':
-      return softmaxNode(layer, ctx, x, ctx.b.unique(`${layer.name}_act`));
-    default:
-      throw new UnsupportedError(
-        `${where(layer)} has activation '${act}'; only relu, linear and a softmax on the output layer are supported`,
-      );
-  }
-}
-
-function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-function samePerm(a: Int32Array | null, b: Int32Array | null): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function permute(v: Float32Array, perm: Int32Array | null): Float32Array {
-  if (!perm) return v;
-  const out = new Float32Array(v.length);
-  for (let j = 0; j < perm.length; j++) out[j] = v[perm[j]];
-  return out;
 }
 
 // ---- linear layers ----------------------------------------------------------------------------
@@ -471,7 +320,7 @@ function globalPool(kind: 'max' | 'avg'): LayerHandler {
   };
 }
 
-// ---- normalisation, reshaping, element-wise ----------------------------------------------------
+// ---- normalisation, padding, dropout --------------------------------------------------------------
 
 const batchNorm: LayerHandler = (layer, inputs, ctx) => {
   const x = one(layer, inputs);
@@ -508,24 +357,31 @@ const batchNorm: LayerHandler = (layer, inputs, ctx) => {
   return { node: name, shape: x.shape.slice(), perm: x.perm };
 };
 
-const flatten: LayerHandler = (layer, inputs, ctx) => {
+/**
+ * A Rescaling `scale` or `offset`: one number, or one per channel (the last Keras axis) on image
+ * and flat values, in the IR's channel order.
+ */
+function channelConstant(layer: KerasLayer, key: string, def: number, x: TValue): Float32Array {
+  const v = get(layer, key) ?? def;
+  if (typeof v === 'number' && Number.isFinite(v)) return Float32Array.of(v);
+  const channels = kerasDims(x.shape)[x.shape.length - 1];
+  const perChannelOk = x.shape.length === 1 || x.shape.length === 3;
+  if (Array.isArray(v) && v.every((e) => typeof e === 'number' && Number.isFinite(e)) && (v.length === 1 || (perChannelOk && v.length === channels))) {
+    return v.length === 1 ? Float32Array.of(v[0]) : permute(Float32Array.from(v), x.perm);
+  }
+  throw new UnsupportedError(
+    `${where(layer)}: '${key}' ${JSON.stringify(v)} is not supported for input ${kerasShape(x.shape)} (one number, or one per channel)`,
+  );
+}
+
+/** Rescaling: y = x·scale + offset, an affine node (folded into a preceding dense/conv; at the input it stays). */
+const rescaling: LayerHandler = (layer, inputs, ctx) => {
   const x = one(layer, inputs);
-  channelsLast(layer);
+  const scale = channelConstant(layer, 'scale', 1, x);
+  const shift = channelConstant(layer, 'offset', 0, x);
   const name = ctx.b.unique(layer.name);
-  ctx.b.add({ op: 'flatten', name, inputs: [x.node], source: source(layer) });
-  if (x.shape.length === 1) return { node: name, shape: x.shape.slice(), perm: x.perm };
-  if (x.shape.length !== 3) {
-    throw new UnsupportedError(`${where(layer)}: Flatten of per-sample shape ${kerasShape(x.shape)} is not supported`);
-  }
-  const [c, h, w] = x.shape;
-  let perm: Int32Array | null = null;
-  if (c > 1 && h * w > 1) {
-    // IR index c·H·W + y·W + x  ←  Keras index y·W·C + x·C + c
-    perm = new Int32Array(c * h * w);
-    for (let ch = 0; ch < c; ch++)
-      for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) perm[(ch * h + y) * w + xx] = (y * w + xx) * c + ch;
-  }
-  return { node: name, shape: [c * h * w], perm };
+  ctx.b.add({ op: 'affine', name, inputs: [x.node], source: source(layer), scale, shift });
+  return { node: name, shape: x.shape.slice(), perm: x.perm };
 };
 
 /** ZeroPadding2D `padding`: n, [h, w] or [[top, bottom], [left, right]] → [top, left, bottom, right]. */
@@ -584,98 +440,7 @@ const dropout: LayerHandler = (layer, inputs, ctx) => {
   return { node: name, shape: x.shape.slice(), perm: x.perm };
 };
 
-const activation: LayerHandler = (layer, inputs, ctx) => {
-  const x = one(layer, inputs);
-  const act = activationName(get(layer, 'activation'));
-  const name = ctx.b.unique(layer.name);
-  if (act === 'softmax') return softmaxNode(layer, ctx, x, name);
-  if (act !== 'relu' && act !== 'linear') {
-    throw new UnsupportedError(`${where(layer)} has activation '${act}'; only relu, linear and a softmax on the output layer are supported`);
-  }
-  ctx.b.add({ op: act === 'relu' ? 'relu' : 'identity', name, inputs: [x.node], source: source(layer) });
-  return { node: name, shape: x.shape.slice(), perm: x.perm };
-};
-
-const reluLayer: LayerHandler = (layer, inputs, ctx) => {
-  const x = one(layer, inputs);
-  const maxValue = get(layer, 'max_value');
-  const slope = get(layer, 'negative_slope') ?? 0;
-  const threshold = get(layer, 'threshold') ?? 0;
-  if ((maxValue !== undefined && maxValue !== null) || slope !== 0 || threshold !== 0) {
-    throw new UnsupportedError(
-      `${where(layer)}: ReLU with max_value/negative_slope/threshold (${JSON.stringify({ maxValue, slope, threshold })}) is not supported`,
-    );
-  }
-  const name = ctx.b.unique(layer.name);
-  ctx.b.add({ op: 'relu', name, inputs: [x.node], source: source(layer) });
-  return { node: name, shape: x.shape.slice(), perm: x.perm };
-};
-
-const softmaxLayer: LayerHandler = (layer, inputs, ctx) => {
-  const x = one(layer, inputs);
-  const axis = get(layer, 'axis') ?? -1;
-  if (axis !== -1 && axis !== 1 && !(Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 1))) {
-    throw new UnsupportedError(`${where(layer)}: softmax over axis ${JSON.stringify(axis)} is not supported`);
-  }
-  return softmaxNode(layer, ctx, x, ctx.b.unique(layer.name));
-};
-
-const addLayer: LayerHandler = (layer, inputs, ctx) => {
-  if (inputs.length < 2) throw new ModelFormatError(`${where(layer)} expects at least two inputs, got ${inputs.length}`);
-  for (const x of inputs.slice(1)) {
-    if (!sameShape(x.shape, inputs[0].shape)) {
-      throw new ShapeError(
-        `${where(layer)}: cannot add shapes ${inputs.map((v) => kerasShape(v.shape)).join(' and ')} (broadcasting is not supported)`,
-      );
-    }
-    if (!samePerm(x.perm, inputs[0].perm)) {
-      throw new UnsupportedError(`${where(layer)}: adds flattened tensors with different layouts`);
-    }
-  }
-  const name = ctx.b.unique(layer.name);
-  ctx.b.add({ op: 'add', name, inputs: inputs.map((x) => x.node), source: source(layer) });
-  return { node: name, shape: inputs[0].shape.slice(), perm: inputs[0].perm };
-};
-
-const concatenate: LayerHandler = (layer, inputs, ctx) => {
-  if (inputs.length < 1) throw new ModelFormatError(`${where(layer)} has no inputs`);
-  const rank = inputs[0].shape.length + 1;
-  const axis = get(layer, 'axis') ?? -1;
-  if (typeof axis !== 'number' || !Number.isInteger(axis)) {
-    throw new ModelFormatError(`${where(layer)}: bad axis ${JSON.stringify(axis)}`);
-  }
-  const kAxis = axis < 0 ? axis + rank : axis; // Keras axis incl. batch
-  if (kAxis < 1 || kAxis >= rank) {
-    throw new UnsupportedError(`${where(layer)}: concatenation along axis ${axis} (batch or out of range) is not supported`);
-  }
-  // Keras NHWC axis → IR per-sample axis: C (3) → 0, H (1) → 1, W (2) → 2; features (1) → 0.
-  const a = rank === 4 ? (kAxis === 3 ? 0 : kAxis) : rank === 2 ? 0 : NaN;
-  if (Number.isNaN(a)) throw new UnsupportedError(`${where(layer)}: concatenation of rank-${rank} tensors is not supported`);
-  const out = inputs[0].shape.slice();
-  out[a] = 0;
-  for (const x of inputs) {
-    if (x.shape.length !== out.length || x.shape.some((d, i) => i !== a && d !== out[i])) {
-      throw new ShapeError(
-        `${where(layer)}: cannot concatenate shapes ${inputs.map((v) => kerasShape(v.shape)).join(', ')} along axis ${axis}`,
-      );
-    }
-    out[a] += x.shape[a];
-  }
-  let perm: Int32Array | null = null;
-  if (rank === 2 && inputs.some((x) => x.perm)) {
-    perm = new Int32Array(out[0]);
-    let at = 0;
-    for (const x of inputs) {
-      for (let j = 0; j < x.shape[0]; j++) perm[at + j] = at + (x.perm ? x.perm[j] : j);
-      at += x.shape[0];
-    }
-  }
-  const name = ctx.b.unique(layer.name);
-  ctx.b.add({ op: 'concat', name, inputs: inputs.map((x) => x.node), source: source(layer), axis: a });
-  return { node: name, shape: out, perm };
-};
-
-/** Handlers by Keras class name. */
+/** Handlers by Keras class name: this file's, and those of the activation, layout and merge files. */
 export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   Dense: dense,
   Conv2D: conv2d,
@@ -686,17 +451,14 @@ export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   GlobalAveragePooling2D: globalPool('avg'),
   GlobalMaxPooling2D: globalPool('max'),
   BatchNormalization: batchNorm,
-  Flatten: flatten,
+  Rescaling: rescaling,
   Dropout: dropout,
   SpatialDropout2D: dropout,
   AlphaDropout: dropout,
   GaussianDropout: dropout,
   GaussianNoise: dropout,
-  Activation: activation,
-  ReLU: reluLayer,
-  Softmax: softmaxLayer,
-  Add: addLayer,
-  Concatenate: concatenate,
   ZeroPadding2D: zeroPadding2d,
+  ...TFJS_ACTIVATION_LAYERS,
+  ...TFJS_RESHAPING_LAYERS,
+  ...TFJS_MERGE_LAYERS,
 };
-

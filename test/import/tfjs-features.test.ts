@@ -121,12 +121,12 @@ describe('importTfjs: layers and activations', () => {
 
   it('rejects unsupported activations, naming layer and activation', () => {
     const j = clone(json);
-    layerCfg(j, 'fc1').config.activation = 'tanh';
+    layerCfg(j, 'fc1').config.activation = 'mish';
     expect(() => importTfjs(j, shard)).toThrow(UnsupportedError);
-    expect(() => importTfjs(j, shard)).toThrow(/TF.js layer 'fc1' \(Dense\) has activation 'tanh'/);
+    expect(() => importTfjs(j, shard)).toThrow(/TF.js layer 'fc1' \(Dense\) has activation 'mish', which is not supported/);
     const a = clone(json);
-    layerCfg(a, 'relu2').config.activation = 'sigmoid';
-    expect(() => importTfjs(a, shard)).toThrow(/layer 'relu2' \(Activation\) has activation 'sigmoid'/);
+    layerCfg(a, 'relu2').config.activation = 'softsign';
+    expect(() => importTfjs(a, shard)).toThrow(/layer 'relu2' \(Activation\) has activation 'softsign'/);
   });
 
   it('allows softmax only on the output layer', () => {
@@ -150,7 +150,9 @@ describe('importTfjs: layers and activations', () => {
     l.config = { name: 'relu2', max_value: null, negative_slope: 0, threshold: 0 };
     expect(importTfjs(r, shard).nodes.find((n) => n.name === 'relu2')!.op).toBe('relu');
     l.config.max_value = 6;
-    expect(() => importTfjs(r, shard)).toThrow(/ReLU with max_value/);
+    expect(importTfjs(r, shard).nodes.find((n) => n.name === 'relu2')).toMatchObject({ op: 'activation', fn: 'clip', params: [0, 6] });
+    l.config.max_value = -1;
+    expect(() => importTfjs(r, shard)).toThrow(/layer 'relu2' \(ReLU\): max_value, negative_slope and threshold must be ≥ 0/);
   });
 
   it('rejects channels_first and unsupported padding', () => {
