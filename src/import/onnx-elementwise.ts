@@ -3,11 +3,9 @@
  * ops/mul.ts). Every activation gets the pass rule by default, as Zennit's activations do.
  */
 import { ModelFormatError, UnsupportedError } from '../errors.js';
-import type { GraphNode } from '../graph/ir.js';
-import { size } from '../graph/shapes.js';
 import type { ActivationFn } from '../ops/activation.js';
-import type { MulNode } from '../ops/mul.js';
-import { act, constant, name, sameShape, type ActValue, type OnnxContext, type OnnxNode, type OpHandler } from './onnx-context.js';
+import { classifyProduct } from './gating.js';
+import { act, constant, name, type ActValue, type OnnxContext, type OnnxNode, type OpHandler } from './onnx-context.js';
 import { constFloats, constNumbers, constSize } from './onnx-tensor.js';
 import { shapeStr } from './geometry.js';
 
@@ -65,66 +63,23 @@ const prelu: OpHandler = (n, ctx) => {
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
 };
 
-const ELEMENTWISE_UNARY = new Set(['activation', 'affine', 'relu', 'prelu']);
-
-/** `tensor` and the tensors it is computed from through element-wise single-input nodes, nearest first. */
-function elementwiseAncestry(ctx: OnnxContext, tensor: string): string[] {
-  const out = [tensor];
-  let node: GraphNode | undefined = ctx.b.get(tensor);
-  while (node && ELEMENTWISE_UNARY.has(node.op) && node.inputs.length === 1 && out.length < 64) {
-    out.push(node.inputs[0]);
-    node = ctx.b.get(node.inputs[0]);
-  }
-  return out;
-}
-
 /**
- * For x·g(x) (both factors computed from one tensor through element-wise ops): which factor is
- * the signal (the one nearer the common source), or null if they share no source.
- */
-function selfGate(ctx: OnnxContext, a: ActValue, b: ActValue): [ActValue, ActValue] | null {
-  const ca = elementwiseAncestry(ctx, a.node);
-  const cb = elementwiseAncestry(ctx, b.node);
-  for (let i = 0; i < ca.length; i++) {
-    const j = cb.indexOf(ca[i]);
-    if (j >= 0) return i <= j ? [a, b] : [b, a];
-  }
-  return null;
-}
-
-/** A sigmoid-like output in [0, 1]: what gates are made of (when shapes alone cannot tell, e.g. a 1×1 map). */
-function isGateActivation(ctx: OnnxContext, tensor: string): boolean {
-  const node = ctx.b.get(tensor);
-  return node?.op === 'activation' && (node.fn === 'sigmoid' || node.fn === 'hardsigmoid');
-}
-
-/**
- * Mul of two activations: recognised when one factor is a gate of the other, i.e. a per-channel
- * factor ([C] or [C, 1, 1] against [C, ...]: squeeze-excitation) or a factor computed from the
- * other through element-wise ops (x·σ(x), x·hardsigmoid(x), GELU's x·(1 + erf(x/√2))). Any other
- * product of activations is refused: no rule for it would be a principled guess.
+ * Mul of two activations: recognised when one factor is a gate of the other (src/import/gating.ts):
+ * a per-channel factor (squeeze-excitation) or a factor computed from the other through element-wise
+ * ops (x·σ(x), x·hardsigmoid(x), GELU's x·(1 + erf(x/√2))). Any other product of activations is
+ * refused: no rule for it would be a principled guess.
  */
 export function gatingMul(n: OnnxNode, ctx: OnnxContext, a: ActValue, b: ActValue): void {
-  let signal: ActValue;
-  let gate: ActValue;
-  let pattern: MulNode['pattern'];
-  const perChannel = (g: ActValue, x: ActValue) =>
-    x.shape.length >= 1 && g.shape[0] === x.shape[0] && size(g.shape) === x.shape[0] && size(x.shape) > x.shape[0];
-  const self = sameShape(a.shape, b.shape) ? selfGate(ctx, a, b) : null;
-  if (self) [signal, gate, pattern] = [self[0], self[1], 'self-gate'];
-  else if (perChannel(b, a)) [signal, gate, pattern] = [a, b, 'squeeze-excitation'];
-  else if (perChannel(a, b)) [signal, gate, pattern] = [b, a, 'squeeze-excitation'];
-  else if (sameShape(a.shape, b.shape) && isGateActivation(ctx, b.node) !== isGateActivation(ctx, a.node))
-    [signal, gate, pattern] = isGateActivation(ctx, b.node) ? [a, b, 'gate'] : [b, a, 'gate'];
-  else {
+  const g = classifyProduct(ctx.b, a, b);
+  if (!g) {
     throw new UnsupportedError(
       `${n.where}: Mul of the activations ${shapeStr(a.shape)} and ${shapeStr(b.shape)} is neither an activation pattern ` +
         '(SiLU, hard-swish, GELU: x times a function of x) nor a gate (a per-channel factor, as in squeeze-excitation); ' +
         'no LRP rule applies to it',
     );
   }
-  const node = ctx.b.add({ op: 'mul', name: name(n, ctx), inputs: [signal.node, gate.node], source: n.name, pattern });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: signal.shape.slice() });
+  const node = ctx.b.add({ op: 'mul', name: name(n, ctx), inputs: [g.signal.node, g.gate.node], source: n.name, pattern: g.pattern });
+  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: g.signal.shape.slice() });
 }
 
 /** Handlers by ONNX op type. */
