@@ -1,8 +1,8 @@
 // Element-wise activations selected by a kind code, and their input gradients (out = g * f'(x), x the forward
 // input). Every kind but SIGMOID and SILU is evaluated in float64 from the float32 inputs and parameters and rounded
 // once on store, so each output is the float32 nearest to the float64 value (the transcendental functions add
-// ~1e-13 at most); SIGMOID and SILU run in float32 (sigmoid32.ts, within ~2 float32 ulps) for speed. The SIMD loops
-// do the very same operations as the scalar code (f64x2 for the float64 kinds, with exp and expm1 from exp64.ts,
+// ~1e-13 at most); SIGMOID and SILU run in float32 (sigmoid32.ts, within 5 * 2^-24 relative) for speed. The SIMD
+// loops do the very same operations as the scalar code (f64x2 for the float64 kinds, with exp and expm1 from exp64.ts,
 // whose scalar and f64x2 versions match; f32x4 for the float32 ones), so an element gets the same bits in the SIMD
 // body, the scalar tail and the scalar build. SOFTPLUS, GELU and ERF have no SIMD body (scalar float64).
 // Outputs may alias inputs (each element is read before it is written).

@@ -1,14 +1,15 @@
 // SIGMOID and SILU (and their derivatives) in float32, four lanes at a time: EfficientNet applies SiLU to every
-// feature map, so these two get a float32 exp instead of the float64 path of the other kinds (which runs about 4x
-// slower). Each function exists twice with the same IEEE float32 operations in the same order (a scalar one for
-// the tail and the scalar build, an f32x4 one), so an element gets the same bits wherever it sits.
+// feature map, so these two get a float32 exp instead of the f64x2 path of the other kinds (about 2x slower,
+// bench/kernels.mjs), at the price of a few float32 ulps instead of one rounding. Each function exists twice with
+// the same IEEE float32 operations in the same order (a scalar one for the tail and the scalar build, an f32x4
+// one), so an element gets the same bits wherever it sits.
 //
 // e^{-|x|} = p * 2^n: n = nearest(-|x| / ln2) by the 1.5 * 2^23 shifter, r = -|x| - n ln2 (ln2 in two parts,
 // n * LN2_HI exact), p = 1 + r + r^2 P(r) with P our Chebyshev fit of (e^r - 1 - r) / r^2 on [-ln2/2, ln2/2]
 // (max error 0.94 float32 ulp over [-104, 0]). 2^n is applied last, in two factors (n goes down to -246), so a
 // result is rounded into the denormal range at most once and normal results keep their relative accuracy.
 // Below x = -170 every result is 0 (SILU's factor x is zeroed explicitly: x e^x underflows there, x * 2^n need not).
-// Measured max error against the float64 reference: see ACT_TOLERANCE in test/kernels/activations.test.ts.
+// Measured max error against the float64 reference: see tolerance() in test/kernels/activations.test.ts.
 
 const LOG2E: f32 = 1.44269504;
 const SHIFT: f32 = 12582912.0; // 1.5 * 2^23

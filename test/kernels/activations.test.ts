@@ -95,10 +95,10 @@ function tolerance(kind: number, derivative: boolean): { rel: number; abs: numbe
   return kind === ActKind.SIGMOID || kind === ActKind.SILU ? FLOAT32_KINDS : TIGHT;
 }
 
-function checkAgainst(label: string, xs: Float32Array, got: Float32Array, ref: (x: number) => number, tol: { rel: number; abs: number }): void {
+function checkAgainst(label: string, xs: Float32Array, got: Float32Array, ref: Float64Array, tol: { rel: number; abs: number }): void {
   let bad = -1, worst = 0;
   for (let i = 0; i < xs.length; i++) {
-    const r = ref(xs[i]);
+    const r = ref[i];
     const err = Math.abs(got[i] - r);
     const excess = err - (tol.rel * Math.abs(r) + tol.abs);
     // got === fround(r) also covers results past the float32 range (SELU(FLT_MAX) rounds to Infinity)
@@ -110,22 +110,38 @@ function checkAgainst(label: string, xs: Float32Array, got: Float32Array, ref: (
       }
     }
   }
-  if (bad >= 0) expect.fail(`${label}: x = ${xs[bad]}: wasm ${got[bad]} vs reference ${ref(xs[bad])}`);
+  if (bad >= 0) expect.fail(`${label}: x = ${xs[bad]}: wasm ${got[bad]} vs reference ${ref[bad]}`);
+}
+
+/** The accuracy points of a case and the reference's f and f' there (computed once for all kernel builds). */
+const accuracyData = new Map<Case, { xs: Float32Array; f: Float64Array; df: Float64Array }>();
+function accuracyCase(c: Case): { xs: Float32Array; f: Float64Array; df: Float64Array } {
+  let d = accuracyData.get(c);
+  if (!d) {
+    const xs = accuracyPoints(c);
+    d = {
+      xs,
+      f: Float64Array.from(xs, (v) => activationRef(c.kind, v, c.a, c.b, c.c)),
+      df: Float64Array.from(xs, (v) => activationDerivRef(c.kind, v, c.a, c.b, c.c)),
+    };
+    accuracyData.set(c, d);
+  }
+  return d;
 }
 
 describe.each(runnableVariants())('activation accuracy vs the float64 reference (%s)', (variant) => {
   const be = createWasmBackend({ variant });
   for (const c of CASES) {
     test(c.name, () => {
-      const xs = accuracyPoints(c);
+      const { xs, f, df } = accuracyCase(c);
       const n = xs.length;
       const x = be.memory.alloc(n * 4), y = be.memory.alloc(n * 4), g = be.memory.alloc(n * 4);
       be.memory.f32().set(xs, x >>> 2);
       be.kernels.activationForward(c.kind, x, y, n, c.a, c.b, c.c);
-      checkAgainst(`${c.name} forward`, xs, be.memory.f32().slice(y >>> 2, (y >>> 2) + n), (v) => activationRef(c.kind, v, c.a, c.b, c.c), tolerance(c.kind, false));
+      checkAgainst(`${c.name} forward`, xs, be.memory.f32().slice(y >>> 2, (y >>> 2) + n), f, tolerance(c.kind, false));
       be.memory.f32().fill(1, g >>> 2, (g >>> 2) + n);
       be.kernels.activationGradient(c.kind, x, g, y, n, c.a, c.b, c.c);
-      checkAgainst(`${c.name} derivative`, xs, be.memory.f32().slice(y >>> 2, (y >>> 2) + n), (v) => activationDerivRef(c.kind, v, c.a, c.b, c.c), tolerance(c.kind, true));
+      checkAgainst(`${c.name} derivative`, xs, be.memory.f32().slice(y >>> 2, (y >>> 2) + n), df, tolerance(c.kind, true));
       for (const p of [x, y, g]) be.memory.free(p);
     });
   }
