@@ -82,11 +82,13 @@ export function attributionsFor(model: Model, x: Float32Array, method: Method, o
     }
     return { attributions, targets };
   }
+  // from onehot unless the method says otherwise: from 'logit', a negative target logit would flip the ranking
   if (method.attribute) {
-    const r = model.attribute(x, { seed: opts.seed, ...method.attribute, target, batch: opts.batch });
+    const start = method.attribute.method === 'gradient' || method.attribute.method === 'gradient-x-input' ? 'onehot' : undefined;
+    const r = model.attribute(x, { seed: opts.seed, start, ...method.attribute, target, batch: opts.batch });
     return { attributions: r.relevance, targets: r.targets };
   }
-  const explainOpts: ExplainOptions = { ...method.explain, target, batch: opts.batch };
+  const explainOpts: ExplainOptions = { start: 'onehot', ...method.explain, target, batch: opts.batch };
   if (explainOpts.low === undefined && opts.low !== undefined) explainOpts.low = opts.low;
   if (explainOpts.high === undefined && opts.high !== undefined) explainOpts.high = opts.high;
   const r = model.explain(x, explainOpts);
