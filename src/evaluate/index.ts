@@ -8,3 +8,5 @@ export { compareMethods, type CompareOptions, type MethodEvaluation } from './co
 export { ALL_METHODS, parseMethod, compositeMethod, attributionsFor, type Method, type AttributionOptions } from './methods.js';
 export { sanityCheck, randomisationOrder, type SanityOptions, type SanityResult, type SanityStep, type Similarity } from './sanity.js';
 export { meanStdErr, spearman, ssim, type MeanStdErr } from './stats.js';
+export * from './plot/index.js';
+export { evaluationJson, sanityJson, aopcTable, sanityTable, formatMeanStdErr } from './report.js';
