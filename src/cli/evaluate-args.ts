@@ -25,8 +25,9 @@ export const EVALUATE_USAGE = {
   summary: `evaluate: region perturbation (AOPC of MoRF and LeRF per method, vs a random baseline) and the
          cascading randomisation sanity check: results.json, curves.npy, a table, and plots (SVG, PNG) in --out.`,
   options: `evaluate:
-  --methods LIST       comma-separated: ${ALL_METHODS.join(', ')},
-                       a rule SPEC (one rule everywhere) or SPEC/FIRST, e.g. gamma:0.25/zbox:0,1 (default: all)
+  --methods LIST       comma-separated: a composite, gradient, gradient-x-input, smoothgrad,
+                       integrated-gradients, random, a rule SPEC or SPEC/FIRST (e.g. gamma:0.25/zbox:0,1);
+                       default: the 5 composites, the 4 baselines and random
   --patch P            region size in pixels, P or HxW (default 4)
   --steps S            perturbation steps, one region each (default 50, at most the number of regions)
   --order LIST         morf, lerf, random (default morf,lerf)
