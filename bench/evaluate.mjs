@@ -62,6 +62,7 @@ function predictOnly(images) {
   return now() - t;
 }
 
+const loadBefore = os.loadavg()[0];
 const rows = [];
 console.log(`evaluate: ${cfg.images} images x ${cfg.steps} steps x MoRF+LeRF (${copies} forward passes per method), patch ${cfg.patch}, batch ${cfg.batch}, chunks of ${chunkImages}`);
 evaluate(model, x.subarray(0, 8 * 784), methods[0].attributions.subarray(0, 8 * 784), evalOpts); // warm-up
@@ -81,7 +82,8 @@ for (const m of methods) {
 const lines = [
   '# Region perturbation speed (`bench/evaluate.mjs`)',
   '',
-  `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores, one thread used), backend ${model.backendName}.`,
+  `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores, one thread used), backend ${model.backendName};`,
+  `load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (other processes slow down both evaluate and its peer).`,
   `Workload: the first ${cfg.images} Fashion-MNIST test images, bundled TF.js CNN, ${cfg.patch}x${cfg.patch} patches (${Math.ceil(28 / cfg.patch) ** 2} regions), ${cfg.steps} steps, MoRF and LeRF, constant 0 replacement,`,
   `batch ${cfg.batch}: ${copies} forward passes per method, evaluated in chunks of ${chunkImages} images; attributions computed once beforehand, not timed.`,
   `"predict-only" is the peer measured in the same run, interleaved chunk by chunk: model.predict over the same number of copies at the same`,
