@@ -12,3 +12,4 @@ export { BACKEND_CHOICES, type BackendChoice } from './backends.js';
 export * from './heatmap/index.js';
 export { readNpy, writeNpy, type NpyArray } from './io/npy.js';
 export { loadModelParallel, ParallelModel, type ParallelOptions } from './parallel.js';
+export * from './evaluate/index.js';

@@ -7,8 +7,9 @@ import { COMPOSITE_NAMES, parseRule, type Rule } from '../index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../backends.js';
 import { colormapNames, getColormap, type HeatmapNormalize } from '../heatmap/index.js';
 import { usageError } from './errors.js';
+import { EVALUATE_OPTIONS, EVALUATE_USAGE, parseEvaluateOptions, type EvaluateCliOptions } from './evaluate-args.js';
 
-export const COMMANDS = ['explain', 'predict', 'info'] as const;
+export const COMMANDS = ['explain', 'predict', 'info', 'evaluate'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const USAGE = `usage:
@@ -16,6 +17,7 @@ export const USAGE = `usage:
               [--target argmax|N|N,N,...] [--start logit|onehot] [--cmap NAME] [--out DIR] [--npy FILE]
   lrp predict MODEL INPUT... [--npy FILE]
   lrp info MODEL [--composite NAME | --rule SPEC [--first SPEC]]
+${EVALUATE_USAGE.synopsis}
 
 MODEL   an .onnx file, a TF.js model.json or an lrp model.json (format sniffed). A metadata.json
         next to it (or one folder up) gives class names, the input range and mean/std.
@@ -25,6 +27,7 @@ INPUT   PNG/JPEG images (converted to the model's channels, size and input range
 explain: one heatmap PNG per sample in --out (<stem>.png, <stem>_<i>.png for .npy), and overview.png.
 predict: a table of the top-1 class per sample.
 info:    the model's layers, shapes and the rule each gets.
+${EVALUATE_USAGE.summary}
 
 options:
   --composite NAME     ${COMPOSITE_NAMES.join(', ')} (default epsilon-plus)
@@ -47,6 +50,7 @@ options:
   --batch N            samples per engine run (default 32)
   --backend B          ${BACKEND_CHOICES.join(', ')} (default wasm)
   --json               print a machine-readable summary on stdout instead of the table
+${EVALUATE_USAGE.options}
   -h, --help           this text
   --version            the version of lrp-wasm
 
@@ -74,6 +78,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  ...EVALUATE_OPTIONS,
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -85,10 +90,11 @@ const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
   explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'out', 'npy']),
   predict: new Set([...COMMON, ...PREPROCESS, 'npy']),
   info: new Set([...COMMON, ...RULES]),
+  evaluate: new Set([...COMMON, ...PREPROCESS, 'low', 'high', 'target', 'out', ...(Object.keys(EVALUATE_OPTIONS) as OptionName[])]),
 };
 
 /** Options whose values may be negative numbers, so that `--low -1` works despite strict parsing. */
-const NUMERIC: OptionName[] = ['low', 'high', 'scale', 'mean', 'std', 'target'];
+const NUMERIC: OptionName[] = ['low', 'high', 'scale', 'mean', 'std', 'target', 'value', 'range'];
 
 export type TargetSpec = { kind: 'argmax' } | { kind: 'list'; items: Array<number | string> };
 
@@ -114,6 +120,8 @@ export interface CliOptions {
   batch?: number;
   backend: BackendChoice;
   json: boolean;
+  /** lrp evaluate's own options. */
+  evaluate?: EvaluateCliOptions;
 }
 
 export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
@@ -267,6 +275,7 @@ export function parseCli(argv: string[]): Parsed {
       batch,
       backend,
       json: v.json ?? false,
+      evaluate: cmd === 'evaluate' ? parseEvaluateOptions(v) : undefined,
     },
   };
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseCli, USAGE } from './args.js';
 import { explainCommand, infoCommand, predictCommand, type CliIO } from './commands.js';
 import { errorLine, exitCodeOf } from './errors.js';
+import { evaluateCommand } from './evaluate.js';
 
 export type { CliIO } from './commands.js';
 
@@ -38,6 +39,8 @@ export async function runCli(argv: string[], io?: CliIO): Promise<number> {
         return await predictCommand(o, out);
       case 'info':
         return await infoCommand(o, out);
+      case 'evaluate':
+        return await evaluateCommand(o, out);
     }
   } catch (e) {
     out.stderr.write(`${errorLine(e)}\n`);

@@ -22,19 +22,19 @@ export interface CliIO {
 
 const DEFAULT_BATCH = 32;
 
-function open(o: CliOptions, io: CliIO): Promise<ModelContext> {
+export function open(o: CliOptions, io: CliIO): Promise<ModelContext> {
   return openModel({ model: o.model, backend: o.backend, metadata: o.metadata, scale: o.scale, mean: o.mean, std: o.std, low: o.low, high: o.high }).then((ctx) => {
     for (const w of ctx.warnings) io.stderr.write(`lrp: warning: ${w}\n`);
     return ctx;
   });
 }
 
-function progressFor(io: CliIO, n: number): Progress {
+export function progressFor(io: CliIO, n: number): Progress {
   return createProgress(io.stderr as NodeJS.WritableStream, io.isTTY ?? false, n);
 }
 
 /** Reads the inputs with a progress bar when there are many files. */
-function readBatch(o: CliOptions, ctx: ModelContext, io: CliIO): InputBatch {
+export function readBatch(o: CliOptions, ctx: ModelContext, io: CliIO): InputBatch {
   const bar = progressFor(io, o.inputs.length);
   bar.start(o.inputs.length, 'reading');
   try {
