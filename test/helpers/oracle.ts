@@ -13,7 +13,8 @@ import { Model } from '../../src/model.js';
 
 let ortModule: Promise<typeof import('onnxruntime-web')> | null = null;
 
-async function ort(): Promise<typeof import('onnxruntime-web')> {
+/** onnxruntime-web on its wasm backend, one thread, no proxy worker (as in bench/peers.mjs). */
+export async function ort(): Promise<typeof import('onnxruntime-web')> {
   ortModule ??= import('onnxruntime-web').then((m) => {
     m.env.wasm.numThreads = 1;
     m.env.wasm.proxy = false;

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type * as Ort from 'onnxruntime-web';
 import { ARCH_DIR, archEntries, archIndex, archInputs, archLogits, archMeta, archOnnx } from '../helpers/arch.js';
 import { expectClose, relError } from '../helpers/fixtures.js';
+import { ort } from '../helpers/oracle.js';
 
 const TOL = 1e-4;
 const FAMILIES = [
@@ -30,19 +31,6 @@ const FAMILIES = [
   'vgg16',
   'vgg16_bn',
 ];
-
-let ortModule: Promise<typeof Ort> | undefined;
-
-/** onnxruntime-web on its wasm backend, one thread, no proxy worker (as in bench/peers.mjs). */
-function ort(): Promise<typeof Ort> {
-  ortModule ??= import('onnxruntime-web').then((m) => {
-    m.env.wasm.numThreads = 1;
-    m.env.wasm.proxy = false;
-    m.env.logLevel = 'error';
-    return m;
-  });
-  return ortModule;
-}
 
 async function runOrt(session: Ort.InferenceSession, x: Float32Array, n: number): Promise<Float32Array> {
   const { Tensor } = await ort();
