@@ -1,10 +1,10 @@
 // Edge cases of the graph path: in-memory TF.js models, a batch norm that follows no linear layer,
 // and conv/pool hyper-parameters that do not fit, each with a typed error that names the layer.
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { InputError, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, ShapeError } from '../src/index.js';
+import { InputError, loadModel, ShapeError } from '../src/index.js';
 import { modelDir, readF32 } from './helpers/fixtures.js';
 
 /** Write an lrp model.json (format 2) with its parameter files into a temp dir. */
@@ -91,7 +91,15 @@ describe('memory limits', () => {
     );
     const model = await loadModel(path);
     const x = new Float32Array(16 * 512 * 512).fill(0.5);
-    expect(() => model.explain(x, { batch: 16 })).toThrow(/batch of 16 .*needs more memory than WebAssembly can address.*smaller \{ batch \}/);
+    const before = model.memoryBytes;
+    expect(() => model.explain(x, { batch: 16 })).toThrow(/a batch of 16 sample\(s\) of this model needs \d+ MiB of workspace \(about \d+ MiB per sample\), but only \d+ MiB of WebAssembly's 4 GiB are left; pass a smaller \{ batch \} \(at most about \d+\)/);
+    try {
+      model.explain(x, { batch: 16 });
+    } catch (e) {
+      expect((e as InputError).code).toBe('E_MEMORY');
+    }
+    // checked before allocating: the memory did not grow towards 4 GiB first
+    expect(model.memoryBytes).toBe(before);
     const one = model.predict(x.subarray(0, 512 * 512));
     expect(one.length).toBe(64);
     expect(one[3]).toBeCloseTo(seq(64, 1)[3] * 0.5, 5);

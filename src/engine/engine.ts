@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import { specOf } from '../ops/registry.js';
 import type { OpSpec, PrepareEnv, RelevanceStep } from '../ops/spec.js';
 import type { Assigned } from './assign.js';
-import { Workspace, type TensorBuf } from './tensors.js';
+import { Workspace, workspaceBytes, type TensorBuf } from './tensors.js';
 
 interface Prepared {
   node: GraphNode;
@@ -66,6 +66,18 @@ export class Engine {
       this.ws = null;
       let convBytes = 0;
       for (const p of this.prepared) convBytes = Math.max(convBytes, p.spec.scratchBytes?.(p.state, this.backend) ?? 0);
+      // check first: a batch that cannot fit fails now, not after growing the memory to its limit
+      const need = workspaceBytes(this.graph, this.shapes, n, convBytes);
+      const free = this.backend.memory.available();
+      if (need > free) {
+        const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
+        const perSample = workspaceBytes(this.graph, this.shapes, 1, convBytes);
+        throw new InputError(
+          `a batch of ${n} sample(s) of this model needs ${mib(need)} of workspace (about ${mib(perSample)} per sample), ` +
+            `but only ${mib(free)} of WebAssembly's 4 GiB are left; pass a smaller { batch } (at most about ${Math.max(1, Math.floor(free / perSample))})`,
+          'E_MEMORY',
+        );
+      }
       try {
         this.ws = new Workspace(this.backend, this.graph, this.shapes, n, convBytes);
       } catch (e) {

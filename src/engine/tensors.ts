@@ -19,6 +19,28 @@ export interface TensorBuf {
   view: boolean;
 }
 
+/** Rounded like Arena blocks: at least 16 bytes, a multiple of 16. */
+const block = (floats: number) => Math.ceil((Math.max(floats, 4) * 4) / 16) * 16;
+
+/**
+ * Bytes a workspace for `capacity` samples takes (what the constructor allocates), so that the
+ * engine can refuse a batch that cannot fit before growing the memory.
+ */
+export function workspaceBytes(graph: Graph, shapes: Map<string, Shape>, capacity: number, convScratchBytes: number): number {
+  let bytes = 2 * block(size(shapes.get(MODEL_INPUT)!) * capacity);
+  let maxIn = 1;
+  let maxOut = 1;
+  let maxAny = size(shapes.get(MODEL_INPUT)!);
+  for (const node of graph.nodes) {
+    const s = size(shapes.get(node.name)!);
+    if (!specOf(node).view) bytes += 2 * block(s * capacity);
+    maxIn = Math.max(maxIn, ...node.inputs.map((i) => size(shapes.get(i)!)));
+    maxOut = Math.max(maxOut, s);
+    maxAny = Math.max(maxAny, s);
+  }
+  return bytes + 3 * block(maxIn * capacity) + 4 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
+}
+
 export class Workspace {
   readonly tensors = new Map<string, TensorBuf>();
   /** Scratch sized like the largest layer input (x+, x−, transposed product). */

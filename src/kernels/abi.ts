@@ -196,6 +196,8 @@ export interface Memory {
   i32(): Int32Array;
   /** Current size of linear memory in bytes. */
   byteLength(): number;
+  /** The largest block alloc() can still hand out within the 4 GiB of wasm32. */
+  available(): number;
 }
 
 /** A compute backend: a memory and the kernels that operate on it. */

@@ -2,6 +2,9 @@ import type { Memory } from './abi.js';
 
 const ALIGN = 16;
 
+/** wasm32 linear memory: 65536 pages of 64 KiB. */
+export const WASM32_MAX_BYTES = 2 ** 32;
+
 /**
  * A first-fit free-list allocator over a growable linear memory. Blocks are 16-byte aligned and
  * zero-filled on allocation. `grow(minBytes)` must make the memory at least minBytes long; the
@@ -74,6 +77,18 @@ export class Arena implements Memory {
       this.top = last[0];
       this.free_.pop();
     }
+  }
+
+  /**
+   * The largest block alloc() can still hand out without exceeding `maxBytes` (WebAssembly's 4 GiB
+   * for wasm32): what lies above the top plus a free block that ends at the top. Callers check it
+   * before a large allocation, so that a request that cannot fit fails at once instead of after
+   * growing the memory.
+   */
+  available(maxBytes = WASM32_MAX_BYTES): number {
+    let largestFree = 0;
+    for (const [, s] of this.free_) largestFree = Math.max(largestFree, s);
+    return Math.max(largestFree, maxBytes - this.top);
   }
 
   /** Bytes currently handed out. */
