@@ -1,6 +1,6 @@
 // Edge cases of the graph path: in-memory TF.js models, a batch norm that follows no linear layer,
 // and conv/pool hyper-parameters that do not fit, each with a typed error that names the layer.
-import { InputError, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
