@@ -3,9 +3,33 @@
  * a ShapeError that says where it is wrong.
  */
 import { ShapeError } from '../errors.js';
-import { MODEL_INPUT, type Graph, type GraphNode, type Pads4, type Pair, type Shape } from './ir.js';
+import { MODEL_INPUT, VIEW_OPS, type Graph, type GraphNode, type Pads4, type Pair, type Shape } from './ir.js';
 
 export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+
+/** Kernels index with 32-bit signed integers: every dimension and hyper-parameter must fit. */
+export const MAX_INT32 = 2 ** 31 - 1;
+/** A wasm32 linear memory holds at most 4 GiB. */
+export const WASM_MAX_BYTES = 2 ** 32;
+/** Bytes one value of a tensor takes in the workspace: its activation and its relevance (float32 each). */
+const BYTES_PER_VALUE = 8;
+
+/**
+ * Throws if one sample of `shape` cannot fit in WebAssembly memory (its activation and relevance),
+ * so that an absurd shape is refused when the model is loaded, in our words.
+ */
+export function checkSampleSize(shape: readonly number[], what: string): void {
+  const values = shape.reduce((a, b) => a * b, 1);
+  if (values * BYTES_PER_VALUE > WASM_MAX_BYTES)
+    throw new ShapeError(
+      `${what} has ${values.toExponential(3)} values per sample ([${shape.join(', ')}]): one sample needs ${gib(values * BYTES_PER_VALUE)} for its values and relevance, more than the 4 GiB WebAssembly memory holds`,
+      'E_TOO_LARGE',
+    );
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toPrecision(3)} GiB`;
+}
 
 function where(node: GraphNode): string {
   return `${node.op} node '${node.name}'${node.source && node.source !== node.name ? ` (${node.source})` : ''}`;
@@ -23,12 +47,14 @@ export function windowOutput(inSize: number, k: number, s: number, padA: number,
 
 function positive(v: number[], what: string, node: GraphNode): void {
   for (const x of v)
-    if (!Number.isInteger(x) || x < 1) throw new ShapeError(`${where(node)}: ${what} must be positive integers, got [${v.join(', ')}]`);
+    if (!Number.isInteger(x) || x < 1 || x > MAX_INT32)
+      throw new ShapeError(`${where(node)}: ${what} must be positive integers up to 2^31-1, got [${v.join(', ')}]`);
 }
 
 function nonNegative(v: number[], what: string, node: GraphNode): void {
   for (const x of v)
-    if (!Number.isInteger(x) || x < 0) throw new ShapeError(`${where(node)}: ${what} must be non-negative integers, got [${v.join(', ')}]`);
+    if (!Number.isInteger(x) || x < 0 || x > MAX_INT32)
+      throw new ShapeError(`${where(node)}: ${what} must be non-negative integers up to 2^31-1, got [${v.join(', ')}]`);
 }
 
 function spatial(node: GraphNode, inp: Shape): [number, number, number] {
@@ -41,6 +67,9 @@ function sweep(node: GraphNode, H: number, W: number, k: Pair, s: Pair, p: Pads4
   positive(s, 'strides', node);
   positive(d, 'dilations', node);
   nonNegative(p, 'pads', node);
+  // the kernels compute input positions of the padded input in 32-bit integers
+  if (H + p[0] + p[2] > MAX_INT32 || W + p[1] + p[3] > MAX_INT32)
+    throw new ShapeError(`${where(node)}: pads [${p.join(', ')}] make the padded ${H}x${W} input larger than 2^31-1`);
   const oh = windowOutput(H, k[0], s[0], p[0], p[2], d[0], ceil);
   const ow = windowOutput(W, k[1], s[1], p[1], p[3], d[1], ceil);
   if (oh < 1 || ow < 1)
@@ -148,6 +177,8 @@ export function outputShape(node: GraphNode, ins: Shape[]): Shape {
 export function inferShapes(graph: Graph): Map<string, Shape> {
   const shapes = new Map<string, Shape>([[MODEL_INPUT, graph.inputShape.slice()]]);
   positive(graph.inputShape, 'input shape', { op: 'identity', name: MODEL_INPUT, inputs: [] });
+  checkSampleSize(graph.inputShape, 'the model input');
+  let total = size(graph.inputShape);
   for (const node of graph.nodes) {
     if (shapes.has(node.name)) throw new ShapeError(`duplicate node name '${node.name}'`);
     const ins = node.inputs.map((i) => {
@@ -155,8 +186,12 @@ export function inferShapes(graph: Graph): Map<string, Shape> {
       if (!s) throw new ShapeError(`${where(node)} reads '${i}', which is not produced by an earlier node`);
       return s;
     });
-    shapes.set(node.name, outputShape(node, ins));
+    const shape = outputShape(node, ins);
+    checkSampleSize(shape, `the output of ${where(node)}`);
+    if (!VIEW_OPS.has(node.op)) total += size(shape);
+    shapes.set(node.name, shape);
   }
   if (!shapes.has(graph.output)) throw new ShapeError(`the model output '${graph.output}' is not a node of the graph`);
+  checkSampleSize([total], 'all layer outputs of the model together');
   return shapes;
 }

@@ -16,6 +16,7 @@
 import { ShapeError, UnsupportedError, ModelFormatError } from '../errors.js';
 import type { Conv2dNode, DenseNode, Pads4, Pair, Shape } from '../graph/ir.js';
 import type { GraphBuilder } from './builder.js';
+import { checkSampleSize, MAX_INT32 } from '../graph/shapes.js';
 import { samePadding, shapeStr, windowOutput } from './geometry.js';
 import { cfg, type Config, type KerasLayer } from './tfjs-topology.js';
 import type { TfjsWeights } from './tfjs-weights.js';
@@ -74,8 +75,8 @@ function get(layer: KerasLayer, key: string): unknown {
 
 function posInt(layer: KerasLayer, key: string, def?: number): number {
   const v = get(layer, key) ?? def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ModelFormatError(`${where(layer)}: '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_INT32) {
+    throw new ModelFormatError(`${where(layer)}: '${key}' must be a positive integer up to 2^31-1, got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -84,8 +85,8 @@ function pairOf(layer: KerasLayer, key: string, def?: Pair): Pair {
   let v = get(layer, key);
   if (v === undefined || v === null) v = def;
   const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v.map(Number) : [];
-  if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ModelFormatError(`${where(layer)}: '${key}' must be one or two positive integers, got ${JSON.stringify(v)}`);
+  if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < 1 || d > MAX_INT32)) {
+    throw new ModelFormatError(`${where(layer)}: '${key}' must be one or two positive integers up to 2^31-1, got ${JSON.stringify(v)}`);
   }
   return [p[0], p[1]];
 }
@@ -518,6 +519,7 @@ const flatten: LayerHandler = (layer, inputs, ctx) => {
     throw new UnsupportedError(`${where(layer)}: Flatten of per-sample shape ${kerasShape(x.shape)} is not supported`);
   }
   const [c, h, w] = x.shape;
+  checkSampleSize(x.shape, where(layer));
   let perm: Int32Array | null = null;
   if (c > 1 && h * w > 1) {
     // IR index c·H·W + y·W + x  ←  Keras index y·W·C + x·C + c
