@@ -3,7 +3,7 @@
  * resolves it to one rule per node with `resolveRules`.
  */
 import { RuleError } from './errors.js';
-import { rules, validateRule, type Bound, type Rule } from './rules.js';
+import { rules, validateRule, type Bound, type Rule, type RuleName } from './rules.js';
 
 export interface Composite {
   /** Shown by describe(). */
@@ -68,17 +68,38 @@ export const composites = {
       dense: rules.epsilon(opts.epsilon ?? EPS),
     };
   },
-  /** Your own mapping; unspecified layer types keep Zennit's defaults (dense/conv: epsilon 1e-6). */
+  /**
+   * Your own mapping; unspecified layer types keep Zennit's defaults (dense/conv: epsilon 1e-6).
+   * Unknown keys and rules that cannot apply to their layer type are rejected, naming the key.
+   */
   custom(spec: Omit<Composite, 'name'> & { name?: string }): Composite {
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec))
+      throw new RuleError(`composites.custom() takes an object such as { conv: rules.zPlus() }, got ${spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec}`);
+    for (const key of Object.keys(spec))
+      if (!COMPOSITE_KEYS.includes(key as keyof Composite))
+        throw new RuleError(`composite: unknown key '${key}' (known: ${COMPOSITE_KEYS.join(', ')})`);
+    if (spec.name !== undefined && typeof spec.name !== 'string') throw new RuleError(`composite.name must be a string, got ${typeof spec.name}`);
     const c: Composite = { ...spec, name: spec.name ?? 'custom' };
     for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add'] as const) {
       const r = c[key];
-      if (r !== undefined) c[key] = validateRule(r, `composite.${key}`);
+      if (r === undefined) continue;
+      const rule = validateRule(r, `composite.${key}`);
+      if (!APPLICABLE[key].includes(rule.name))
+        throw new RuleError(`composite.${key}: rule '${rule.name}' does not apply to ${LAYER_KIND[key]} (allowed: ${APPLICABLE[key].join(', ')})`);
+      c[key] = rule;
     }
     if (c.firstOn !== undefined && !['conv', 'dense', 'linear'].includes(c.firstOn))
       throw new RuleError(`composite.firstOn must be 'conv', 'dense' or 'linear', got '${String(c.firstOn)}'`);
-    if (c.byIndex) c.byIndex = mapValues(c.byIndex, (r, k) => validateRule(r, `composite.byIndex[${k}]`));
-    if (c.byName) c.byName = mapValues(c.byName, (r, k) => validateRule(r, `composite.byName['${k}']`));
+    if (c.byIndex !== undefined) {
+      checkRecord(c.byIndex, 'byIndex');
+      for (const k of Object.keys(c.byIndex))
+        if (!/^(0|[1-9]\d*)$/.test(k)) throw new RuleError(`composite.byIndex: key '${k}' is not a node index (0, 1, 2, ...)`);
+      c.byIndex = mapValues(c.byIndex, (r, k) => validateRule(r, `composite.byIndex[${k}]`));
+    }
+    if (c.byName !== undefined) {
+      checkRecord(c.byName, 'byName');
+      c.byName = mapValues(c.byName, (r, k) => validateRule(r, `composite.byName['${k}']`));
+    }
     return c;
   },
   /** Look up a preset by its kebab-case name. */
@@ -107,6 +128,33 @@ export const COMPOSITE_NAMES: readonly CompositeName[] = [
   'epsilon-plus-flat',
   'epsilon-alpha2-beta1-flat',
 ];
+
+const COMPOSITE_KEYS: ReadonlyArray<keyof Composite> = ['name', 'first', 'firstOn', 'dense', 'conv', 'pool', 'maxpool', 'add', 'byIndex', 'byName'];
+
+const LINEAR_RULES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta', 'zplus', 'zbox', 'wsquare', 'flat', 'gradient'];
+
+/** The rules each layer-type key may hold (the engine's rule/op table, as in engine/assign.ts). */
+const APPLICABLE: Record<'first' | 'dense' | 'conv' | 'pool' | 'maxpool' | 'add', readonly RuleName[]> = {
+  first: LINEAR_RULES,
+  dense: LINEAR_RULES,
+  conv: LINEAR_RULES,
+  pool: ['norm', 'gradient'],
+  maxpool: ['gradient'],
+  add: ['norm', 'gradient'],
+};
+
+const LAYER_KIND: Record<keyof typeof APPLICABLE, string> = {
+  first: 'the first dense/conv layers',
+  dense: 'dense layers',
+  conv: 'conv layers',
+  pool: 'average pooling',
+  maxpool: 'max pooling',
+  add: 'residual adds',
+};
+
+function checkRecord(v: unknown, key: string): void {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RuleError(`composite.${key} must be an object mapping to rules`);
+}
 
 function mapValues<K extends string | number>(o: Record<K, Rule>, f: (r: Rule, k: string) => Rule): Record<K, Rule> {
   const out = {} as Record<K, Rule>;

@@ -56,6 +56,12 @@ export const rules = {
   zBox(low?: Bound, high?: Bound): Rule {
     if (low !== undefined) checkBound(low, 'low');
     if (high !== undefined) checkBound(high, 'high');
+    if (low !== undefined && high !== undefined) {
+      const n = typeof low === 'number' ? (typeof high === 'number' ? 1 : high.length) : low.length;
+      // arrays of different lengths are compared once expanded to the layer's input (engine/assign.ts)
+      if (typeof low === 'number' || typeof high === 'number' || low.length === high.length)
+        checkBoxOrder({ length: n, low: (i) => (typeof low === 'number' ? low : low[i]), high: (i) => (typeof high === 'number' ? high : high[i]) }, 'zbox');
+    }
     return { name: 'zbox', low, high };
   },
   wSquare(): Rule {
@@ -83,6 +89,16 @@ function checkBound(b: Bound, what: string): void {
   else if (b && typeof (b as ArrayLike<number>).length === 'number') {
     for (let i = 0; i < b.length; i++) finite(b[i], `zbox ${what}[${i}]`);
   } else throw new RuleError(`zbox ${what} must be a number or an array of numbers`);
+}
+
+/**
+ * zbox needs low < high for every input value: with low > high the box is empty and with
+ * low == high the relevance says nothing about the input. `where` names the rule or layer.
+ */
+export function checkBoxOrder(b: { length: number; low: (i: number) => number; high: (i: number) => number }, where: string): void {
+  for (let i = 0; i < b.length; i++)
+    if (!(b.low(i) < b.high(i)))
+      throw new RuleError(`${where}: low must be below high for every input value, got low ${b.low(i)} >= high ${b.high(i)}${b.length > 1 ? ` at index ${i}` : ''}`);
 }
 
 /** Validate a rule object that may come from user code (not built by `rules.*`). */

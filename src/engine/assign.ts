@@ -6,7 +6,7 @@ import type { Composite } from '../composites.js';
 import { RuleError } from '../errors.js';
 import { MODEL_INPUT, VIEW_OPS, type Graph, type GraphNode, type Shape } from '../graph/ir.js';
 import { size } from '../graph/shapes.js';
-import { rules, type Bound, type Rule } from '../rules.js';
+import { checkBoxOrder, rules, type Bound, type Rule } from '../rules.js';
 import type { BoxBounds } from './linear-rules.js';
 
 export interface Assigned {
@@ -107,6 +107,7 @@ function expandBounds(node: GraphNode, inShape: Shape, rule: Rule & { name: 'zbo
   };
   const low = expand(pick('low'), 'low');
   const high = expand(pick('high'), 'high');
+  checkBoxOrder({ length: low.length, low: (i) => low[i], high: (i) => high[i] }, `zbox on '${node.name}'`);
   return { low, high, key: `${hashKey(low)}:${hashKey(high)}` };
 }
 
