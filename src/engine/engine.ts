@@ -47,7 +47,7 @@ export class Engine {
 
   private allocFloats(values: ArrayLike<number>): number {
     const p = this.backend.memory.alloc(Math.max(values.length, 4) * 4);
-    this.backend.memory.f32().set(values as ArrayLike<number>, p >> 2);
+    this.backend.memory.f32().set(values as ArrayLike<number>, p >>> 2);
     this.owned.push(p);
     return p;
   }
@@ -83,7 +83,7 @@ export class Engine {
         d[PoolDesc.OW] = outShape[2];
         const desc = this.backend.memory.alloc(DESC_INTS * 4);
         this.owned.push(desc);
-        this.backend.memory.i32().set(d, desc >> 2);
+        this.backend.memory.i32().set(d, desc >>> 2);
         const invDiv = p.op === 'avgpool2d' ? this.allocFloats(avgPoolInverseDivisors(p, inShape[1], inShape[2], outShape[1], outShape[2])) : 0;
         this.pools.set(node.name, { desc, invDiv });
         return;
@@ -123,7 +123,7 @@ export class Engine {
   /** Write n samples (NCHW, per-sample order) into the input buffer. */
   setInput(x: Float32Array, n: number): Workspace {
     const ws = this.workspace(n);
-    this.backend.memory.f32().set(x.subarray(0, n * this.inputSize), ws.tensor(MODEL_INPUT).act >> 2);
+    this.backend.memory.f32().set(x.subarray(0, n * this.inputSize), ws.tensor(MODEL_INPUT).act >>> 2);
     return ws;
   }
 

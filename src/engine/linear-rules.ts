@@ -192,7 +192,7 @@ function zbox(s: LinearStep, box: BoxBounds): void {
   const inLen = ws.capacity * layer.inSize;
   const fillBound = (values: Float32Array) => (p: number) => {
     const f32 = ws.backend.memory.f32();
-    for (let i = 0; i < ws.capacity; i++) f32.set(values, (p >> 2) + i * layer.inSize);
+    for (let i = 0; i < ws.capacity; i++) f32.set(values, (p >>> 2) + i * layer.inSize);
   };
   const L = ws.constant(`${layer.node.name}|zbox-low|${box.key}`, inLen, fillBound(box.low));
   const H = ws.constant(`${layer.node.name}|zbox-high|${box.key}`, inLen, fillBound(box.high));

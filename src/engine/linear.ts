@@ -45,7 +45,7 @@ export class LinearLayer {
       d[ConvDesc.OW] = outShape[2];
       this.descInts = d;
       this.desc = backend.memory.alloc(DESC_INTS * 4);
-      backend.memory.i32().set(d, this.desc >> 2);
+      backend.memory.i32().set(d, this.desc >>> 2);
     } else {
       this.descInts = null;
       this.desc = 0;
@@ -74,7 +74,7 @@ export class LinearLayer {
     const values = new Float32Array(src.length);
     for (let i = 0; i < src.length; i++) values[i] = transform(src[i]);
     p = this.backend.memory.alloc(values.length * 4);
-    this.backend.memory.f32().set(values, p >> 2);
+    this.backend.memory.f32().set(values, p >>> 2);
     this.cache.set(cacheKey, p);
     return p;
   }

@@ -2,6 +2,9 @@ import type { Memory } from './abi.js';
 
 const ALIGN = 16;
 
+/** The linear memory cannot grow to the size asked for (wasm32 holds at most 4 GiB). */
+export class MemoryLimitError extends RangeError {}
+
 /**
  * A first-fit free-list allocator over a growable linear memory. Blocks are 16-byte aligned and
  * zero-filled on allocation. `grow(minBytes)` must make the memory at least minBytes long; the

@@ -1,0 +1,84 @@
+/**
+ * Finiteness checks on what a model returns. Finite inputs and weights can still overflow float32
+ * (inputs near 3e38, weights near 1e37): rather than hand back NaN or ±Infinity, the model throws
+ * a NumericError naming the sample and the layer where the values first stopped being finite.
+ * The checks are SIMD scans of the computed activations and relevances of each chunk (a few
+ * percent of the run time); the sample and layer are searched for only after a failure.
+ */
+import type { Assigned } from './engine/assign.js';
+import type { Engine } from './engine/engine.js';
+import type { Workspace } from './engine/tensors.js';
+import { NumericError } from './errors.js';
+import { VIEW_OPS, type GraphNode } from './graph/ir.js';
+import { formatRule } from './rules.js';
+
+const describeNode = (node: GraphNode) => `${node.op} node '${node.name}'${node.source && node.source !== node.name ? ` (${node.source})` : ''}`;
+
+/** Does sample i (of a tensor with `size` floats per sample at byte pointer `ptr`) hold NaN/±Infinity? */
+function sampleNonFinite(engine: Engine, ptr: number, size: number, i: number): boolean {
+  return engine.backend.kernels.hasNonFinite(ptr + i * size * 4, size) !== 0;
+}
+
+/**
+ * Ops that compute new values. A non-finite value (from finite inputs and weights: an overflow)
+ * can only appear at their outputs; ReLU and max pooling then may hide a NaN (max(NaN, 0) is 0),
+ * so checking the logits alone is not enough.
+ */
+const ARITHMETIC = new Set(['dense', 'conv2d', 'batchnorm', 'add', 'avgpool2d', 'globalavgpool']);
+
+/**
+ * Throws if the last forward pass over m samples (the chunk starting at sample s) produced NaN
+ * or ±Infinity anywhere, naming the sample and the first node whose output holds one.
+ */
+export function checkForward(engine: Engine, ws: Workspace, s: number, m: number): void {
+  const k = engine.backend.kernels;
+  const checked = engine.graph.nodes.filter((n) => ARITHMETIC.has(n.op) || n.name === engine.graph.output).map((n) => ws.tensor(n.name));
+  if (checked.every((t) => k.hasNonFinite(t.act, m * t.size) === 0)) return;
+  let i = 0;
+  while (i < m - 1 && checked.every((t) => !sampleNonFinite(engine, t.act, t.size, i))) i++;
+  const node = engine.graph.nodes.find((n) => {
+    const t = ws.tensor(n.name);
+    return sampleNonFinite(engine, t.act, t.size, i);
+  });
+  throw new NumericError(
+    `the forward pass overflows float32 for sample ${s + i}` +
+      (node ? `: the output of ${describeNode(node)} is the first to hold NaN or Infinity` : '') +
+      ' (inputs or weights too large for this model)',
+  );
+}
+
+/**
+ * Throws if the last relevance pass left NaN or ±Infinity in the relevance of any tensor (the
+ * input's, and every layer's: a ReLU's gradient mask may hide a NaN on its way), naming the
+ * sample and the first node of the backward walk whose input relevance is non-finite (the rule
+ * that produced it).
+ */
+export function checkRelevance(engine: Engine, ws: Workspace, assigned: Map<string, Assigned>, s: number, m: number): void {
+  const k = engine.backend.kernels;
+  const tensors = [...ws.tensors.values()].filter((t) => !t.view);
+  if (tensors.every((t) => k.hasNonFinite(t.rel, m * t.size) === 0)) return;
+  let i = 0;
+  while (i < m - 1 && tensors.every((t) => !sampleNonFinite(engine, t.rel, t.size, i))) i++;
+  const nodes = engine.graph.nodes;
+  let culprit: GraphNode | undefined;
+  for (let j = nodes.length - 1; j >= 0 && !culprit; j--) {
+    const node = nodes[j];
+    if (VIEW_OPS.has(node.op)) continue; // a view shares its input's relevance buffer
+    if (node.inputs.some((name) => sampleNonFinite(engine, ws.tensor(name).rel, ws.tensor(name).size, i))) culprit = node;
+  }
+  const rule = culprit ? assigned.get(culprit.name)?.rule : undefined;
+  throw new NumericError(
+    `the relevance overflows float32 for sample ${s + i}` +
+      (culprit ? `: it first holds NaN or Infinity at the input of ${describeNode(culprit)}${rule ? ` (rule ${formatRule(rule)})` : ''}` : '') +
+      ' (inputs or weights too large for this model)',
+  );
+}
+
+/** Throws if `values` (samples of `per` floats) holds NaN or ±Infinity; `what` names the array. */
+export function checkFinite(values: Float32Array, per: number, what: string): void {
+  for (let j = 0; j < values.length; j++)
+    if (!Number.isFinite(values[j])) {
+      const sample = Math.floor(j / per);
+      throw new NumericError(`${what} overflows float32 for sample ${sample} (index ${j - sample * per}: ${values[j]})`);
+    }
+}
