@@ -6,12 +6,12 @@
 import { composites, ruleComposite, type Composite } from './composites.js';
 import { assignRules, type Assigned } from './engine/assign.js';
 import { Engine } from './engine/engine.js';
-import { DisposedError, InputError, ModelFormatError, RuleError } from './errors.js';
+import { DisposedError, InputError, RuleError } from './errors.js';
 import type { Graph, Shape } from './graph/ir.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
 import { MemoryLimitError } from './kernels/arena.js';
-import { checkFinite, checkForward, checkRelevance } from './numeric-checks.js';
+import { checkFinite, checkForward, checkParameters, checkRelevance } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
 
 export type Target = 'argmax' | number | ArrayLike<number>;
@@ -487,35 +487,6 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
   return typeof v;
-}
-
-/**
- * Every parameter of the (canonical) graph must be finite. The importers check the files; this
- * catches what folding produces, e.g. a batch norm whose running_var + eps is not positive.
- */
-function checkParameters(graph: Graph): void {
-  for (const node of graph.nodes) {
-    const params: Array<[string, ArrayLike<number> | null | undefined]> =
-      node.op === 'dense' || node.op === 'conv2d'
-        ? [['weight', node.weight], ['bias', node.bias]]
-        : node.op === 'batchnorm'
-          ? [['weight', node.weight], ['bias', node.bias], ['running_mean', node.runningMean], ['running_var', node.runningVar]]
-          : [];
-    const where = `${node.op} node '${node.name}'${node.source && node.source !== node.name ? ` (${node.source})` : ''}`;
-    const folded = graph.notes.some((note) => note.startsWith('folded batch norm') && note.endsWith(` into '${node.name}'`));
-    for (const [name, v] of params) {
-      if (!v) continue;
-      for (let i = 0; i < v.length; i++)
-        if (!Number.isFinite(v[i]))
-          throw new ModelFormatError(
-            `${where}: ${name} holds ${v[i]} at index ${i}${folded ? ' after folding batch norm into it (running_var + eps must be positive)' : ''}: parameters must be finite`,
-          );
-    }
-    if (node.op === 'batchnorm')
-      for (let c = 0; c < node.numFeatures; c++)
-        if (!(node.runningVar[c] + node.eps > 0))
-          throw new ModelFormatError(`${where}: running_var + eps is ${node.runningVar[c] + node.eps} for channel ${c}; it must be positive`);
-  }
 }
 
 /** Standard normal samples from a seeded xorshift generator (Box-Muller). */

@@ -1,15 +1,16 @@
 /**
- * Finiteness checks on what a model returns. Finite inputs and weights can still overflow float32
- * (inputs near 3e38, weights near 1e37): rather than hand back NaN or ±Infinity, the model throws
- * a NumericError naming the sample and the layer where the values first stopped being finite.
- * The checks are SIMD scans of the computed activations and relevances of each chunk (a few
- * percent of the run time); the sample and layer are searched for only after a failure.
+ * Finiteness checks: of a model's parameters when it is built, and of what it returns. Finite
+ * inputs and weights can still overflow float32 (inputs near 3e38, weights near 1e37): rather
+ * than hand back NaN or ±Infinity, the model throws a NumericError naming the sample and the
+ * layer where the values first stopped being finite. The checks are SIMD scans that read each
+ * activation and relevance value of a chunk once (cheap next to the layers that computed them);
+ * the sample and layer are searched for only after a failure.
  */
 import type { Assigned } from './engine/assign.js';
 import type { Engine } from './engine/engine.js';
 import type { Workspace } from './engine/tensors.js';
-import { NumericError } from './errors.js';
-import { VIEW_OPS, type GraphNode } from './graph/ir.js';
+import { ModelFormatError, NumericError } from './errors.js';
+import { VIEW_OPS, type Graph, type GraphNode } from './graph/ir.js';
 import { formatRule } from './rules.js';
 
 const describeNode = (node: GraphNode) => `${node.op} node '${node.name}'${node.source && node.source !== node.name ? ` (${node.source})` : ''}`;
@@ -81,4 +82,33 @@ export function checkFinite(values: Float32Array, per: number, what: string): vo
       const sample = Math.floor(j / per);
       throw new NumericError(`${what} overflows float32 for sample ${sample} (index ${j - sample * per}: ${values[j]})`);
     }
+}
+
+/**
+ * Every parameter of the (canonical) graph must be finite. The importers check the files; this
+ * catches what folding produces, e.g. a batch norm whose running_var + eps is not positive.
+ */
+export function checkParameters(graph: Graph): void {
+  for (const node of graph.nodes) {
+    const params: Array<[string, ArrayLike<number> | null | undefined]> =
+      node.op === 'dense' || node.op === 'conv2d'
+        ? [['weight', node.weight], ['bias', node.bias]]
+        : node.op === 'batchnorm'
+          ? [['weight', node.weight], ['bias', node.bias], ['running_mean', node.runningMean], ['running_var', node.runningVar]]
+          : [];
+    const where = `${node.op} node '${node.name}'${node.source && node.source !== node.name ? ` (${node.source})` : ''}`;
+    const folded = graph.notes.some((note) => note.startsWith('folded batch norm') && note.endsWith(` into '${node.name}'`));
+    for (const [name, v] of params) {
+      if (!v) continue;
+      for (let i = 0; i < v.length; i++)
+        if (!Number.isFinite(v[i]))
+          throw new ModelFormatError(
+            `${where}: ${name} holds ${v[i]} at index ${i}${folded ? ' after folding batch norm into it (running_var + eps must be positive)' : ''}: parameters must be finite`,
+          );
+    }
+    if (node.op === 'batchnorm')
+      for (let c = 0; c < node.numFeatures; c++)
+        if (!(node.runningVar[c] + node.eps > 0))
+          throw new ModelFormatError(`${where}: running_var + eps is ${node.runningVar[c] + node.eps} for channel ${c}; it must be positive`);
+  }
 }
