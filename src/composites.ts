@@ -38,25 +38,25 @@ const EPS = 1e-6;
 export const composites = {
   /** Zennit EpsilonPlus: conv zplus, dense epsilon. */
   epsilonPlus(opts: { epsilon?: number } = {}): Composite {
-    return { name: 'epsilon-plus', conv: rules.zPlus(), dense: rules.epsilon(opts.epsilon ?? EPS) };
+    return { name: 'epsilon-plus', conv: rules.zPlus(), dense: rules.epsilon(opts?.epsilon ?? EPS) };
   },
   /** Zennit EpsilonGammaBox: first conv zbox(low, high), other conv gamma, dense epsilon. */
   epsilonGammaBox(opts: { low?: Bound; high?: Bound; gamma?: number; epsilon?: number } = {}): Composite {
     return {
       name: 'epsilon-gamma-box',
-      first: rules.zBox(opts.low, opts.high),
+      first: rules.zBox(opts?.low, opts?.high),
       firstOn: 'conv',
-      conv: rules.gamma(opts.gamma ?? 0.25),
-      dense: rules.epsilon(opts.epsilon ?? EPS),
+      conv: rules.gamma(opts?.gamma ?? 0.25),
+      dense: rules.epsilon(opts?.epsilon ?? EPS),
     };
   },
   /** Zennit EpsilonAlpha2Beta1: conv alphabeta(2,1), dense epsilon. */
   epsilonAlpha2Beta1(opts: { epsilon?: number } = {}): Composite {
-    return { name: 'epsilon-alpha2-beta1', conv: rules.alphaBeta(2, 1), dense: rules.epsilon(opts.epsilon ?? EPS) };
+    return { name: 'epsilon-alpha2-beta1', conv: rules.alphaBeta(2, 1), dense: rules.epsilon(opts?.epsilon ?? EPS) };
   },
   /** Zennit EpsilonPlusFlat: first dense-or-conv flat, conv zplus, dense epsilon. */
   epsilonPlusFlat(opts: { epsilon?: number } = {}): Composite {
-    return { name: 'epsilon-plus-flat', first: rules.flat(), firstOn: 'linear', conv: rules.zPlus(), dense: rules.epsilon(opts.epsilon ?? EPS) };
+    return { name: 'epsilon-plus-flat', first: rules.flat(), firstOn: 'linear', conv: rules.zPlus(), dense: rules.epsilon(opts?.epsilon ?? EPS) };
   },
   /** Zennit EpsilonAlpha2Beta1Flat: first dense-or-conv flat, conv alphabeta(2,1), dense epsilon. */
   epsilonAlpha2Beta1Flat(opts: { epsilon?: number } = {}): Composite {
@@ -65,7 +65,7 @@ export const composites = {
       first: rules.flat(),
       firstOn: 'linear',
       conv: rules.alphaBeta(2, 1),
-      dense: rules.epsilon(opts.epsilon ?? EPS),
+      dense: rules.epsilon(opts?.epsilon ?? EPS),
     };
   },
   /**
@@ -104,6 +104,7 @@ export const composites = {
   },
   /** Look up a preset by its kebab-case name. */
   byName(name: string, opts: { low?: Bound; high?: Bound } = {}): Composite {
+    if (typeof name !== 'string') throw new RuleError(`a composite name must be a string (known: ${COMPOSITE_NAMES.join(', ')}), got ${name === null ? 'null' : typeof name}`);
     switch (name) {
       case 'epsilon-plus':
         return composites.epsilonPlus();

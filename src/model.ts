@@ -64,6 +64,8 @@ export interface Explanation {
 }
 
 const DEFAULT_BATCH = 32;
+/** The longest Float32Array V8 allocates (the relevance has as many values as x). */
+const MAX_INPUT_VALUES = 2 ** 32 - 1;
 /** SmoothGrad copies / Integrated Gradients steps per sample: beyond this it is a mistake, not a setting. */
 export const MAX_ATTRIBUTION_SAMPLES = 100_000;
 
@@ -279,6 +281,8 @@ export class Model {
   /** A table of the nodes, their output shapes and the rule each gets under `composite`. */
   describe(composite?: string | Composite | ExplainOptions): string {
     const engine = this.live();
+    if (composite !== undefined && composite !== null && typeof composite !== 'string' && typeof composite !== 'object')
+      throw new RuleError(`describe() takes a composite name, a Composite or explain() options, got ${typeof composite}`);
     const opts: ExplainOptions = typeof composite === 'string' || (composite && 'name' in composite && !('composite' in composite)) ? { composite: composite as string | Composite } : ((composite as ExplainOptions) ?? {});
     let assigned: Map<string, Assigned> | null = null;
     let ruleNote = '';
@@ -346,6 +350,8 @@ export class Model {
       throw new InputError(`x must be a Float32Array (or an array of numbers), got ${describeValue(x)}`);
     const len = x.length;
     const per = this.inputSize;
+    if (!Number.isSafeInteger(len) || len < 0 || len > MAX_INPUT_VALUES)
+      throw new InputError(`x has length ${len}: it must be a whole number of values, at most ${MAX_INPUT_VALUES} (the most a Float32Array can hold)`);
     if (len === 0 || len % per !== 0)
       throw new InputError(
         `input length ${len} is not a whole number of samples of shape [${this.inputShape.join(', ')}] (${per} values each${this.inputLayout === 'NHWC' ? ', NHWC' : ''})`,

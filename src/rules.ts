@@ -134,6 +134,7 @@ export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta',
  * `zbox:LOW,HIGH`, `wsquare`, `flat`, `pass`, `norm`, `gradient`.
  */
 export function parseRule(spec: string): Rule {
+  if (typeof spec !== 'string') throw new RuleError(`a rule spec must be a string such as 'epsilon:0.25', got ${spec === null ? 'null' : typeof spec}`);
   const [rawName, rawArgs] = spec.trim().split(':', 2);
   const name = rawName.toLowerCase().replace(/[-_]/g, '');
   const args =
@@ -194,6 +195,7 @@ export function parseRule(spec: string): Rule {
 
 /** A short human-readable form, e.g. "epsilon(1e-6)". */
 export function formatRule(rule: Rule): string {
+  if (!rule || typeof rule !== 'object') throw new RuleError(`formatRule() takes a rule object, got ${rule === null ? 'null' : typeof rule}`);
   switch (rule.name) {
     case 'epsilon':
       return `epsilon(${fmtNum(rule.epsilon)})`;

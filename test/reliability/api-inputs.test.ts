@@ -5,7 +5,7 @@
 // D12: composites.custom ignored byIndex keys matching no node, unknown keys and rules that
 // cannot apply to a layer type; now each is refused, naming the key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composites, InputError, loadModel, MAX_ATTRIBUTION_SAMPLES, RuleError, rules, type Model } from '../../src/index.js';
+import { composites, formatRule, InputError, loadModel, MAX_ATTRIBUTION_SAMPLES, parseRule, RuleError, rules, type Model } from '../../src/index.js';
 import { modelDir } from '../helpers/fixtures.js';
 import { FASHION, inputs, thrown } from './helpers.js';
 
@@ -70,6 +70,21 @@ describe('D10: wrong argument types are typed errors', () => {
       expect(thrown(() => model.attribute(x, bad as never))).toBeInstanceOf(InputError);
     }
     expect(thrown(() => model.explain(x, null as never)).message).toBe('explain() options must be an object, got null');
+  });
+
+  it('array-likes with a negative, fractional or huge length', () => {
+    for (const length of [-784, 784.5, 2 ** 40]) {
+      const e = thrown(() => model.predict({ length } as never));
+      expect(e).toBeInstanceOf(InputError);
+      expect(e.message).toMatch(new RegExp(`^x has length ${length}: it must be a whole number of values`));
+    }
+  });
+
+  it('rule and composite helpers given null or numbers', () => {
+    for (const call of [() => parseRule(null as never), () => parseRule(5 as never), () => formatRule(null as never), () => composites.byName(null as never), () => model.describe(5 as never)])
+      expect(thrown(call)).toBeInstanceOf(RuleError);
+    // preset options of null mean the defaults
+    expect(composites.epsilonGammaBox(null as never)).toEqual(composites.epsilonGammaBox());
   });
 
   it('composites.custom(null) and other non-objects', () => {
