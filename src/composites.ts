@@ -3,7 +3,8 @@
  * resolves it to one rule per node with `resolveRules`.
  */
 import { RuleError } from './errors.js';
-import { rules, validateRule, type Bound, type Rule } from './rules.js';
+import { OPS } from './ops/registry.js';
+import { rules, validateRule, type Bound, type Rule, type RuleName } from './rules.js';
 
 export interface Composite {
   /** Shown by describe(). */
@@ -44,25 +45,25 @@ const EPS = 1e-6;
 export const composites = {
   /** Zennit EpsilonPlus: conv zplus, dense epsilon. */
   epsilonPlus(opts: { epsilon?: number } = {}): Composite {
-    return { name: 'epsilon-plus', conv: rules.zPlus(), dense: rules.epsilon(opts.epsilon ?? EPS) };
+    return { name: 'epsilon-plus', conv: rules.zPlus(), dense: rules.epsilon(opts?.epsilon ?? EPS) };
   },
   /** Zennit EpsilonGammaBox: first conv zbox(low, high), other conv gamma, dense epsilon. */
   epsilonGammaBox(opts: { low?: Bound; high?: Bound; gamma?: number; epsilon?: number } = {}): Composite {
     return {
       name: 'epsilon-gamma-box',
-      first: rules.zBox(opts.low, opts.high),
+      first: rules.zBox(opts?.low, opts?.high),
       firstOn: 'conv',
-      conv: rules.gamma(opts.gamma ?? 0.25),
-      dense: rules.epsilon(opts.epsilon ?? EPS),
+      conv: rules.gamma(opts?.gamma ?? 0.25),
+      dense: rules.epsilon(opts?.epsilon ?? EPS),
     };
   },
   /** Zennit EpsilonAlpha2Beta1: conv alphabeta(2,1), dense epsilon. */
   epsilonAlpha2Beta1(opts: { epsilon?: number } = {}): Composite {
-    return { name: 'epsilon-alpha2-beta1', conv: rules.alphaBeta(2, 1), dense: rules.epsilon(opts.epsilon ?? EPS) };
+    return { name: 'epsilon-alpha2-beta1', conv: rules.alphaBeta(2, 1), dense: rules.epsilon(opts?.epsilon ?? EPS) };
   },
   /** Zennit EpsilonPlusFlat: first dense-or-conv flat, conv zplus, dense epsilon. */
   epsilonPlusFlat(opts: { epsilon?: number } = {}): Composite {
-    return { name: 'epsilon-plus-flat', first: rules.flat(), firstOn: 'linear', conv: rules.zPlus(), dense: rules.epsilon(opts.epsilon ?? EPS) };
+    return { name: 'epsilon-plus-flat', first: rules.flat(), firstOn: 'linear', conv: rules.zPlus(), dense: rules.epsilon(opts?.epsilon ?? EPS) };
   },
   /** Zennit EpsilonAlpha2Beta1Flat: first dense-or-conv flat, conv alphabeta(2,1), dense epsilon. */
   epsilonAlpha2Beta1Flat(opts: { epsilon?: number } = {}): Composite {
@@ -71,24 +72,46 @@ export const composites = {
       first: rules.flat(),
       firstOn: 'linear',
       conv: rules.alphaBeta(2, 1),
-      dense: rules.epsilon(opts.epsilon ?? EPS),
+      dense: rules.epsilon(opts?.epsilon ?? EPS),
     };
   },
-  /** Your own mapping; unspecified layer types keep Zennit's defaults (dense/conv: epsilon 1e-6). */
+  /**
+   * Your own mapping; unspecified layer types keep Zennit's defaults (dense/conv: epsilon 1e-6).
+   * Unknown keys and rules that cannot apply to their layer type are rejected, naming the key.
+   */
   custom(spec: Omit<Composite, 'name'> & { name?: string }): Composite {
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec))
+      throw new RuleError(`composites.custom() takes an object such as { conv: rules.zPlus() }, got ${spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec}`);
+    for (const key of Object.keys(spec))
+      if (!COMPOSITE_KEYS.includes(key as keyof Composite))
+        throw new RuleError(`composite: unknown key '${key}' (known: ${COMPOSITE_KEYS.join(', ')})`);
+    if (spec.name !== undefined && typeof spec.name !== 'string') throw new RuleError(`composite.name must be a string, got ${typeof spec.name}`);
     const c: Composite = { ...spec, name: spec.name ?? 'custom' };
     for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul'] as const) {
       const r = c[key];
-      if (r !== undefined) c[key] = validateRule(r, `composite.${key}`);
+      if (r === undefined) continue;
+      const rule = validateRule(r, `composite.${key}`);
+      if (!APPLICABLE[key].includes(rule.name))
+        throw new RuleError(`composite.${key}: rule '${rule.name}' does not apply to ${LAYER_KIND[key]} (allowed: ${APPLICABLE[key].join(', ')})`);
+      c[key] = rule;
     }
     if (c.firstOn !== undefined && !['conv', 'dense', 'linear'].includes(c.firstOn))
       throw new RuleError(`composite.firstOn must be 'conv', 'dense' or 'linear', got '${String(c.firstOn)}'`);
-    if (c.byIndex) c.byIndex = mapValues(c.byIndex, (r, k) => validateRule(r, `composite.byIndex[${k}]`));
-    if (c.byName) c.byName = mapValues(c.byName, (r, k) => validateRule(r, `composite.byName['${k}']`));
+    if (c.byIndex !== undefined) {
+      checkRecord(c.byIndex, 'byIndex');
+      for (const k of Object.keys(c.byIndex))
+        if (!/^(0|[1-9]\d*)$/.test(k)) throw new RuleError(`composite.byIndex: key '${k}' is not a node index (0, 1, 2, ...)`);
+      c.byIndex = mapValues(c.byIndex, (r, k) => validateRule(r, `composite.byIndex[${k}]`));
+    }
+    if (c.byName !== undefined) {
+      checkRecord(c.byName, 'byName');
+      c.byName = mapValues(c.byName, (r, k) => validateRule(r, `composite.byName['${k}']`));
+    }
     return c;
   },
   /** Look up a preset by its kebab-case name. */
   byName(name: string, opts: { low?: Bound; high?: Bound } = {}): Composite {
+    if (typeof name !== 'string') throw new RuleError(`a composite name must be a string (known: ${COMPOSITE_NAMES.join(', ')}), got ${name === null ? 'null' : typeof name}`);
     switch (name) {
       case 'epsilon-plus':
         return composites.epsilonPlus();
@@ -113,6 +136,38 @@ export const COMPOSITE_NAMES: readonly CompositeName[] = [
   'epsilon-plus-flat',
   'epsilon-alpha2-beta1-flat',
 ];
+
+const COMPOSITE_KEYS: ReadonlyArray<keyof Composite> = [
+  'name', 'first', 'firstOn', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'byIndex', 'byName',
+];
+
+/** The rules every op of a key accepts (each op module lists its own, src/ops/). */
+function rulesOf(...ops: Array<keyof typeof OPS>): readonly RuleName[] {
+  const lists = ops.map((op) => Object.keys(OPS[op].rules) as RuleName[]);
+  return lists[0].filter((r) => lists.every((l) => l.includes(r)));
+}
+
+type LayerKey = 'first' | 'dense' | 'conv' | 'pool' | 'maxpool' | 'add' | 'activation' | 'affine' | 'mul';
+
+/** The ops each layer-type key of a composite stands for, and how messages name them. */
+const KEY_OPS: Record<LayerKey, { ops: Array<keyof typeof OPS>; kind: string }> = {
+  first: { ops: ['dense', 'conv2d'], kind: 'the first dense/conv layers' },
+  dense: { ops: ['dense'], kind: 'dense layers' },
+  conv: { ops: ['conv2d'], kind: 'conv layers' },
+  pool: { ops: ['avgpool2d', 'globalavgpool'], kind: 'average pooling' },
+  maxpool: { ops: ['maxpool2d'], kind: 'max pooling' },
+  add: { ops: ['add'], kind: 'residual adds' },
+  activation: { ops: ['relu', 'activation', 'prelu'], kind: 'activations' },
+  affine: { ops: ['affine', 'batchnorm'], kind: 'constant scale/shift and unfolded batch norms' },
+  mul: { ops: ['mul'], kind: 'gated products' },
+};
+
+const APPLICABLE = Object.fromEntries(Object.entries(KEY_OPS).map(([k, v]) => [k, rulesOf(...v.ops)])) as Record<LayerKey, readonly RuleName[]>;
+const LAYER_KIND = Object.fromEntries(Object.entries(KEY_OPS).map(([k, v]) => [k, v.kind])) as Record<LayerKey, string>;
+
+function checkRecord(v: unknown, key: string): void {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new RuleError(`composite.${key} must be an object mapping to rules`);
+}
 
 function mapValues<K extends string | number>(o: Record<K, Rule>, f: (r: Rule, k: string) => Rule): Record<K, Rule> {
   const out = {} as Record<K, Rule>;

@@ -46,6 +46,17 @@ export class ShapeError extends LrpError {
   }
 }
 
+/**
+ * A computation overflowed float32: the logits or the relevance hold NaN or ±Infinity although
+ * the inputs and weights were finite (values too large for the model, e.g. inputs near 3e38 or
+ * weights near 1e37). The message names the sample and the layer where it first happened.
+ */
+export class NumericError extends LrpError {
+  constructor(message: string, code = 'E_NONFINITE') {
+    super(code, message);
+  }
+}
+
 /** The model was used after dispose(). */
 export class DisposedError extends LrpError {
   constructor(message = 'model has been disposed') {

@@ -10,6 +10,8 @@ import { DisposedError, InputError, RuleError } from './errors.js';
 import type { Graph, Shape } from './graph/ir.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
+import { MemoryLimitError } from './kernels/arena.js';
+import { checkFinite, checkForward, checkParameters, checkRelevance } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
 import { specOf } from './ops/registry.js';
 
@@ -63,6 +65,10 @@ export interface Explanation {
 }
 
 const DEFAULT_BATCH = 32;
+/** The longest Float32Array V8 allocates (the relevance has as many values as x). */
+const MAX_INPUT_VALUES = 2 ** 32 - 1;
+/** SmoothGrad copies / Integrated Gradients steps per sample: beyond this it is a mistake, not a setting. */
+export const MAX_ATTRIBUTION_SAMPLES = 100_000;
 
 export class Model {
   /** Per-sample input shape, NCHW order (e.g. [1, 28, 28] or [784]). */
@@ -79,6 +85,7 @@ export class Model {
     readonly graph: Graph,
     backend: Backend,
   ) {
+    checkParameters(graph);
     this.engine = new Engine(graph, backend);
     this.inputShape = graph.inputShape.slice();
     this.inputLayout = graph.inputLayout === 'NHWC' && graph.inputShape.length === 3 ? 'NHWC' : 'NCHW';
@@ -110,11 +117,11 @@ export class Model {
   predict(x: ArrayLike<number>, opts: { batch?: number } = {}): Float32Array {
     const engine = this.live();
     const { data, n } = this.checkInput(x);
-    const batch = this.checkBatch(opts.batch, n);
+    const batch = this.checkBatch(options(opts, 'predict').batch, n);
     const logits = new Float32Array(n * this.outputSize);
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);
-      this.runForward(engine, data, s, m, batch);
+      checkForward(engine, this.runForward(engine, data, s, m, batch), s, m);
       logits.set(engine.backend.memory.f32().subarray(engine.outputPtr() >>> 2, (engine.outputPtr() >>> 2) + m * this.outputSize), s * this.outputSize);
     }
     return logits;
@@ -122,6 +129,7 @@ export class Model {
 
   explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
     this.live();
+    opts = options(opts, 'explain');
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(opts.batch, n);
     const assigned = this.assignment(opts);
@@ -139,7 +147,8 @@ export class Model {
    */
   attribute(x: ArrayLike<number>, opts: AttributeOptions): Explanation {
     this.live();
-    const method = opts?.method;
+    opts = options(opts, 'attribute') as AttributeOptions;
+    const method = opts.method;
     if (!ATTRIBUTION_METHODS.includes(method)) throw new InputError(`unknown attribution method '${String(method)}' (known: ${ATTRIBUTION_METHODS.join(', ')})`);
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(opts.batch, n);
@@ -150,37 +159,47 @@ export class Model {
       if (method === 'gradient-x-input') {
         const xs = this.fromGraphLayout(data, n);
         for (let i = 0; i < r.relevance.length; i++) r.relevance[i] *= xs[i];
+        for (let s = 0; s < n; s++) r.sums.input[s] = r.relevance.subarray(s * this.inputSize, (s + 1) * this.inputSize).reduce((a, v) => a + v, 0);
+        checkFinite(r.relevance, this.inputSize, 'gradient × input');
+        checkFinite(r.sums.input, 1, 'the sum of gradient × input');
       }
       return r;
     }
     if (opts.start !== undefined && opts.start !== 'onehot') throw new InputError(`${method} starts from 'onehot' (the gradient of the target logit)`);
     const m = opts.samples ?? (method === 'smoothgrad' ? 16 : 32);
-    if (!Number.isInteger(m) || m < 1) throw new InputError(`samples must be a positive integer, got ${m}`);
-    const clean = this.propagate(data, n, gradient, targetsIn, 'onehot', batch, false);
-    const per = this.inputSize;
-    const acc = new Float32Array(n * per);
-    const expanded = new Float32Array(m * per);
+    if (!Number.isInteger(m) || m < 1 || m > MAX_ATTRIBUTION_SAMPLES)
+      throw new InputError(`samples must be an integer from 1 to ${MAX_ATTRIBUTION_SAMPLES}, got ${m}`);
     let baseline: Float32Array | null = null;
     if (method === 'integrated-gradients') baseline = this.checkBaseline(opts.baseline, n);
     const range = this.graph.inputRange ?? [0, 1];
     const sigma = (opts.noise ?? 0.1) * (range[1] - range[0]);
     if (!Number.isFinite(sigma) || sigma < 0) throw new InputError(`noise must be a non-negative number, got ${opts.noise}`);
+    const clean = this.propagate(data, n, gradient, targetsIn, 'onehot', batch, false);
+    const per = this.inputSize;
+    const acc = new Float32Array(n * per);
+    // the m copies of one sample run as batches of at least DEFAULT_BATCH (they are many, small
+    // jobs), and only one batch of copies exists at a time: memory does not grow with m
+    const chunk = Math.min(Math.max(batch, DEFAULT_BATCH), m);
+    const expanded = new Float32Array(chunk * per);
+    const targets = new Int32Array(chunk);
     const rand = gaussian(opts.seed ?? 1);
     for (let s = 0; s < n; s++) {
       const xs = data.subarray(s * per, (s + 1) * per);
       const b = baseline?.subarray(s * per, (s + 1) * per);
-      for (let k = 0; k < m; k++) {
-        const row = expanded.subarray(k * per, (k + 1) * per);
-        if (b) {
-          const alpha = (k + 0.5) / m;
-          for (let i = 0; i < per; i++) row[i] = b[i] + alpha * (xs[i] - b[i]);
-        } else for (let i = 0; i < per; i++) row[i] = xs[i] + sigma * rand();
-      }
-      const targets = new Int32Array(m).fill(clean.targets[s]);
-      // the m copies of one sample run as batches of at least DEFAULT_BATCH: they are many, small jobs
-      const r = this.propagate(expanded, m, gradient, targets, 'onehot', Math.min(Math.max(batch, DEFAULT_BATCH), m), false);
       const dst = acc.subarray(s * per, (s + 1) * per);
-      for (let k = 0; k < m; k++) for (let i = 0; i < per; i++) dst[i] += r.relevance[k * per + i] / m;
+      targets.fill(clean.targets[s]);
+      for (let k0 = 0; k0 < m; k0 += chunk) {
+        const c = Math.min(chunk, m - k0);
+        for (let k = 0; k < c; k++) {
+          const row = expanded.subarray(k * per, (k + 1) * per);
+          if (b) {
+            const alpha = (k0 + k + 0.5) / m;
+            for (let i = 0; i < per; i++) row[i] = b[i] + alpha * (xs[i] - b[i]);
+          } else for (let i = 0; i < per; i++) row[i] = xs[i] + sigma * rand();
+        }
+        const r = this.propagate(expanded.subarray(0, c * per), c, gradient, targets.subarray(0, c), 'onehot', c, false);
+        for (let k = 0; k < c; k++) for (let i = 0; i < per; i++) dst[i] += r.relevance[k * per + i] / m;
+      }
     }
     if (baseline) {
       const diff = this.fromGraphLayout(data.map((v, i) => v - baseline![i]), n);
@@ -188,6 +207,8 @@ export class Model {
     }
     const inputSums = new Float32Array(n);
     for (let s = 0; s < n; s++) inputSums[s] = acc.subarray(s * per, (s + 1) * per).reduce((a, v) => a + v, 0);
+    checkFinite(acc, per, `the ${method} attribution`);
+    checkFinite(inputSums, 1, `the sum of the ${method} attribution`);
     return { relevance: acc, logits: clean.logits, targets: clean.targets, sums: { start: clean.sums.start, input: inputSums } };
   }
 
@@ -213,6 +234,7 @@ export class Model {
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);
       const ws = this.runForward(engine, data, s, m, batch);
+      checkForward(engine, ws, s, m);
       const mem = engine.backend.memory;
       const out = engine.outputPtr() >>> 2;
       const chunkLogits = mem.f32().slice(out, out + m * O);
@@ -232,7 +254,8 @@ export class Model {
         startSums[s + i] = sum;
       }
       mem.f32().set(startBuf.subarray(0, m * O), ws.tensor(engine.graph.output).rel >>> 2);
-      engine.relevance(m, assigned);
+      memoryLimit(() => engine.relevance(m, assigned));
+      checkRelevance(engine, ws, assigned, s, m);
 
       const inRel = ws.tensor('input').rel >>> 2;
       const chunk = mem.f32().subarray(inRel, inRel + m * this.inputSize);
@@ -252,12 +275,16 @@ export class Model {
         }
       }
     }
+    checkFinite(startSums, 1, 'the sum of the start relevance');
+    checkFinite(inputSums, 1, 'the sum of the input relevance');
     return { relevance, logits, targets, layers, sums: { start: startSums, input: inputSums } };
   }
 
   /** A table of the nodes, their output shapes and the rule each gets under `composite`. */
   describe(composite?: string | Composite | ExplainOptions): string {
     const engine = this.live();
+    if (composite !== undefined && composite !== null && typeof composite !== 'string' && typeof composite !== 'object')
+      throw new RuleError(`describe() takes a composite name, a Composite or explain() options, got ${typeof composite}`);
     const opts: ExplainOptions = typeof composite === 'string' || (composite && 'name' in composite && !('composite' in composite)) ? { composite: composite as string | Composite } : ((composite as ExplainOptions) ?? {});
     let assigned: Map<string, Assigned> | null = null;
     let ruleNote = '';
@@ -315,6 +342,7 @@ export class Model {
       if (typeof opts.composite !== 'object' || opts.composite === null) throw new RuleError(`composite must be a name or a Composite object`);
       composite = composites.custom(opts.composite);
     } else composite = composites.epsilonPlus();
+    checkByIndex(composite, engine.graph);
     const assigned = assignRules(engine.graph, engine.shapes, composite, { low: opts.low, high: opts.high });
     if (key) {
       if (this.assignCache.size > 32) this.assignCache.clear();
@@ -324,9 +352,12 @@ export class Model {
   }
 
   private checkInput(x: ArrayLike<number>): { data: Float32Array; n: number } {
-    if (!x || typeof (x as ArrayLike<number>).length !== 'number') throw new InputError('x must be a Float32Array (or an array of numbers)');
+    if (!x || typeof x !== 'object' || typeof (x as ArrayLike<number>).length !== 'number' || x instanceof BigInt64Array || x instanceof BigUint64Array)
+      throw new InputError(`x must be a Float32Array (or an array of numbers), got ${describeValue(x)}`);
     const len = x.length;
     const per = this.inputSize;
+    if (!Number.isSafeInteger(len) || len < 0 || len > MAX_INPUT_VALUES)
+      throw new InputError(`x has length ${len}: it must be a whole number of values, at most ${MAX_INPUT_VALUES} (the most a Float32Array can hold)`);
     if (len === 0 || len % per !== 0)
       throw new InputError(
         `input length ${len} is not a whole number of samples of shape [${this.inputShape.join(', ')}] (${per} values each${this.inputLayout === 'NHWC' ? ', NHWC' : ''})`,
@@ -413,7 +444,7 @@ export class Model {
           throw new InputError(`input holds ${data[i]} at sample ${sample}, index ${i - sample * per}: inputs must be finite`);
         }
     }
-    engine.forward(m);
+    memoryLimit(() => engine.forward(m));
     return ws;
   }
 
@@ -430,6 +461,44 @@ export class Model {
         for (let h = 0; h < H; h++)
           for (let w = 0; w < W; w++) dst[offset + s * per + (h * W + w) * C + c] = src[s * per + (c * H + h) * W + w];
   }
+}
+
+/** A composite's byIndex keys must each match a node (assignRules looks them up and would skip the others). */
+function checkByIndex(composite: Composite, graph: Graph): void {
+  if (!composite.byIndex) return;
+  const indices = new Set(graph.nodes.map((node) => node.index));
+  for (const key of Object.keys(composite.byIndex))
+    if (!indices.has(Number(key)))
+      throw new RuleError(
+        `composite.byIndex[${key}] matches no node of the model (nodes removed at load, e.g. batch norm folded into a layer, get no rule; see describe())`,
+      );
+}
+
+/**
+ * Runs an engine step that may allocate (layer parameters and rule constants are placed in
+ * linear memory on first use): a memory that cannot grow any more is the caller's problem to
+ * solve with a smaller batch or model, so it becomes a typed error.
+ */
+function memoryLimit(step: () => void): void {
+  try {
+    step();
+  } catch (e) {
+    if (!(e instanceof MemoryLimitError)) throw e;
+    throw new InputError(`this model and batch need more memory than WebAssembly can address (${e.message}); pass a smaller { batch }`, 'E_MEMORY');
+  }
+}
+
+/** The options object of a call: undefined means none; anything but a plain object is an error. */
+function options<T extends object>(opts: T | undefined | null, call: string): T {
+  if (opts === undefined) return {} as T;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new InputError(`${call}() options must be an object, got ${describeValue(opts)}`);
+  return opts;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
 }
 
 /** Standard normal samples from a seeded xorshift generator (Box-Muller). */

@@ -4,7 +4,7 @@
  * samples. Off by default; worth it for batches of several samples on more than one core.
  */
 import * as errors from './errors.js';
-import { InputError } from './errors.js';
+import { DisposedError, InputError, LrpError } from './errors.js';
 import type { LoadOptions, ModelSource } from './load.js';
 import type { ExplainOptions, Explanation } from './model.js';
 
@@ -22,6 +22,8 @@ export interface ParallelOptions extends LoadOptions {
 interface WorkerPort {
   post(msg: unknown): void;
   onReply(cb: (msg: Reply) => void): void;
+  /** The worker died (uncaught error, out of memory, exit) without being terminated by us. */
+  onFailure(cb: (why: string) => void): void;
   terminate(): Promise<unknown> | void;
 }
 
@@ -32,10 +34,25 @@ async function startWorkers(count: number, workerUrl: string | URL | undefined):
     const { Worker } = await import('node:worker_threads');
     return Array.from({ length: count }, () => {
       const w = new Worker(new URL('./parallel-worker.js', import.meta.url));
-      return { post: (m) => w.postMessage(m), onReply: (cb) => w.on('message', cb), terminate: () => w.terminate() };
+      return {
+        post: (m) => w.postMessage(m),
+        onReply: (cb) => w.on('message', cb),
+        onFailure: (cb) => {
+          w.on('error', (e) => cb(e.message));
+          w.on('exit', (code) => cb(`exited with code ${code}`));
+        },
+        terminate: () => w.terminate(),
+      };
     });
   }
-  const WebWorker = (globalThis as { Worker?: new (url: string | URL, o: { type: 'module' }) => { postMessage(m: unknown): void; onmessage: ((e: { data: Reply }) => void) | null; terminate(): void } }).Worker;
+  const WebWorker = (
+    globalThis as {
+      Worker?: new (
+        url: string | URL,
+        o: { type: 'module' },
+      ) => { postMessage(m: unknown): void; onmessage: ((e: { data: Reply }) => void) | null; onerror: ((e: { message?: string }) => void) | null; terminate(): void };
+    }
+  ).Worker;
   if (!WebWorker) throw new InputError('this runtime has no Web Workers; use loadModel() instead');
   if (!workerUrl) throw new InputError("browsers need { workerUrl }: the URL of the bundled worker script ('lrp-wasm/worker')");
   return Array.from({ length: count }, () => {
@@ -44,6 +61,9 @@ async function startWorkers(count: number, workerUrl: string | URL | undefined):
       post: (m) => w.postMessage(m),
       onReply: (cb) => {
         w.onmessage = (e) => cb(e.data);
+      },
+      onFailure: (cb) => {
+        w.onerror = (e) => cb(e.message ?? 'failed to start or threw');
       },
       terminate: () => w.terminate(),
     };
@@ -74,13 +94,15 @@ export interface ModelInfo {
 
 export class ParallelModel {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { worker: WorkerPort; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Set by dispose(), or when a worker died: every call from then on rejects with it. */
+  private closed: LrpError | null = null;
 
   private constructor(
     private readonly workers: WorkerPort[],
     readonly info: ModelInfo,
   ) {
-    for (const w of workers)
+    workers.forEach((w, i) => {
       w.onReply((msg: Reply) => {
         const p = this.pending.get(msg.id);
         if (!p) return;
@@ -88,6 +110,13 @@ export class ParallelModel {
         if (msg.ok) p.resolve(msg.value);
         else p.reject(rebuildError(msg.error!));
       });
+      w.onFailure((why) => {
+        if (this.closed) return; // terminated by dispose()
+        // the other workers hold slices of the same calls: stop them all rather than hang
+        this.close(new LrpError('E_WORKER', `parallel model worker ${i + 1} of ${workers.length} stopped (${why}); load the model again`));
+        void Promise.all(workers.map((x) => x.terminate()));
+      });
+    });
   }
 
   /** Load `source` once per worker. */
@@ -117,11 +146,19 @@ export class ParallelModel {
   }
 
   private call(w: WorkerPort, method: string, args: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(this.closed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { worker: w, resolve, reject });
       w.post({ id, method, args });
     });
+  }
+
+  /** Rejects every pending call with `error`, and every later one. */
+  private close(error: LrpError): void {
+    this.closed ??= error;
+    for (const p of this.pending.values()) p.reject(this.closed);
+    this.pending.clear();
   }
 
   /** Per-worker slices [start, end) of n samples. */
@@ -133,6 +170,9 @@ export class ParallelModel {
   }
 
   private samples(x: ArrayLike<number>): number {
+    if (this.closed) throw this.closed;
+    if (!x || typeof x !== 'object' || typeof x.length !== 'number' || x instanceof BigInt64Array || x instanceof BigUint64Array)
+      throw new InputError('x must be a Float32Array (or an array of numbers)');
     const per = this.info.inputShape.reduce((a, b) => a * b, 1);
     if (!x || x.length === 0 || x.length % per !== 0)
       throw new InputError(`input length ${x?.length} is not a whole number of samples of ${per} values`);
@@ -141,6 +181,7 @@ export class ParallelModel {
 
   async predict(x: ArrayLike<number>, opts: { batch?: number } = {}): Promise<Float32Array> {
     const n = this.samples(x);
+    checkOptions(opts, 'predict');
     const per = x.length / n;
     const parts = (await Promise.all(
       this.slices(n).map(([a, b], i) => this.call(this.workers[i], 'predict', [Float32Array.from(sliceOf(x, a * per, b * per)), opts])),
@@ -150,6 +191,7 @@ export class ParallelModel {
 
   async explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Promise<Explanation> {
     const n = this.samples(x);
+    checkOptions(opts, 'explain');
     const per = x.length / n;
     const O = this.info.outputSize;
     const parts = (await Promise.all(
@@ -171,10 +213,10 @@ export class ParallelModel {
     };
   }
 
+  /** Stops the workers; calls still running reject with a DisposedError, as does every later call. */
   async dispose(): Promise<void> {
+    this.close(new DisposedError(`parallel model '${this.info.name}' has been disposed`));
     await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const p of this.pending.values()) p.reject(new Error('parallel model disposed'));
-    this.pending.clear();
   }
 }
 
@@ -197,7 +239,13 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
+function checkOptions(opts: unknown, call: string): void {
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new InputError(`${call}() options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+}
+
 function rebuildError(e: { name: string; code?: string; message: string }): Error {
   const Ctor = (errors as unknown as Record<string, new (m: string, c?: string) => Error>)[e.name];
-  return Ctor && e.name !== 'LrpError' ? new Ctor(e.message, e.code) : Object.assign(new Error(e.message), { name: e.name });
+  if (Ctor && e.name !== 'LrpError') return new Ctor(e.message, e.code);
+  if (e.code) return new LrpError(e.code, e.message);
+  return Object.assign(new Error(e.message), { name: e.name });
 }

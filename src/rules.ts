@@ -57,6 +57,12 @@ export const rules = {
   zBox(low?: Bound, high?: Bound): Rule {
     if (low !== undefined) checkBound(low, 'low');
     if (high !== undefined) checkBound(high, 'high');
+    if (low !== undefined && high !== undefined) {
+      const n = typeof low === 'number' ? (typeof high === 'number' ? 1 : high.length) : low.length;
+      // arrays of different lengths are compared once expanded to the layer's input (engine/assign.ts)
+      if (typeof low === 'number' || typeof high === 'number' || low.length === high.length)
+        checkBoxOrder({ length: n, low: (i) => (typeof low === 'number' ? low : low[i]), high: (i) => (typeof high === 'number' ? high : high[i]) }, 'zbox');
+    }
     return { name: 'zbox', low, high };
   },
   wSquare(): Rule {
@@ -98,6 +104,16 @@ function checkBound(b: Bound, what: string): void {
   } else throw new RuleError(`zbox ${what} must be a number or an array of numbers`);
 }
 
+/**
+ * zbox needs low < high for every input value: with low > high the box is empty and with
+ * low == high the relevance says nothing about the input. `where` names the rule or layer.
+ */
+export function checkBoxOrder(b: { length: number; low: (i: number) => number; high: (i: number) => number }, where: string): void {
+  for (let i = 0; i < b.length; i++)
+    if (!(b.low(i) < b.high(i)))
+      throw new RuleError(`${where}: low must be below high for every input value, got low ${b.low(i)} >= high ${b.high(i)}${b.length > 1 ? ` at index ${i}` : ''}`);
+}
+
 /** Validate a rule object that may come from user code (not built by `rules.*`). */
 export function validateRule(rule: unknown, where: string): Rule {
   if (!rule || typeof rule !== 'object' || typeof (rule as { name?: unknown }).name !== 'string')
@@ -133,6 +149,7 @@ export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta',
  * `zbox:LOW,HIGH`, `wsquare`, `flat`, `pass`, `norm` or `norm:STABILIZER`, `signal`, `gradient`.
  */
 export function parseRule(spec: string): Rule {
+  if (typeof spec !== 'string') throw new RuleError(`a rule spec must be a string such as 'epsilon:0.25', got ${spec === null ? 'null' : typeof spec}`);
   const [rawName, rawArgs] = spec.trim().split(':', 2);
   const name = rawName.toLowerCase().replace(/[-_]/g, '');
   const args =
@@ -197,6 +214,7 @@ export function parseRule(spec: string): Rule {
 
 /** A short human-readable form, e.g. "epsilon(1e-6)". */
 export function formatRule(rule: Rule): string {
+  if (!rule || typeof rule !== 'object') throw new RuleError(`formatRule() takes a rule object, got ${rule === null ? 'null' : typeof rule}`);
   switch (rule.name) {
     case 'epsilon':
       return `epsilon(${fmtNum(rule.epsilon)})`;

@@ -248,6 +248,17 @@ export function parseCli(argv: string[]): Parsed {
   const std = v.std === undefined ? undefined : numberList(v.std, 'std');
   if (std?.some((s) => s === 0)) throw usageError(`--std must not contain 0, got '${v.std}'`);
 
+  const low = bound(v.low, 'low');
+  const high = bound(v.high, 'high');
+  if (low !== undefined && high !== undefined) {
+    const lo = typeof low === 'number' ? [low] : low;
+    const hi = typeof high === 'number' ? [high] : high;
+    const at = (a: number[], i: number) => a[a.length === 1 ? 0 : i];
+    if (lo.length === hi.length || lo.length === 1 || hi.length === 1)
+      for (let i = 0; i < Math.max(lo.length, hi.length); i++)
+        if (!(at(lo, i) < at(hi, i))) throw usageError(`--low must be below --high (for every channel), got --low ${v.low} --high ${v.high}`);
+  }
+
   for (const [name, value] of [['out', v.out], ['npy', v.npy], ['metadata', v.metadata]] as const)
     if (value !== undefined && value.trim() === '') throw usageError(`--${name} needs a path`);
 
@@ -260,8 +271,8 @@ export function parseCli(argv: string[]): Parsed {
       composite: v.composite,
       rule: rule(v.rule, 'rule'),
       firstRule: rule(v.first, 'first'),
-      low: bound(v.low, 'low'),
-      high: bound(v.high, 'high'),
+      low,
+      high,
       target: parseTarget(v.target),
       start,
       cmap,

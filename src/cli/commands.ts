@@ -9,7 +9,8 @@ import { CliError } from './errors.js';
 import type { CliOptions, TargetSpec } from './args.js';
 import { classLabel, openModel, type ModelContext } from './context.js';
 import { layoutShape, loadInputs, type InputBatch } from './inputs.js';
-import { checkOutDir, checkOutFile, jnum, num, StagedFiles, table } from './outputs.js';
+import { checkOutDir, checkOutFile, jnum, num, table } from './outputs.js';
+import { StagedFiles } from './staged-files.js';
 import { renderOverview } from './overview.js';
 import { createProgress, type Progress } from './progress.js';
 
@@ -183,7 +184,7 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
     staged.add(overviewPath, encodePNG(ov.rgba, ov.width, ov.height));
     const npyShape = [n, ...layoutShape(ctx)];
     if (o.npy) staged.add(o.npy, writeNpy(relevance, npyShape));
-    staged.commit();
+    await staged.commit();
 
     if (o.json) {
       const summary = {
@@ -259,7 +260,7 @@ export async function predictCommand(o: CliOptions, io: CliIO): Promise<number> 
     if (o.npy) {
       const staged = new StagedFiles();
       staged.add(o.npy, writeNpy(logits, [n, O]));
-      staged.commit();
+      await staged.commit();
     }
     const tops = batch.samples.map((_, i) => softmaxTop(logits.subarray(i * O, (i + 1) * O)));
     if (o.json) {

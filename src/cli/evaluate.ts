@@ -26,7 +26,8 @@ import {
 } from '../index.js';
 import type { CliOptions } from './args.js';
 import { open, progressFor, readBatch, resolveTargets, type CliIO } from './commands.js';
-import { checkOutDir, StagedFiles, table } from './outputs.js';
+import { checkOutDir, table } from './outputs.js';
+import { StagedFiles } from './staged-files.js';
 
 const display = (p: string) => (path.isAbsolute(p) ? p : p.split(path.sep).join('/'));
 const range = (b: number | number[]): [number, number] => (Array.isArray(b) ? [Math.min(...b), Math.max(...b)] : [b, b]);

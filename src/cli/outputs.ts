@@ -1,54 +1,10 @@
 /**
- * Outputs: files are staged in memory and written all at once at the end (each to a temporary
- * name, then renamed), so that a failed run leaves no partial file behind; plus text tables.
+ * Output checks made before any work (the files themselves are written by staged-files.ts), and
+ * the text tables.
  */
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CliError } from './errors.js';
-
-export class StagedFiles {
-  private readonly files = new Map<string, Uint8Array>();
-
-  add(file: string, bytes: Uint8Array): void {
-    this.files.set(path.resolve(file), bytes);
-  }
-
-  get size(): number {
-    return this.files.size;
-  }
-
-  /** Paths as given to add(), resolved. */
-  paths(): string[] {
-    return [...this.files.keys()];
-  }
-
-  /**
-   * Writes every file to `<dir>/.<name>.lrp-tmp-<pid>`, then renames them all into place. On an
-   * error the temporary files are removed and nothing is renamed.
-   */
-  commit(): void {
-    const temps: Array<[string, string]> = [];
-    try {
-      for (const [file, bytes] of this.files) {
-        mkdirSync(path.dirname(file), { recursive: true });
-        const tmp = path.join(path.dirname(file), `.${path.basename(file)}.lrp-tmp-${process.pid}`);
-        temps.push([tmp, file]);
-        writeFileSync(tmp, bytes);
-      }
-    } catch (e) {
-      for (const [tmp] of temps) rmSync(tmp, { force: true });
-      throw new CliError(`cannot write output: ${(e as Error).message}`);
-    }
-    for (const [tmp, file] of temps) {
-      try {
-        renameSync(tmp, file);
-      } catch (e) {
-        for (const [t] of temps) rmSync(t, { force: true });
-        throw new CliError(`cannot write ${file}: ${(e as Error).message}`);
-      }
-    }
-  }
-}
 
 /** Fails early (before any work) if `dir` exists and is not a folder. */
 export function checkOutDir(dir: string): void {

@@ -9,7 +9,7 @@ import { RuleError } from '../errors.js';
 import { MODEL_INPUT, type Graph, type GraphNode, type Shape } from '../graph/ir.js';
 import { size } from '../graph/shapes.js';
 import { specOf } from '../ops/registry.js';
-import type { Bound, Rule } from '../rules.js';
+import { checkBoxOrder, type Bound, type Rule } from '../rules.js';
 import type { BoxBounds } from './linear-rules.js';
 
 export interface Assigned {
@@ -102,6 +102,7 @@ function expandBounds(
   };
   let low = expand(pick('low'), 'low');
   let high = expand(pick('high'), 'high');
+  checkBoxOrder({ length: low.length, low: (i) => low[i], high: (i) => high[i] }, `zbox on '${node.name}'`);
   // bounds are in the raw input's domain: map them through the preprocessing the layer sees
   for (const m of maps) {
     const l2 = new Float32Array(n);

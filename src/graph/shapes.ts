@@ -9,8 +9,29 @@ import { MODEL_INPUT, type Graph, type GraphNode, type Pads4, type Pair, type Sh
 
 export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
-/** Largest per-sample dimension or hyper-parameter we accept (fits an Int32 descriptor with room). */
-export const MAX_DIM = 2 ** 30;
+/** Kernels index with 32-bit signed integers: every dimension and hyper-parameter must fit. */
+export const MAX_INT32 = 2 ** 31 - 1;
+/** A wasm32 linear memory holds at most 4 GiB. */
+export const WASM_MAX_BYTES = 2 ** 32;
+/** Bytes one value of a tensor takes in the workspace: its activation and its relevance (float32 each). */
+const BYTES_PER_VALUE = 8;
+
+/**
+ * Throws if one sample of `shape` cannot fit in WebAssembly memory (its activation and relevance),
+ * so that an absurd shape is refused when the model is loaded, in our words.
+ */
+export function checkSampleSize(shape: readonly number[], what: string): void {
+  const values = shape.reduce((a, b) => a * b, 1);
+  if (values * BYTES_PER_VALUE > WASM_MAX_BYTES)
+    throw new ShapeError(
+      `${what} has ${values.toExponential(3)} values per sample ([${shape.join(', ')}]): one sample needs ${gib(values * BYTES_PER_VALUE)} for its values and relevance, more than the 4 GiB WebAssembly memory holds`,
+      'E_TOO_LARGE',
+    );
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toPrecision(3)} GiB`;
+}
 
 /** "conv2d node 'conv1' (layer1.conv)": how messages name a node. */
 export function where(node: { op: string; name: string; source?: string }): string {
@@ -29,12 +50,14 @@ export function windowOutput(inSize: number, k: number, s: number, padA: number,
 
 export function positive(v: number[], what: string, at: string): void {
   for (const x of v)
-    if (!Number.isInteger(x) || x < 1 || x > MAX_DIM) throw new ShapeError(`${at}: ${what} must be positive integers, got [${v.join(', ')}]`);
+    if (!Number.isInteger(x) || x < 1 || x > MAX_INT32)
+      throw new ShapeError(`${at}: ${what} must be positive integers up to 2^31-1, got [${v.join(', ')}]`);
 }
 
 export function nonNegative(v: number[], what: string, at: string): void {
   for (const x of v)
-    if (!Number.isInteger(x) || x < 0 || x > MAX_DIM) throw new ShapeError(`${at}: ${what} must be non-negative integers, got [${v.join(', ')}]`);
+    if (!Number.isInteger(x) || x < 0 || x > MAX_INT32)
+      throw new ShapeError(`${at}: ${what} must be non-negative integers up to 2^31-1, got [${v.join(', ')}]`);
 }
 
 /** A [C, H, W] input, or a ShapeError naming the node. */
@@ -49,6 +72,9 @@ export function sweep(at: string, H: number, W: number, k: Pair, s: Pair, p: Pad
   positive(s, 'strides', at);
   positive(d, 'dilations', at);
   nonNegative(p, 'pads', at);
+  // the kernels compute input positions of the padded input in 32-bit integers
+  if (H + p[0] + p[2] > MAX_INT32 || W + p[1] + p[3] > MAX_INT32)
+    throw new ShapeError(`${at}: pads [${p.join(', ')}] make the padded ${H}x${W} input larger than 2^31-1`);
   const oh = windowOutput(H, k[0], s[0], p[0], p[2], d[0], ceil);
   const ow = windowOutput(W, k[1], s[1], p[1], p[3], d[1], ceil);
   if (oh < 1 || ow < 1)
@@ -80,6 +106,8 @@ export function outputShape(node: GraphNode, ins: Shape[]): Shape {
 export function inferShapes(graph: Graph): Map<string, Shape> {
   const shapes = new Map<string, Shape>([[MODEL_INPUT, graph.inputShape.slice()]]);
   positive(graph.inputShape, 'input shape', 'the model input');
+  checkSampleSize(graph.inputShape, 'the model input');
+  let total = size(graph.inputShape);
   for (const node of graph.nodes) {
     if (shapes.has(node.name)) throw new ShapeError(`duplicate node name '${node.name}'`);
     const ins = node.inputs.map((i) => {
@@ -87,8 +115,12 @@ export function inferShapes(graph: Graph): Map<string, Shape> {
       if (!s) throw new ShapeError(`${where(node)} reads '${i}', which is not produced by an earlier node`);
       return s;
     });
-    shapes.set(node.name, outputShape(node, ins));
+    const shape = outputShape(node, ins);
+    checkSampleSize(shape, `the output of ${where(node)}`);
+    if (!specOf(node).view) total += size(shape);
+    shapes.set(node.name, shape);
   }
   if (!shapes.has(graph.output)) throw new ShapeError(`the model output '${graph.output}' is not a node of the graph`);
+  checkSampleSize([total], 'all layer outputs of the model together');
   return shapes;
 }

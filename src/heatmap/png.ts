@@ -109,9 +109,31 @@ function to8bit(png: DecodedPng): DecodedImage8 {
  * reduced to their high byte, 1/2/4-bit gray is scaled to 0..255, a tRNS colour key becomes an
  * alpha channel. Throws InputError (naming `name` if given) for anything that is not a valid PNG.
  */
+/**
+ * Walks the chunk list (length, type, data, CRC) so that a truncated or corrupt file gets a
+ * message about its chunks rather than the decoder's DataView errors.
+ */
+function checkChunks(bytes: Uint8Array, name: string): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const fail = (why: string) => new InputError(`${name}: corrupt or unsupported PNG: ${why}`, 'E_IMAGE');
+  let at = 8;
+  for (let k = 0; ; k++) {
+    if (at + 8 > bytes.length) throw fail(k === 0 ? 'no chunks after the signature' : `the file ends after chunk ${k} without an IEND chunk`);
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (!/^[A-Za-z]{4}$/.test(type)) throw fail(`chunk ${k + 1} at byte ${at} has an invalid type (not four letters)`);
+    if (k === 0 && (type !== 'IHDR' || length !== 13)) throw fail(`the first chunk must be a 13-byte IHDR, got '${type}' of ${length} bytes`);
+    if (at + 12 + length > bytes.length)
+      throw fail(`chunk ${k + 1} ('${type}') at byte ${at} needs ${length + 12} bytes, but only ${bytes.length - at} remain`);
+    at += 12 + length;
+    if (type === 'IEND') return;
+  }
+}
+
 export function decodePNG(bytes: Uint8Array, name = 'PNG data'): DecodedImage8 {
   if (!(bytes instanceof Uint8Array)) throw new InputError(`${name}: expected a Uint8Array of PNG bytes`);
   if (!isPNG(bytes)) throw new InputError(`${name}: not a PNG file (bad signature)`, 'E_IMAGE');
+  checkChunks(bytes, name);
   let png: DecodedPng;
   try {
     png = fastDecode(bytes, { checkCrc: true });

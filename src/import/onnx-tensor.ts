@@ -6,7 +6,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
 import { ModelFormatError, UnsupportedError } from '../errors.js';
-import { readF32LE } from './bytes.js';
+import { firstNonFinite, readF32LE } from './bytes.js';
 import { product, shapeStr } from './geometry.js';
 
 export type { onnx };
@@ -94,6 +94,10 @@ export function constFloats(c: ConstTensor, role: string): Float32Array {
       `ONNX tensor '${c.name}' (${role}) has data type ${dtypeName(c.dataType)}; only float32 weights are supported`,
     );
   }
+  return checkFinite(c, role, decodeFloats(c));
+}
+
+function decodeFloats(c: ConstTensor): Float32Array {
   const n = constSize(c);
   if (c.values) {
     if (c.values.length !== n) throw countMismatch(c, c.values.length);
@@ -108,6 +112,13 @@ export function constFloats(c: ConstTensor, role: string): Float32Array {
   const fd = t.floatData ?? [];
   if (fd.length !== n) throw countMismatch(c, fd.length);
   return Float32Array.from(fd);
+}
+
+/** Weights must be finite: a NaN or infinite weight would only show up later as NaN relevance. */
+function checkFinite(c: ConstTensor, role: string, v: Float32Array): Float32Array {
+  const i = firstNonFinite(v);
+  if (i >= 0) throw new ModelFormatError(`ONNX tensor '${c.name}' (${role}) holds ${v[i]} at index ${i}: weights must be finite`);
+  return v;
 }
 
 const RAW_WIDTH: Record<number, number> = {

@@ -8,6 +8,7 @@
  */
 import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import type { Pads4, Pair, Shape } from '../graph/ir.js';
+import { MAX_INT32 } from '../graph/shapes.js';
 import type { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
 import { cfg, type Config, type KerasLayer } from './tfjs-topology.js';
@@ -72,8 +73,8 @@ export function get(layer: KerasLayer, key: string): unknown {
 
 export function posInt(layer: KerasLayer, key: string, def?: number): number {
   const v = get(layer, key) ?? def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ModelFormatError(`${where(layer)}: '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_INT32) {
+    throw new ModelFormatError(`${where(layer)}: '${key}' must be a positive integer up to 2^31-1, got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -92,8 +93,8 @@ export function pairOf(layer: KerasLayer, key: string, def?: Pair): Pair {
   let v = get(layer, key);
   if (v === undefined || v === null) v = def;
   const p = typeof v === 'number' ? [v, v] : Array.isArray(v) ? v.map(Number) : [];
-  if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ModelFormatError(`${where(layer)}: '${key}' must be one or two positive integers, got ${JSON.stringify(v)}`);
+  if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < 1 || d > MAX_INT32)) {
+    throw new ModelFormatError(`${where(layer)}: '${key}' must be one or two positive integers up to 2^31-1, got ${JSON.stringify(v)}`);
   }
   return [p[0], p[1]];
 }

@@ -10,7 +10,7 @@
  */
 import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import type { Shape } from '../graph/ir.js';
-import { size } from '../graph/shapes.js';
+import { checkSampleSize, size } from '../graph/shapes.js';
 import { shapeStr } from './geometry.js';
 import { channelsLast, get, kerasShape, one, source, spatial, where, type LayerContext, type LayerHandler, type TValue } from './tfjs-context.js';
 import type { KerasLayer } from './tfjs-topology.js';
@@ -103,6 +103,7 @@ function flattenValue(layer: KerasLayer, ctx: LayerContext, x: TValue): TValue {
   const name = ctx.b.unique(layer.name);
   ctx.b.add({ op: 'flatten', name, inputs: [x.node], source: source(layer) });
   const [c, h, w] = x.shape;
+  checkSampleSize(x.shape, where(layer));
   let perm: Int32Array | null = null;
   if (c > 1 && h * w > 1) {
     // IR index c·H·W + y·W + x  ←  Keras index y·W·C + x·C + c

@@ -4,7 +4,7 @@
  * manifest order. Weights are looked up by NAME (the manifest order is not the layer order).
  */
 import { ModelFormatError, UnsupportedError } from '../errors.js';
-import { asBytes, concatBytes, readF32LE } from './bytes.js';
+import { asBytes, concatBytes, firstNonFinite, readF32LE } from './bytes.js';
 import { product, shapeStr } from './geometry.js';
 
 export type WeightData = ArrayBuffer | Uint8Array | Array<ArrayBuffer | Uint8Array>;
@@ -115,6 +115,11 @@ export class TfjsWeights {
       e = hits[0]?.[1];
     }
     if (!e) return undefined;
-    return { name: e.name, shape: e.shape.slice(), data: readF32LE(this.bytes, e.offset, product(e.shape)) };
+    const data = readF32LE(this.bytes, e.offset, product(e.shape));
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new ModelFormatError(`TF.js weight '${e.name}' of layer '${layer}' holds ${data[bad]} at index ${bad}: weights must be finite`);
+    }
+    return { name: e.name, shape: e.shape.slice(), data };
   }
 }

@@ -6,6 +6,7 @@
  */
 import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import { MODEL_INPUT, type Graph, type Shape } from '../graph/ir.js';
+import { checkSampleSize, MAX_INT32 } from '../graph/shapes.js';
 import { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
 import { checkPadReader, TFJS_LAYERS, type TValue } from './tfjs-layers.js';
@@ -22,7 +23,7 @@ export interface TfjsImportOptions {
 /** Per-sample IR input shape ([C, H, W] or [F]) and the layout of the model's own inputs. */
 function inputOf(topo: KerasTopology, override: number[] | undefined): { shape: Shape; layout: 'NCHW' | 'NHWC' } {
   const bis = topo.batchInputShape;
-  if (override && (override.length < 1 || override.some((d) => !Number.isInteger(d) || d < 1))) {
+  if (override && (override.length < 1 || override.some((d) => !Number.isInteger(d) || d < 1 || d > MAX_INT32))) {
     throw new ShapeError(`inputShape ${shapeStr(override)} must be positive integers (per sample, NCHW, no batch axis)`);
   }
   if (!bis) {
@@ -53,6 +54,10 @@ function inputOf(topo: KerasTopology, override: number[] | undefined): { shape: 
   if (ir.some((d) => d === null || !(d > 0))) {
     throw new ModelFormatError(`the TF.js input ${fileStr} has unknown dimensions besides the batch; pass inputShape`);
   }
+  if (ir.some((d) => !Number.isInteger(d) || d! > MAX_INT32)) {
+    throw new ModelFormatError(`the TF.js input ${fileStr} must have integer dimensions up to 2^31-1`);
+  }
+  checkSampleSize(ir as number[], `the TF.js input ${fileStr}`);
   return { shape: ir as number[], layout: ir.length === 3 ? 'NHWC' : 'NCHW' };
 }
 

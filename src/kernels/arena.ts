@@ -5,6 +5,9 @@ const ALIGN = 16;
 /** wasm32 linear memory: 65536 pages of 64 KiB. */
 export const WASM32_MAX_BYTES = 2 ** 32;
 
+/** The linear memory cannot grow to the size asked for (wasm32 holds at most 4 GiB). */
+export class MemoryLimitError extends RangeError {}
+
 /**
  * A first-fit free-list allocator over a growable linear memory. Blocks are 16-byte aligned and
  * zero-filled on allocation. `grow(minBytes)` must make the memory at least minBytes long; the

@@ -13,7 +13,7 @@
  *   and fills the cache, after which `createWasmBackend` does not compile).
  */
 import { checkActKind, type Backend, type Kernels } from '../kernels/abi.js';
-import { Arena } from '../kernels/arena.js';
+import { Arena, MemoryLimitError } from '../kernels/arena.js';
 import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/bytes.js';
 import { convScratchBytes } from './scratch.js';
 
@@ -172,6 +172,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const have = mem.buffer.byteLength / PAGE;
     const need = Math.ceil(minBytes / PAGE);
     if (need <= have) return;
+    if (need > MAX_PAGES) throw new MemoryLimitError(`lrp-wasm: ${minBytes} bytes are more than the 4 GiB a WebAssembly memory can hold`);
     // grow geometrically (x1.5) to keep the number of growths small, within the wasm32 limit
     const want = Math.min(MAX_PAGES, Math.max(need, Math.ceil(have * 1.5)));
     try {
@@ -180,7 +181,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       try {
         mem.grow(need - have);
       } catch (e) {
-        throw new RangeError(`lrp-wasm: cannot grow WebAssembly memory to ${minBytes} bytes (${(e as Error).message})`);
+        throw new MemoryLimitError(`lrp-wasm: cannot grow WebAssembly memory to ${minBytes} bytes (${(e as Error).message})`);
       }
     }
   };
