@@ -118,7 +118,7 @@ export async function evaluateCommand(o: CliOptions, io: CliIO): Promise<number>
       sanity: sanity ? sanityJson(sanity, m) : null,
     };
     staged.add(path.join(o.out, 'results.json'), new TextEncoder().encode(`${JSON.stringify(report, null, 1)}\n`));
-    staged.commit();
+    await staged.commit();
 
     if (o.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else {
