@@ -52,3 +52,10 @@ export class DisposedError extends LrpError {
     super('E_DISPOSED', message);
   }
 }
+
+/** A worker could not be started or stopped working: wrong or missing script URL, crash. */
+export class WorkerError extends LrpError {
+  constructor(message: string, code = 'E_WORKER') {
+    super(code, message);
+  }
+}

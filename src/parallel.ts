@@ -3,10 +3,13 @@
  * browser) owns its own model, WASM instance and memory, and explains a contiguous slice of the
  * samples. Off by default; worth it for batches of several samples on more than one core.
  */
+import { platform } from '#platform';
 import * as errors from './errors.js';
-import { InputError } from './errors.js';
+import { InputError, WorkerError } from './errors.js';
 import type { LoadOptions, ModelSource } from './load.js';
 import type { ExplainOptions, Explanation } from './model.js';
+import type { WorkerPort } from './platform/types.js';
+import { startWorkers } from './worker-start.js';
 
 export interface ParallelOptions extends LoadOptions {
   /** Number of workers (default: the number of CPU cores, at least 1). */
@@ -18,44 +21,8 @@ export interface ParallelOptions extends LoadOptions {
   workerUrl?: string | URL;
 }
 
-/** What ParallelModel needs from a Node worker thread or a Web Worker. */
-interface WorkerPort {
-  post(msg: unknown): void;
-  onReply(cb: (msg: Reply) => void): void;
-  terminate(): Promise<unknown> | void;
-}
-
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as { window?: unknown }).window === 'undefined';
-
-async function startWorkers(count: number, workerUrl: string | URL | undefined): Promise<WorkerPort[]> {
-  if (isNode) {
-    const { Worker } = await import('node:worker_threads');
-    return Array.from({ length: count }, () => {
-      const w = new Worker(new URL('./parallel-worker.js', import.meta.url));
-      return { post: (m) => w.postMessage(m), onReply: (cb) => w.on('message', cb), terminate: () => w.terminate() };
-    });
-  }
-  const WebWorker = (globalThis as { Worker?: new (url: string | URL, o: { type: 'module' }) => { postMessage(m: unknown): void; onmessage: ((e: { data: Reply }) => void) | null; terminate(): void } }).Worker;
-  if (!WebWorker) throw new InputError('this runtime has no Web Workers; use loadModel() instead');
-  if (!workerUrl) throw new InputError("browsers need { workerUrl }: the URL of the bundled worker script ('lrp-wasm/worker')");
-  return Array.from({ length: count }, () => {
-    const w = new WebWorker(workerUrl, { type: 'module' });
-    return {
-      post: (m) => w.postMessage(m),
-      onReply: (cb) => {
-        w.onmessage = (e) => cb(e.data);
-      },
-      terminate: () => w.terminate(),
-    };
-  });
-}
-
 async function defaultWorkerCount(): Promise<number> {
-  if (isNode) {
-    const os = await import('node:os');
-    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
-  }
-  return Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
+  return platform.cpuCount();
 }
 
 interface Reply {
@@ -80,14 +47,21 @@ export class ParallelModel {
     private readonly workers: WorkerPort[],
     readonly info: ModelInfo,
   ) {
+    for (const w of workers) w.onFailure((why) => this.failPending(new WorkerError(`a worker stopped: ${why}`)));
     for (const w of workers)
-      w.onReply((msg: Reply) => {
-        const p = this.pending.get(msg.id);
+      w.onReply((msg) => {
+        const reply = msg as Reply;
+        const p = this.pending.get(reply.id);
         if (!p) return;
-        this.pending.delete(msg.id);
-        if (msg.ok) p.resolve(msg.value);
-        else p.reject(rebuildError(msg.error!));
+        this.pending.delete(reply.id);
+        if (reply.ok) p.resolve(reply.value);
+        else p.reject(rebuildError(reply.error!));
       });
+  }
+
+  private failPending(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
   }
 
   /** Load `source` once per worker. */

@@ -1,0 +1,67 @@
+/**
+ * Platform for browsers and every runtime without the `node` condition: fetch only, module Web
+ * Workers, relative strings resolve against the page (or the worker's script).
+ */
+import { InputError, ModelFormatError, WorkerError } from '../errors.js';
+import type { ParentPort, Platform, WorkerPort } from './types.js';
+
+interface WebWorker {
+  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  addEventListener(type: 'message' | 'error' | 'messageerror', cb: (e: { data?: unknown; message?: string }) => void): void;
+  terminate(): void;
+}
+type WorkerCtor = new (url: string | URL, opts: { type: 'module' }) => WebWorker;
+
+interface WorkerScope {
+  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  addEventListener(type: 'message', cb: (e: { data: unknown }) => void): void;
+}
+
+const scope = globalThis as unknown as {
+  document?: { baseURI?: string };
+  location?: { href?: string };
+  navigator?: { hardwareConcurrency?: number };
+  Worker?: WorkerCtor;
+  WorkerGlobalScope?: unknown;
+};
+
+const noFiles = (what: string, p: string) =>
+  new ModelFormatError(`${what} '${p}' is a file path, and this runtime reads URLs only (fetch): pass a URL, a Response, bytes or a File`);
+
+export const platform: Platform = {
+  kind: 'browser',
+  baseUrl: () => scope.document?.baseURI ?? scope.location?.href,
+  readFile: (p, what) => Promise.reject(noFiles(what, p)),
+  isDirectory: () => Promise.resolve(false),
+  joinPath: (dir) => {
+    throw noFiles('folder', dir);
+  },
+  siblingPath: (file) => {
+    throw noFiles('file', file);
+  },
+  fileUrlToPath: (url) => {
+    throw noFiles('file', url);
+  },
+  cpuCount: () => Math.max(1, scope.navigator?.hardwareConcurrency ?? 1),
+  startWorker(url) {
+    const Ctor = scope.Worker;
+    if (!Ctor) throw new WorkerError('this runtime has no Web Workers; use loadModel() instead');
+    if (!url) throw new InputError("browsers need { workerUrl }: the URL of the bundled worker script ('lrp-wasm/worker')", 'E_WORKER_URL');
+    const w = new Ctor(url, { type: 'module' });
+    return {
+      post: (m, transfer) => w.postMessage(m, transfer),
+      onReply: (cb) => w.addEventListener('message', (e) => cb(e.data)),
+      onFailure: (cb) => {
+        // a 404, a MIME type refused for module scripts, a syntax error or an uncaught exception
+        w.addEventListener('error', (e) => cb(e.message || `the worker script ${String(url)} failed to load or run`));
+        w.addEventListener('messageerror', () => cb('a message from the worker could not be deserialized'));
+      },
+      terminate: () => w.terminate(),
+    };
+  },
+  parentPort(): ParentPort | null {
+    if (typeof scope.WorkerGlobalScope === 'undefined') return null;
+    const self = globalThis as unknown as WorkerScope;
+    return { post: (m, transfer) => self.postMessage(m, transfer), onMessage: (cb) => self.addEventListener('message', (e) => cb(e.data)) };
+  },
+};
