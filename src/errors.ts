@@ -7,7 +7,8 @@ export class LrpError extends Error {
   constructor(code: string, message: string) {
     super(message);
     this.code = code;
-    this.name = new.target.name;
+    // subclasses set their name as a literal: bundlers' minifiers rename classes
+    this.name = 'LrpError';
   }
 }
 
@@ -15,6 +16,7 @@ export class LrpError extends Error {
 export class InputError extends LrpError {
   constructor(message: string, code = 'E_INPUT') {
     super(code, message);
+    this.name = 'InputError';
   }
 }
 
@@ -22,6 +24,7 @@ export class InputError extends LrpError {
 export class RuleError extends LrpError {
   constructor(message: string, code = 'E_RULE') {
     super(code, message);
+    this.name = 'RuleError';
   }
 }
 
@@ -29,6 +32,7 @@ export class RuleError extends LrpError {
 export class ModelFormatError extends LrpError {
   constructor(message: string, code = 'E_MODEL') {
     super(code, message);
+    this.name = 'ModelFormatError';
   }
 }
 
@@ -36,6 +40,7 @@ export class ModelFormatError extends LrpError {
 export class UnsupportedError extends LrpError {
   constructor(message: string, code = 'E_UNSUPPORTED') {
     super(code, message);
+    this.name = 'UnsupportedError';
   }
 }
 
@@ -43,6 +48,7 @@ export class UnsupportedError extends LrpError {
 export class ShapeError extends LrpError {
   constructor(message: string, code = 'E_SHAPE') {
     super(code, message);
+    this.name = 'ShapeError';
   }
 }
 
@@ -50,6 +56,7 @@ export class ShapeError extends LrpError {
 export class DisposedError extends LrpError {
   constructor(message = 'model has been disposed') {
     super('E_DISPOSED', message);
+    this.name = 'DisposedError';
   }
 }
 
@@ -57,5 +64,6 @@ export class DisposedError extends LrpError {
 export class WorkerError extends LrpError {
   constructor(message: string, code = 'E_WORKER') {
     super(code, message);
+    this.name = 'WorkerError';
   }
 }

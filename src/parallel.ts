@@ -10,6 +10,7 @@ import type { LoadOptions, ModelSource } from './load.js';
 import type { ExplainOptions, Explanation } from './model.js';
 import type { WorkerPort } from './platform/types.js';
 import { startWorkers } from './worker-start.js';
+import { toWorkerSource } from './worker-source.js';
 
 export interface ParallelOptions extends LoadOptions {
   /** Number of workers (default: the number of CPU cores, at least 1). */
@@ -68,7 +69,7 @@ export class ParallelModel {
   static async load(source: ModelSource, opts: ParallelOptions = {}): Promise<ParallelModel> {
     const count = opts.workers ?? (await defaultWorkerCount());
     if (!Number.isInteger(count) || count < 1) throw new InputError(`workers must be a positive integer, got ${opts.workers}`);
-    const src = source instanceof URL ? source.toString() : source;
+    const src = await toWorkerSource(source);
     const { workers: _w, workerUrl, ...loadOpts } = opts;
     const workers = await startWorkers(count, workerUrl);
     const pm = new ParallelModel(workers, { inputShape: [], inputLayout: 'NCHW', outputSize: 0, name: '' });

@@ -53,7 +53,7 @@ export const platform: Platform = {
       onReply: (cb) => w.addEventListener('message', (e) => cb(e.data)),
       onFailure: (cb) => {
         // a 404, a MIME type refused for module scripts, a syntax error or an uncaught exception
-        w.addEventListener('error', (e) => cb(e.message || `the worker script ${String(url)} failed to load or run`));
+        w.addEventListener('error', (e) => cb(e.message || 'it failed to load or threw (a wrong URL, a 404, or not served as JavaScript?)'));
         w.addEventListener('messageerror', () => cb('a message from the worker could not be deserialized'));
       },
       terminate: () => w.terminate(),
