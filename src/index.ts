@@ -1,11 +1,25 @@
 /**
  * lrp-wasm: Layer-wise Relevance Propagation in WebAssembly SIMD, for Node and browsers.
  */
-export { loadModel, importGraph, type LoadOptions, type ModelSource, type ModelFormat } from './load.js';
+export {
+  loadModel,
+  loadTfjsModel,
+  loadOnnxModel,
+  importGraph,
+  nameFromLocation,
+  type LoadOptions,
+  type ModelSource,
+  type ModelFormat,
+  type ResponseLike,
+  type BlobLike,
+  type TfjsModelArtifacts,
+  type TfjsLayersModelLike,
+  type TfjsInMemory,
+} from './load.js';
 export { Model, ATTRIBUTION_METHODS, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
 export { rules, parseRule, formatRule, validateRule, RULE_NAMES, type Rule, type RuleName, type Bound } from './rules.js';
 export { composites, COMPOSITE_NAMES, type Composite, type CompositeName } from './composites.js';
-export { LrpError, InputError, RuleError, ModelFormatError, UnsupportedError, ShapeError, DisposedError } from './errors.js';
+export { LrpError, InputError, RuleError, ModelFormatError, UnsupportedError, ShapeError, DisposedError, WorkerError } from './errors.js';
 export { canonicalize } from './graph/canonicalize.js';
 export type { Graph, GraphNode, Shape } from './graph/ir.js';
 export { BACKEND_CHOICES, type BackendChoice } from './backends.js';

@@ -1,14 +1,16 @@
 /**
  * loadModel: take a model from wherever the user has it (see ModelSource), sniff its format,
  * import it to the IR, canonicalize it and put it on a backend. The importers are loaded on
- * demand (dynamic import), so that bundlers with code splitting ship the ONNX decoder only to
- * apps that load ONNX models.
+ * demand (dynamic import): bundlers that split code put each in its own chunk, fetched when a
+ * model of that format is loaded, and loadTfjsModel / loadOnnxModel leave the other importers out
+ * of the bundle altogether (tree shaking).
  */
 import { createBackend, type BackendChoice } from './backends.js';
 import { canonicalize } from './graph/canonicalize.js';
 import type { Graph } from './graph/ir.js';
-import { LrpError, ModelFormatError } from './errors.js';
+import { LrpError, ModelFormatError, UnsupportedError } from './errors.js';
 import { openSource, type ModelSource, type OpenedFile } from './import/source.js';
+import { shardPaths } from './import/tfjs-fetch.js';
 import { Model } from './model.js';
 
 export type { ModelSource, ResponseLike, BlobLike, TfjsModelArtifacts, TfjsLayersModelLike, TfjsInMemory } from './import/source.js';
@@ -28,6 +30,13 @@ export interface LoadOptions {
   backend?: BackendChoice;
 }
 
+/** The importers a load function may use, each loaded on demand. */
+interface Importers {
+  onnx?: () => Promise<typeof import('./import/onnx.js')>;
+  tfjs?: () => Promise<typeof import('./import/tfjs.js')>;
+  lrpJson?: () => Promise<typeof import('./import/lrp-json.js')>;
+}
+
 /**
  * Loads a model (ONNX, TF.js LayersModel or lrp JSON, sniffed from its bytes) and prepares it for
  * `predict` and `explain`.
@@ -41,39 +50,61 @@ export interface LoadOptions {
  * const model = await loadModel('models/fashion-mnist/tfjs/model.json');
  * ```
  */
-export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
-  const graph = await importGraph(source, opts);
+export function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  return loadWith({ onnx: () => import('./import/onnx.js'), tfjs: () => import('./import/tfjs.js'), lrpJson: () => import('./import/lrp-json.js') }, source, opts);
+}
+
+/**
+ * {@link loadModel} for TF.js LayersModels only (a model.json and its shards, ModelArtifacts, a
+ * tf.LayersModel). Apps that use it instead of loadModel do not bundle the ONNX decoder.
+ */
+export function loadTfjsModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  return loadWith({ tfjs: () => import('./import/tfjs.js') }, source, opts);
+}
+
+/** {@link loadModel} for ONNX files only. Apps that use it instead of loadModel do not bundle the TF.js importer. */
+export function loadOnnxModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+  return loadWith({ onnx: () => import('./import/onnx.js') }, source, opts);
+}
+
+async function loadWith(importers: Importers, source: ModelSource, opts: LoadOptions): Promise<Model> {
+  const graph = await importWith(importers, source, opts);
   const canonical = canonicalize(graph, { canonize: opts.canonize });
   const backend = await createBackend(opts.backend ?? 'wasm');
   return new Model(canonical, backend);
 }
 
 /** Imports a model to the IR without canonicalizing it or choosing a backend (for tools that inspect graphs). */
-export async function importGraph(source: ModelSource, opts: LoadOptions = {}): Promise<Graph> {
+export function importGraph(source: ModelSource, opts: LoadOptions = {}): Promise<Graph> {
+  return importWith({ onnx: () => import('./import/onnx.js'), tfjs: () => import('./import/tfjs.js'), lrpJson: () => import('./import/lrp-json.js') }, source, opts);
+}
+
+async function importWith(importers: Importers, source: ModelSource, opts: LoadOptions): Promise<Graph> {
   try {
-    return await importGraphUnchecked(source, opts);
+    const opened = await openSource(source);
+    if (opened.kind === 'tfjs') {
+      const { importTfjs } = await need(importers.tfjs, 'TF.js');
+      return importTfjs(opened.modelJson as object, opened.weights, { inputShape: opts.inputShape });
+    }
+    return await importFile(importers, opened, opts);
   } catch (e) {
     if (e instanceof LrpError) throw e;
     throw new ModelFormatError(`cannot load model${typeof source === 'string' ? ` '${source}'` : ''}: ${(e as Error).message}`);
   }
 }
 
-async function importGraphUnchecked(source: ModelSource, opts: LoadOptions): Promise<Graph> {
-  const opened = await openSource(source);
-  if (opened.kind === 'tfjs') {
-    const { importTfjs } = await import('./import/tfjs.js');
-    return importTfjs(opened.modelJson as object, opened.weights, { inputShape: opts.inputShape });
-  }
-  return importFile(opened, opts);
+function need<T>(importer: (() => Promise<T>) | undefined, format: string): Promise<T> {
+  if (!importer) throw new UnsupportedError(`this is a ${format} model, and the load function used reads other formats only: use loadModel()`);
+  return importer();
 }
 
-async function importFile(file: OpenedFile, opts: LoadOptions): Promise<Graph> {
+async function importFile(importers: Importers, file: OpenedFile, opts: LoadOptions): Promise<Graph> {
   const { bytes, name } = file;
   const notModel = sniffNotModel(bytes);
   if (notModel) throw new ModelFormatError(`${name} is ${notModel}, not a model (expected an .onnx file or a model.json)`);
   const modelName = nameFromLocation(name);
   if (opts.format === 'onnx' || (!opts.format && !looksLikeJson(bytes))) {
-    const { importOnnx } = await import('./import/onnx.js');
+    const { importOnnx } = await need(importers.onnx, 'ONNX');
     return importOnnx(bytes, { inputShape: opts.inputShape, name: modelName });
   }
   let json: unknown;
@@ -84,12 +115,12 @@ async function importFile(file: OpenedFile, opts: LoadOptions): Promise<Graph> {
   }
   const isObject = json !== null && typeof json === 'object' && !Array.isArray(json);
   if (opts.format === 'tfjs' || (!opts.format && isObject && 'modelTopology' in (json as object))) {
-    const [{ importTfjs }, { shardPaths }] = await Promise.all([import('./import/tfjs.js'), import('./import/tfjs-fetch.js')]);
+    const { importTfjs } = await need(importers.tfjs, 'TF.js');
     const weights = await Promise.all(shardPaths(json, name).map((p) => file.sibling(p, 'TF.js weight shard')));
     return importTfjs(json as object, weights, { name: modelName, inputShape: opts.inputShape });
   }
-  const lrp = await import('./import/lrp-json.js');
-  if (opts.format === 'lrp-json' || lrp.isLrpJson(json)) {
+  if (opts.format === 'lrp-json' || (isObject && 'format_version' in (json as object))) {
+    const lrp = await need(importers.lrpJson, 'lrp JSON');
     const graph = await lrp.importLrpJson(json, (rel) => file.sibling(rel, 'parameter file'), name);
     if (graph.name === 'model') graph.name = modelName;
     return graph;
