@@ -17,8 +17,14 @@ export {
   type TfjsInMemory,
 } from './load.js';
 export { Model, ATTRIBUTION_METHODS, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
+export type { ExplainImageOptions, ImageExplanation } from './image/explain-image.js';
+export type { PreprocessInfo } from './image/preprocess.js';
+export type { ImageInput, ImageDataLike, RawImage, TensorLike, DrawableImage, EncodedImage, FitMode, DomClass } from './image/types.js';
+export { parseMetadata, loadMetadata, type ModelMetadata } from './image/metadata.js';
+export { imageGeometry, type ImageGeometry } from './image/geometry.js';
+export { toImageData, scaleNearest } from './image/image-data.js';
 export { rules, parseRule, formatRule, validateRule, RULE_NAMES, type Rule, type RuleName, type Bound } from './rules.js';
-export { composites, COMPOSITE_NAMES, type Composite, type CompositeName } from './composites.js';
+export { composites, canonicalCompositeName, COMPOSITE_NAMES, type Composite, type CompositeName, type CompositeAlias } from './composites.js';
 export { LrpError, InputError, RuleError, ModelFormatError, UnsupportedError, ShapeError, DisposedError, WorkerError } from './errors.js';
 export { canonicalize } from './graph/canonicalize.js';
 export type { Graph, GraphNode, Shape } from './graph/ir.js';

@@ -11,6 +11,7 @@ import type { Graph } from './graph/ir.js';
 import { LrpError, ModelFormatError, UnsupportedError } from './errors.js';
 import { openSource, type ModelSource, type OpenedFile } from './import/source.js';
 import { shardPaths } from './import/tfjs-fetch.js';
+import { loadMetadata, parseMetadata, type ModelMetadata } from './image/metadata.js';
 import { Model } from './model.js';
 
 export type { ModelSource, ResponseLike, BlobLike, TfjsModelArtifacts, TfjsLayersModelLike, TfjsInMemory } from './import/source.js';
@@ -28,6 +29,11 @@ export interface LoadOptions {
   canonize?: boolean;
   /** Compute backend (default 'wasm': SIMD kernels, relaxed SIMD where the runtime has it). */
   backend?: BackendChoice;
+  /**
+   * The model's metadata.json (its URL or path, or its content): class names, the input range and
+   * mean/std, which explainImage uses and explain checks inputs against. Becomes `model.metadata`.
+   */
+  metadata?: string | URL | ModelMetadata | Record<string, unknown>;
 }
 
 /** The importers a load function may use, each loaded on demand. */
@@ -68,10 +74,14 @@ export function loadOnnxModel(source: ModelSource, opts: LoadOptions = {}): Prom
 }
 
 async function loadWith(importers: Importers, source: ModelSource, opts: LoadOptions): Promise<Model> {
+  const m = opts.metadata;
+  const metadata = m === undefined ? null : typeof m === 'string' || m instanceof URL ? await loadMetadata(m) : parseMetadata(m, 'metadata');
   const graph = await importWith(importers, source, opts);
   const canonical = canonicalize(graph, { canonize: opts.canonize });
   const backend = await createBackend(opts.backend ?? 'wasm');
-  return new Model(canonical, backend);
+  const model = new Model(canonical, backend);
+  model.metadata = metadata;
+  return model;
 }
 
 /** Imports a model to the IR without canonicalizing it or choosing a backend (for tools that inspect graphs). */

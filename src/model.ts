@@ -3,7 +3,7 @@
  * never modifies the caller's arrays, and converts between the caller's layout (NHWC for TF.js
  * models) and the graph's NCHW at the boundary.
  */
-import { composites, ruleComposite, type Composite } from './composites.js';
+import { composites, ruleComposite, type Composite, type CompositeAlias, type CompositeName } from './composites.js';
 import { assignRules, type Assigned } from './engine/assign.js';
 import { Engine } from './engine/engine.js';
 import { DisposedError, InputError, RuleError } from './errors.js';
@@ -11,32 +11,63 @@ import type { Graph, Shape } from './graph/ir.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
+import { explainImage, type ExplainImageOptions, type ImageExplanation } from './image/explain-image.js';
+import type { ModelMetadata } from './image/metadata.js';
+import type { ImageInput } from './image/types.js';
+import { checkInputTraps } from './input-checks.js';
 
+/** Which class to explain: `'argmax'` (the predicted one), one index for every sample, or one per sample. */
 export type Target = 'argmax' | number | ArrayLike<number>;
+/**
+ * The relevance the output layer starts with: `'logit'` (the target's logit, Zennit's default
+ * `output * onehot`), `'onehot'` (1 at the target), or your own [n, outputs] values.
+ */
 export type Start = 'logit' | 'onehot' | Float32Array;
 
+/** Options of {@link Model.explain}. */
 export interface ExplainOptions {
-  composite?: string | Composite;
-  rule?: Rule;
-  firstRule?: Rule;
+  /**
+   * A preset by name (default `'epsilon-plus'`; Zennit's spellings such as `'EpsilonGammaBox'`
+   * work too) or a {@link Composite} from `composites.custom({...})`.
+   */
+  composite?: CompositeName | CompositeAlias | Composite;
+  /** Instead of a composite: one rule on every dense/conv layer, as an object or a spec such as `'epsilon:0.25'` ({@link parseRule}). */
+  rule?: Rule | string;
+  /** With `rule`: another rule for the first dense/conv layer(s), the ones that read the input. */
+  firstRule?: Rule | string;
+  /** Lower input bound for the zbox rule: a scalar, one per channel, or one per input value (default: the model's input range). */
   low?: Bound;
+  /** Upper input bound for the zbox rule (see `low`). */
   high?: Bound;
+  /** The class to explain (default `'argmax'`). */
   target?: Target;
+  /** The output relevance to start from (default `'logit'`). */
   start?: Start;
-  /** Samples per engine run (default: all, at most 32). */
+  /** Samples per engine run (default: all, at most 32). Larger runs are faster per sample and use more memory. */
   batch?: number;
-  /** Also return the relevance at every node's output. */
+  /** Also return the relevance at every node's output, in `layers`. */
   layers?: boolean;
+  /**
+   * Check x against the input range the model declares (model file or metadata): values more
+   * than one range width outside it are an InputError (default true). See {@link Model.explain}.
+   */
+  checkRange?: boolean;
 }
 
+/** The gradient-based methods of {@link Model.attribute}. */
 export type AttributionMethod = 'gradient' | 'gradient-x-input' | 'smoothgrad' | 'integrated-gradients';
+/** Every {@link AttributionMethod}. */
 export const ATTRIBUTION_METHODS: readonly AttributionMethod[] = ['gradient', 'gradient-x-input', 'smoothgrad', 'integrated-gradients'];
 
+/** Options of {@link Model.attribute}. */
 export interface AttributeOptions {
+  /** The method to run. */
   method: AttributionMethod;
+  /** The class to explain (default `'argmax'`). */
   target?: Target;
   /** gradient, gradient-x-input: as in explain(); the others always start from onehot. */
   start?: Start;
+  /** Samples per engine run (default: all, at most 32). */
   batch?: number;
   /** SmoothGrad noisy copies (default 16) or Integrated Gradients steps (default 32). */
   samples?: number;
@@ -48,17 +79,18 @@ export interface AttributeOptions {
   seed?: number;
 }
 
+/** What {@link Model.explain} and {@link Model.attribute} return. */
 export interface Explanation {
   /** Input relevance, same length and layout as x. */
-  relevance: Float32Array;
+  relevance: Float32Array<ArrayBuffer>;
   /** [n, outputSize] logits of the forward pass. */
-  logits: Float32Array;
+  logits: Float32Array<ArrayBuffer>;
   /** The explained class of each sample. */
-  targets: Int32Array;
+  targets: Int32Array<ArrayBuffer>;
   /** Per node (by name): relevance at the node's output, [n, ...shape] in the caller's layout. */
-  layers?: Record<string, Float32Array>;
-  /** Per sample: the start relevance and the sum of the input relevance. */
-  sums: { start: Float32Array; input: Float32Array };
+  layers?: Record<string, Float32Array<ArrayBuffer>>;
+  /** Per sample: the start relevance and the sum of the input relevance (close to each other for conservative rules). */
+  sums: { start: Float32Array<ArrayBuffer>; input: Float32Array<ArrayBuffer> };
 }
 
 const DEFAULT_BATCH = 32;
@@ -71,6 +103,8 @@ export class Model {
   readonly outputSize: number;
   readonly name: string;
   readonly format: Graph['format'];
+  /** Class names, input range and mean/std from `loadModel(src, { metadata })`, or null. */
+  metadata: ModelMetadata | null = null;
   private engine: Engine | null;
   private readonly assignCache = new Map<string, Map<string, Assigned>>();
 
@@ -106,8 +140,9 @@ export class Model {
   }
 
   /** Logits for every sample of x (a whole number of samples, caller's layout). */
-  predict(x: ArrayLike<number>, opts: { batch?: number } = {}): Float32Array {
+  predict(x: ArrayLike<number>, opts: { batch?: number; checkRange?: boolean } = {}): Float32Array<ArrayBuffer> {
     const engine = this.live();
+    checkInputTraps(this, x, opts.checkRange);
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(opts.batch, n);
     const logits = new Float32Array(n * this.outputSize);
@@ -121,6 +156,7 @@ export class Model {
 
   explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
     this.live();
+    checkInputTraps(this, x, opts.checkRange);
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(opts.batch, n);
     const assigned = this.assignment(opts);
@@ -206,7 +242,7 @@ export class Model {
     const targets = new Int32Array(n);
     const startSums = new Float32Array(n);
     const inputSums = new Float32Array(n);
-    const layers: Record<string, Float32Array> | undefined = withLayers ? {} : undefined;
+    const layers: Record<string, Float32Array<ArrayBuffer>> | undefined = withLayers ? {} : undefined;
     const startBuf = new Float32Array(batch * O);
 
     for (let s = 0; s < n; s += batch) {
@@ -256,7 +292,7 @@ export class Model {
   /** A table of the nodes, their output shapes and the rule each gets under `composite`. */
   describe(composite?: string | Composite | ExplainOptions): string {
     const engine = this.live();
-    const opts: ExplainOptions = typeof composite === 'string' || (composite && 'name' in composite && !('composite' in composite)) ? { composite: composite as string | Composite } : ((composite as ExplainOptions) ?? {});
+    const opts: ExplainOptions = typeof composite === 'string' || (composite && 'name' in composite && !('composite' in composite)) ? { composite: composite as ExplainOptions['composite'] } : ((composite as ExplainOptions) ?? {});
     let assigned: Map<string, Assigned> | null = null;
     let ruleNote = '';
     try {
@@ -279,6 +315,31 @@ export class Model {
     for (const note of engine.graph.notes) lines.push(`note: ${note}`);
     if (ruleNote) lines.push(ruleNote);
     return lines.join('\n');
+  }
+
+  /**
+   * Explains one image as you hold it (ImageData, `<img>`, `<canvas>`, ImageBitmap,
+   * OffscreenCanvas, a tf.Tensor, `{ data, width, height, channels }`, or PNG/JPEG bytes): it is
+   * converted to the model's channels, fitted to its input size (`fit`), scaled to its input range
+   * (metadata), explained, and drawn as a heatmap and an overlay.
+   * @throws {@link InputError} (codes E_IMAGE, E_PIXEL_RANGE) for unreadable images or pixel values outside `pixelRange`.
+   */
+  explainImage(image: ImageInput, opts: ExplainImageOptions = {}): Promise<ImageExplanation> {
+    this.live();
+    return explainImage(this, image, opts);
+  }
+
+  /**
+   * Runs one explain at batch size `batch` on a dummy input, so that the first real call at that
+   * size does not pay for setting up: the workspace for the batch (allocated once per size, see
+   * ARCHITECTURE.md) and the modified weights of the composite's rules (cached per layer). The
+   * first explain at a new batch size otherwise costs several times a later one.
+   */
+  warmup(batch = 1, opts: ExplainOptions = {}): void {
+    if (!Number.isInteger(batch) || batch < 1) throw new InputError(`warmup: batch must be a positive integer, got ${batch}`);
+    const range = this.metadata?.inputRange ?? this.graph.inputRange ?? [0, 1];
+    const x = new Float32Array(batch * this.inputSize).fill((range[0] + range[1]) / 2);
+    this.explain(x, { low: Math.min(...range), high: Math.max(...range), ...opts, batch, target: 0, checkRange: false });
   }
 
   dispose(): void {

@@ -135,7 +135,7 @@ export class ParallelModel {
         return this.call(this.workers[i], 'explain', [Float32Array.from(sliceOf(x, a * per, b * per)), o]);
       }),
     )) as Explanation[];
-    const layers: Record<string, Float32Array> | undefined = opts.layers ? {} : undefined;
+    const layers: Record<string, Float32Array<ArrayBuffer>> | undefined = opts.layers ? {} : undefined;
     if (layers) for (const name of Object.keys(parts[0].layers ?? {})) layers[name] = concat(parts.map((p) => p.layers![name]));
     return {
       relevance: concat(parts.map((p) => p.relevance)),
@@ -162,7 +162,7 @@ function sliceOf(x: ArrayLike<number>, a: number, b: number): ArrayLike<number> 
   return ArrayBuffer.isView(x) ? (x as Float32Array).subarray(a, b) : Array.prototype.slice.call(x, a, b);
 }
 
-function concat(parts: Float32Array[]): Float32Array {
+function concat(parts: Float32Array[]): Float32Array<ArrayBuffer> {
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
   for (const p of parts) {

@@ -3,7 +3,7 @@
  * option value into a typed CliOptions, before anything is loaded or written.
  */
 import { parseArgs } from 'node:util';
-import { COMPOSITE_NAMES, parseRule, type Rule } from '../index.js';
+import { canonicalCompositeName, COMPOSITE_NAMES, parseRule, type CompositeName, type Rule } from '../index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../backends.js';
 import { colormapNames, getColormap, type HeatmapNormalize } from '../heatmap/index.js';
 import { usageError } from './errors.js';
@@ -96,7 +96,7 @@ export interface CliOptions {
   command: Command;
   model: string;
   inputs: string[];
-  composite?: string;
+  composite?: CompositeName;
   rule?: Rule;
   firstRule?: Rule;
   low?: number | number[];
@@ -205,8 +205,9 @@ export function parseCli(argv: string[]): Parsed {
   if (v.composite !== undefined && (v.rule !== undefined || v.first !== undefined))
     throw usageError(`give either --composite or --rule (with --first), not both`);
   if (v.first !== undefined && v.rule === undefined) throw usageError(`--first needs --rule (the rule for the other layers)`);
-  if (v.composite !== undefined && !(COMPOSITE_NAMES as readonly string[]).includes(v.composite))
-    throw usageError(`unknown composite '${v.composite}' (known: ${COMPOSITE_NAMES.join(', ')})`);
+  const composite = v.composite === undefined ? undefined : canonicalCompositeName(v.composite);
+  if (v.composite !== undefined && !composite)
+    throw usageError(`unknown composite '${v.composite}' (known: ${COMPOSITE_NAMES.join(', ')}; Zennit's spellings such as EpsilonGammaBox also work)`);
 
   const start = v.start ?? 'logit';
   if (start !== 'logit' && start !== 'onehot') throw usageError(`--start must be logit or onehot, got '${start}'`);
@@ -249,7 +250,7 @@ export function parseCli(argv: string[]): Parsed {
       command: cmd,
       model,
       inputs,
-      composite: v.composite,
+      composite: composite ?? undefined,
       rule: rule(v.rule, 'rule'),
       firstRule: rule(v.first, 'first'),
       low: bound(v.low, 'low'),

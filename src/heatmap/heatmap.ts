@@ -135,7 +135,7 @@ export function normalizeRelevance(values: ArrayLike<number>, mode: HeatmapNorma
  * Draws one sample's relevance as an RGBA image (width·height·4 bytes, alpha 255), ready for
  * `new ImageData(rgba, width, height)` or encodePNG(). Throws InputError (codes E_INPUT, E_CMAP).
  */
-export function heatmap(relevance: ArrayLike<number>, opts: HeatmapOptions): Uint8ClampedArray {
+export function heatmap(relevance: ArrayLike<number>, opts: HeatmapOptions): Uint8ClampedArray<ArrayBuffer> {
   if (!opts || typeof opts !== 'object') throw new InputError('heatmap: options { width, height } are required');
   const level = opts.level ?? 1;
   if (typeof level !== 'number' || !Number.isFinite(level) || level < 0) {
@@ -178,7 +178,7 @@ export function overlay(
   width: number,
   height: number,
   alpha = 0.5,
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   checkDims(width, height, 'overlay');
   if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
     throw new InputError(`overlay: alpha must be in [0, 1], got ${alpha}`);
@@ -228,7 +228,7 @@ export function chwToRGBA(
   width: number,
   height: number,
   range?: readonly [number, number],
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   checkDims(width, height, 'chwToRGBA');
   if (channels !== 1 && channels !== 3) {
     throw new InputError(`chwToRGBA: channels must be 1 or 3, got ${channels}`);
@@ -260,6 +260,6 @@ export function grayToRGBA(
   width: number,
   height: number,
   range?: readonly [number, number],
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   return chwToRGBA(pixels, 1, width, height, range);
 }

@@ -19,3 +19,4 @@ export {
   type HeatmapReduce,
 } from './heatmap.js';
 export { encodePNG, decodePNG, isPNG, type DecodedImage8 } from './png.js';
+export { relevanceOverlay, type RelevanceOverlayOptions } from './relevance-overlay.js';

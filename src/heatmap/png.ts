@@ -21,8 +21,11 @@ export function isPNG(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Encodes 8-bit RGBA (width·height·4 bytes) as a PNG file. Throws InputError on bad sizes. */
-export function encodePNG(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
+/**
+ * Encodes 8-bit RGBA (width·height·4 bytes) as a PNG file, ready for `new Blob([png], { type:
+ * 'image/png' })` or a file write. Throws InputError on bad sizes.
+ */
+export function encodePNG(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(width) || width <= 0 || !Number.isInteger(height) || height <= 0) {
     throw new InputError(`encodePNG: width and height must be positive integers, got ${width}x${height}`);
   }
@@ -33,7 +36,9 @@ export function encodePNG(rgba: Uint8Array | Uint8ClampedArray, width: number, h
     throw new InputError(`encodePNG: rgba has ${rgba.length} bytes, expected ${width}·${height}·4 = ${width * height * 4}`);
   }
   const data = rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length);
-  return fastEncode({ width, height, data, channels: 4, depth: 8 });
+  const png = fastEncode({ width, height, data, channels: 4, depth: 8 });
+  // fast-png writes into a plain ArrayBuffer; copy in any other case, so that the type holds
+  return png.buffer instanceof ArrayBuffer ? (png as Uint8Array<ArrayBuffer>) : new Uint8Array(png);
 }
 
 /** Unpacks 1/2/4-bit rows (each row padded to a byte) into one byte per sample, unscaled. */
