@@ -32,3 +32,4 @@ export { BACKEND_CHOICES, type BackendChoice } from './backends.js';
 export * from './heatmap/index.js';
 export { readNpy, writeNpy, type NpyArray } from './io/npy.js';
 export { loadModelParallel, ParallelModel, type ParallelOptions } from './parallel.js';
+export { createExplainer, Explainer, type ExplainerOptions, type CallOptions, type Progress } from './explainer.js';

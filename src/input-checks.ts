@@ -11,7 +11,7 @@
  */
 import { InputError } from './errors.js';
 import { imageGeometry } from './image/geometry.js';
-import type { Model } from './model.js';
+import type { ExplainOptions, Model } from './model.js';
 
 const warned = new WeakSet<object>();
 
@@ -31,6 +31,18 @@ function declaredRange(model: Model): { lo: number[]; hi: number[]; from: string
     hi.push(Math.max(a, b));
   }
   return { lo, hi, from: meta?.inputRange ? 'metadata' : 'the model file' };
+}
+
+/**
+ * explain() options with zbox bounds from metadata: when neither low nor high is given and the
+ * metadata declares an input range, the bounds are that range after mean/std (per channel), as
+ * for images. Otherwise the options as they are (the model file's range is the engine's default).
+ */
+export function withMetadataBounds(model: Model, opts: ExplainOptions): ExplainOptions {
+  if (opts.low !== undefined || opts.high !== undefined || !model.metadata?.inputRange) return opts;
+  const range = declaredRange(model)!;
+  const one = (b: number[]) => (b.every((v) => v === b[0]) ? b[0] : b);
+  return { ...opts, low: one(range.lo), high: one(range.hi) };
 }
 
 export function checkInputTraps(model: Model, x: unknown, checkRange = true): void {

@@ -14,7 +14,7 @@ import { formatRule, rules, type Bound, type Rule } from './rules.js';
 import { explainImage, type ExplainImageOptions, type ImageExplanation } from './image/explain-image.js';
 import type { ModelMetadata } from './image/metadata.js';
 import type { ImageInput } from './image/types.js';
-import { checkInputTraps } from './input-checks.js';
+import { checkInputTraps, withMetadataBounds } from './input-checks.js';
 
 /** Which class to explain: `'argmax'` (the predicted one), one index for every sample, or one per sample. */
 export type Target = 'argmax' | number | ArrayLike<number>;
@@ -157,6 +157,7 @@ export class Model {
   explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
     this.live();
     checkInputTraps(this, x, opts.checkRange);
+    opts = withMetadataBounds(this, opts);
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(opts.batch, n);
     const assigned = this.assignment(opts);

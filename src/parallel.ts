@@ -7,7 +7,8 @@ import { platform } from '#platform';
 import * as errors from './errors.js';
 import { InputError, WorkerError } from './errors.js';
 import type { LoadOptions, ModelSource } from './load.js';
-import type { ExplainOptions, Explanation } from './model.js';
+import type { AttributeOptions, ExplainOptions, Explanation, Model } from './model.js';
+import { concatExplanations } from './explanation-parts.js';
 import type { WorkerPort } from './platform/types.js';
 import { startWorkers } from './worker-start.js';
 import { toWorkerSource } from './worker-source.js';
@@ -89,6 +90,35 @@ export class ParallelModel {
 
   get outputSize(): number {
     return this.info.outputSize;
+  }
+
+  /** Layout of the arrays passed and returned: 'NCHW', or 'NHWC' for TF.js image models. */
+  get inputLayout(): 'NCHW' | 'NHWC' {
+    return this.info.inputLayout;
+  }
+
+  /** {@link Model.describe}: the layers, their output shapes and the rule each gets. */
+  describe(composite?: Parameters<Model['describe']>[0]): Promise<string> {
+    return this.call(this.workers[0], 'describe', [composite]) as Promise<string>;
+  }
+
+  /**
+   * {@link Model.attribute}, split over the workers like explain; SmoothGrad runs in one worker,
+   * since its noise is drawn over the whole batch (so that the numbers equal one model's).
+   */
+  async attribute(x: ArrayLike<number>, opts: AttributeOptions): Promise<Explanation> {
+    const n = this.samples(x);
+    if (opts?.method === 'smoothgrad' || this.workers.length === 1) return (await this.call(this.workers[0], 'attribute', [Float32Array.from(x), opts])) as Explanation;
+    const per = x.length / n;
+    const parts = (await Promise.all(
+      this.slices(n).map(([a, b], i) => {
+        const o: AttributeOptions = { ...opts };
+        if (opts.target !== undefined && typeof opts.target !== 'string' && typeof opts.target !== 'number') o.target = Array.from(opts.target).slice(a, b);
+        if (opts.start instanceof Float32Array) o.start = opts.start.slice(a * this.info.outputSize, b * this.info.outputSize);
+        return this.call(this.workers[i], 'attribute', [Float32Array.from(sliceOf(x, a * per, b * per)), o]);
+      }),
+    )) as Explanation[];
+    return concatExplanations(parts);
   }
 
   private call(w: WorkerPort, method: string, args: unknown[]): Promise<unknown> {
