@@ -8,12 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../src/index.js';
+import { loadModel, type ImageExplanation } from '../src/index.js';
 import { decodeImage, imageToTensor } from '../src/io/index.js';
 import { hasChromium, makeApp, REPO, serveStatic, withChromium } from './helpers/browser-app.js';
 import { expectClose } from './helpers/fixtures.js';
 
 const APP = join(import.meta.dirname, 'browser', 'app');
+// served beside the app: a script that is not lrp-wasm's worker
+const EXTRA = join(import.meta.dirname, 'browser', 'extra');
 const MODEL_DIR = join(REPO, 'models', 'fashion-mnist');
 const SAMPLES = ['0000_ankle_boot.png', '0002_trouser.png'];
 const appFiles = (names: string[]) => Object.fromEntries(names.map((n) => [n, readFileSync(join(APP, n), 'utf8')]));
@@ -31,10 +33,11 @@ function samples(): number[] {
 const OPTS = { composite: 'epsilon-gamma-box', low: 0, high: 1 } as const;
 
 async function nodeResult(x: number[]) {
-  const model = await loadModel(join(MODEL_DIR, 'tfjs', 'model.json'));
+  const model = await loadModel(join(MODEL_DIR, 'tfjs', 'model.json'), { metadata: join(MODEL_DIR, 'metadata.json') });
   const r = model.explain(new Float32Array(x), OPTS);
+  const image = await model.explainImage(readFileSync(join(MODEL_DIR, 'samples', SAMPLES[0])), OPTS);
   model.dispose();
-  return r;
+  return { ...r, image };
 }
 
 /** Every /["']node:…["']/ import specifier left in a bundle. */
@@ -69,25 +72,58 @@ async function runInPage(base: string, x: number[], workerUrlExpr: 'esbuild' | '
         const pm = await lib.loadModelParallel('models/fashion-mnist/tfjs/model.json', { workers: 2, workerUrl });
         out.workers = Array.from((await pm.explain(input, opts)).relevance);
         await pm.dispose();
-        let missing = '';
-        try {
-          await lib.loadModelParallel('models/fashion-mnist/tfjs/model.json', { workers: 1, workerUrl: 'no-such-worker.js' });
-        } catch (e) {
-          missing = `${(e as Error).name}: ${(e as Error).message}`;
-        }
-        return { out, missing };
+        const failure = async (start: () => Promise<unknown>) => {
+          const t0 = performance.now();
+          try {
+            await start();
+            return 'started';
+          } catch (e) {
+            return `${(e as Error).name} after ${Math.round((performance.now() - t0) / 1000)} s: ${(e as Error).message}`;
+          }
+        };
+        const missing = await failure(() => lib.loadModelParallel('models/fashion-mnist/tfjs/model.json', { workers: 1, workerUrl: 'no-such-worker.js' }));
+        const explainer404 = await failure(() => lib.createExplainer('models/fashion-mnist/tfjs/model.json', { workerUrl: 'no-such-worker.js' }));
+        const notAWorker = await failure(() => lib.createExplainer('models/fashion-mnist/tfjs/model.json', { workerUrl: '/extra/not-a-worker.js', startTimeoutMs: 1500 }));
+
+        // an explainer in a Web Worker: an <img> (pixels read on the page), relative model and metadata URLs
+        const ex = await lib.createExplainer('models/fashion-mnist/tfjs/model.json', { workerUrl, metadata: 'models/fashion-mnist/metadata.json' });
+        const img = new Image();
+        img.src = 'models/fashion-mnist/samples/0000_ankle_boot.png';
+        await img.decode();
+        const fromImg = await ex.explainImage(img, opts);
+        out.image = Array.from(fromImg.relevance);
+        out.overlay = Array.from(fromImg.overlay.data);
+        const isImageData = fromImg.overlay instanceof ImageData;
+        const ctrl = new AbortController();
+        let progressed = 0;
+        const aborted = await failure(() =>
+          ex.explain(new Float32Array(400 * 784), { batch: 4, signal: ctrl.signal, onProgress: (p) => ((progressed = p.done), p.done >= 8 && ctrl.abort()) }),
+        );
+        await ex.dispose();
+        return { out, missing, explainer404, notAWorker, aborted, progressed, isImageData, predictedName: fromImg.predictedName };
       },
       { x, opts: OPTS, workerKind: workerUrlExpr },
     ),
   );
 }
 
-function checkPage(run: Awaited<ReturnType<typeof runInPage>>, node: { relevance: Float32Array }) {
-  const { out, missing } = run.value;
+function checkPage(run: Awaited<ReturnType<typeof runInPage>>, node: { relevance: Float32Array }, image: ImageExplanation) {
+  const { out, missing, explainer404, notAWorker, aborted, progressed, isImageData, predictedName } = run.value;
   for (const source of ['relative', 'url', 'response', 'files', 'onnx-bytes', 'workers']) expectClose(out[source], node.relevance, 2, 1e-5, source);
   // named after the folder, never after the storage folder ('tfjs') or the file ('model')
   expect(String.fromCharCode(...out['relative:name'])).toBe('fashion-mnist');
-  expect(missing).toMatch(/^WorkerError: .*no-such-worker\.js.* did not start/);
+  // a wrong worker URL is a WorkerError within seconds: a 404 at once, another script at the timeout
+  expect(missing).toMatch(/^WorkerError after [0-2] s: .*no-such-worker\.js.* did not start/);
+  expect(explainer404).toMatch(/^WorkerError after [0-2] s: .*no-such-worker\.js.* did not start/);
+  expect(notAWorker).toMatch(/^WorkerError after [1-3] s: .*not-a-worker\.js did not start: no answer within 2 s/);
+  expect(aborted).toMatch(/^AbortError after 0 s/);
+  expect(progressed).toBeGreaterThanOrEqual(8);
+  expect(progressed).toBeLessThan(400);
+  // an <img> read on the page, explained in the worker: Node's numbers for the PNG file, a real ImageData back
+  expectClose(out.image, image.relevance, 1, 1e-5, '<img> in a worker');
+  expect(out.overlay).toEqual(Array.from(image.overlay.data));
+  expect(isImageData).toBe(true);
+  expect(predictedName).toBe('Ankle boot');
   expect(run.errors.filter((e) => !/no-such-worker|404/.test(e))).toEqual([]);
 }
 
@@ -106,11 +142,11 @@ describe.skipIf(!hasChromium)('bundled with default settings, run in Chromium', 
       expect(result.warnings.map((w) => w.text)).toEqual([]);
       for (const f of ['main.js', 'worker.js']) expect(nodeImports(readFileSync(join(app.dir, 'out', f), 'utf8')), f).toEqual([]);
       const html = readFileSync(join(app.dir, 'index.html'), 'utf8');
-      const server = await serveStatic({ '/': join(app.dir, 'out'), '/models/fashion-mnist/': MODEL_DIR });
+      const server = await serveStatic({ '/': join(app.dir, 'out'), '/models/fashion-mnist/': MODEL_DIR, '/extra/': EXTRA });
       try {
         // the page itself: index.html next to the bundles
         await import('node:fs').then((fs) => fs.writeFileSync(join(app.dir, 'out', 'index.html'), html));
-        checkPage(await runInPage(server.base, x, 'esbuild'), node);
+        checkPage(await runInPage(server.base, x, 'esbuild'), node, node.image);
       } finally {
         server.close();
       }
@@ -133,9 +169,9 @@ describe.skipIf(!hasChromium)('bundled with default settings, run in Chromium', 
       expect(onnx, chunks.join(', ')).toBeDefined();
       expect(readFileSync(join(assets, entry), 'utf8')).not.toMatch(/ModelProto/);
       expect(readFileSync(join(assets, onnx!), 'utf8')).toMatch(/ModelProto/);
-      const server = await serveStatic({ '/': join(app.dir, 'dist'), '/models/fashion-mnist/': MODEL_DIR });
+      const server = await serveStatic({ '/': join(app.dir, 'dist'), '/models/fashion-mnist/': MODEL_DIR, '/extra/': EXTRA });
       try {
-        checkPage(await runInPage(server.base, x, 'vite'), node);
+        checkPage(await runInPage(server.base, x, 'vite'), node, node.image);
       } finally {
         server.close();
       }
