@@ -35,9 +35,14 @@ export interface TfjsModelArtifacts {
   weightData?: ArrayBuffer | ArrayBuffer[];
 }
 
+/** What a TF.js save handler answers (TF.js's `SaveResult`). */
+export interface TfjsSaveResult {
+  modelArtifactsInfo: { dateSaved: Date; modelTopologyType: 'JSON' | 'GraphDef' };
+}
+
 /** A `tf.LayersModel` (or anything with TF.js's `save(handler)`): saved through a handler, no files. */
 export interface TfjsLayersModelLike {
-  save(handler: { save(artifacts: TfjsModelArtifacts): Promise<unknown> }): Promise<unknown>;
+  save(handler: { save(artifacts: TfjsModelArtifacts): Promise<TfjsSaveResult> }): Promise<unknown>;
 }
 
 /** A TF.js model.json already parsed, with its weight shards (in manifest path order) or all weights concatenated. */
