@@ -5,6 +5,7 @@
 import { RuleError } from './errors.js';
 import { parseRule, rules, validateRule, type Bound, type Rule } from './rules.js';
 
+/** Layer types mapped to rules, as Zennit's composites; the presets are in {@link composites}. */
 export interface Composite {
   /** Shown by describe(). */
   name: string;
@@ -12,7 +13,9 @@ export interface Composite {
   first?: Rule;
   /** Which linear nodes count for `first`: 'conv' (EpsilonGammaBox) or 'linear' (dense or conv, the flat presets). */
   firstOn?: 'conv' | 'dense' | 'linear';
+  /** Dense (fully connected) layers. */
   dense?: Rule;
+  /** Convolutions. */
   conv?: Rule;
   /** Average and global average pooling (default: norm). */
   pool?: Rule;
@@ -58,6 +61,7 @@ export function canonicalCompositeName(name: string): CompositeName | null {
 
 const EPS = 1e-6;
 
+/** The preset composites (Zennit's), and `custom` for your own. */
 export const composites = {
   /** Zennit EpsilonPlus: conv zplus, dense epsilon. */
   epsilonPlus(opts: { epsilon?: number } = {}): Composite {
@@ -123,6 +127,7 @@ export const composites = {
   },
 };
 
+/** Every {@link CompositeName}. */
 export const COMPOSITE_NAMES: readonly CompositeName[] = [
   'epsilon-plus',
   'epsilon-gamma-box',

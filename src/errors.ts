@@ -3,6 +3,7 @@
  * and a message that names what was wrong (shape, node, op, file).
  */
 export class LrpError extends Error {
+  /** A stable identifier of the problem, e.g. `E_INPUT`, `E_PIXELS`, `E_MODEL`. */
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);

@@ -36,7 +36,9 @@ export interface ExplainerOptions extends LoadOptions {
 
 /** Progress of one call: samples done out of total. */
 export interface Progress {
+  /** Samples done. */
   done: number;
+  /** Samples in the call. */
   total: number;
 }
 

@@ -14,7 +14,7 @@ import { shardPaths } from './import/tfjs-fetch.js';
 import { loadMetadata, parseMetadata, type ModelMetadata } from './image/metadata.js';
 import { Model } from './model.js';
 
-export type { ModelSource, ResponseLike, BlobLike, TfjsModelArtifacts, TfjsLayersModelLike, TfjsInMemory } from './import/source.js';
+export type { ModelSource, ResponseLike, BlobLike, TfjsModelArtifacts, TfjsLayersModelLike, TfjsInMemory, TfjsSaveResult } from './import/source.js';
 
 /** The model file formats: ONNX, a TF.js LayersModel, or this library's own JSON. */
 export type ModelFormat = 'onnx' | 'tfjs' | 'lrp-json';

@@ -90,25 +90,40 @@ export interface Explanation {
   /** Per node (by name): relevance at the node's output, [n, ...shape] in the caller's layout. */
   layers?: Record<string, Float32Array<ArrayBuffer>>;
   /** Per sample: the start relevance and the sum of the input relevance (close to each other for conservative rules). */
-  sums: { start: Float32Array<ArrayBuffer>; input: Float32Array<ArrayBuffer> };
+  sums: {
+    /** Per sample: the relevance the output started with. */
+    start: Float32Array<ArrayBuffer>;
+    /** Per sample: the sum of the input relevance. */
+    input: Float32Array<ArrayBuffer>;
+  };
 }
 
 const DEFAULT_BATCH = 32;
 
+/**
+ * A loaded model ({@link loadModel}): `predict`, `explain`, `explainImage`, `attribute`,
+ * `describe` on the WASM kernels, synchronously on the calling thread ({@link createExplainer}
+ * runs one in a worker). Call `dispose()` to free its memory.
+ */
 export class Model {
   /** Per-sample input shape, NCHW order (e.g. [1, 28, 28] or [784]). */
   readonly inputShape: Shape;
   /** Layout of the arrays passed to predict/explain and returned: 'NCHW' or 'NHWC' (TF.js). */
   readonly inputLayout: 'NCHW' | 'NHWC';
+  /** Number of outputs (classes). */
   readonly outputSize: number;
+  /** From metadata, the file name or the model itself (see {@link nameFromLocation}). */
   readonly name: string;
+  /** The file format it was loaded from. */
   readonly format: Graph['format'];
   /** Class names, input range and mean/std from `loadModel(src, { metadata })`, or null. */
   metadata: ModelMetadata | null = null;
   private engine: Engine | null;
   private readonly assignCache = new Map<string, Map<string, Assigned>>();
 
+  /** @internal Use {@link loadModel}. */
   constructor(
+    /** The canonicalized graph the engine runs. */
     readonly graph: Graph,
     backend: Backend,
   ) {
@@ -125,6 +140,7 @@ export class Model {
     return size(this.inputShape);
   }
 
+  /** The kernels in use, e.g. 'wasm-relaxed', 'wasm-simd', 'reference'. */
   get backendName(): string {
     return this.live().backend.name;
   }
@@ -139,7 +155,11 @@ export class Model {
     return this.engine;
   }
 
-  /** Logits for every sample of x (a whole number of samples, caller's layout). */
+  /**
+   * Logits for every sample of x (a whole number of samples, caller's layout); [n, outputSize].
+   * These are the pre-softmax values even where the model file ends in a softmax (TF.js's
+   * `predict` returns probabilities for such models).
+   */
   predict(x: ArrayLike<number>, opts: { batch?: number; checkRange?: boolean } = {}): Float32Array<ArrayBuffer> {
     const engine = this.live();
     checkInputTraps(this, x, opts.checkRange);
@@ -154,6 +174,16 @@ export class Model {
     return logits;
   }
 
+  /**
+   * LRP relevance of every input value for the target class of each sample.
+   * @param x a whole number of samples in the model's layout ({@link Model.inputLayout}), values
+   *   in its input range. Pixel bytes (ImageData.data, a Uint8ClampedArray) are rejected (E_PIXELS):
+   *   use {@link Model.explainImage}. Values more than one range width outside the range the model
+   *   declares are rejected (E_INPUT_RANGE) unless `checkRange: false`; where it declares none,
+   *   whole numbers in 0..255 above 1 give a console warning (once per model).
+   * @returns relevance in x's layout, logits, targets, per-sample sums (and per-layer relevance with `layers`).
+   * @throws {@link InputError}, {@link RuleError}, {@link DisposedError}.
+   */
   explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
     this.live();
     checkInputTraps(this, x, opts.checkRange);
@@ -343,6 +373,7 @@ export class Model {
     this.explain(x, { low: Math.min(...range), high: Math.max(...range), ...opts, batch, target: 0, checkRange: false });
   }
 
+  /** Frees the model's WASM memory; later calls throw DisposedError. */
   dispose(): void {
     this.engine?.dispose();
     this.engine = null;

@@ -34,19 +34,29 @@ interface Reply {
   error?: { name: string; code?: string; message: string };
 }
 
+/** What a ParallelModel knows of the model its workers hold. */
 export interface ModelInfo {
+  /** Per-sample input shape, NCHW order. */
   inputShape: number[];
+  /** Layout of the arrays passed and returned. */
   inputLayout: 'NCHW' | 'NHWC';
+  /** Number of outputs (classes). */
   outputSize: number;
+  /** The model's name. */
   name: string;
 }
 
+/**
+ * A model loaded once per worker ({@link loadModelParallel}); predict and explain split each batch
+ * over the workers and return promises.
+ */
 export class ParallelModel {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   private constructor(
     private readonly workers: WorkerPort[],
+    /** The model's shape, layout, outputs and name. */
     readonly info: ModelInfo,
   ) {
     for (const w of workers) w.onFailure((why) => this.failPending(new WorkerError(`a worker stopped: ${why}`)));
@@ -84,10 +94,12 @@ export class ParallelModel {
     return pm;
   }
 
+  /** Per-sample input shape, NCHW order. */
   get inputShape(): number[] {
     return this.info.inputShape;
   }
 
+  /** Number of outputs (classes). */
   get outputSize(): number {
     return this.info.outputSize;
   }
@@ -144,6 +156,7 @@ export class ParallelModel {
     return x.length / per;
   }
 
+  /** {@link Model.predict}, each worker taking a slice of the samples. */
   async predict(x: ArrayLike<number>, opts: { batch?: number } = {}): Promise<Float32Array> {
     const n = this.samples(x);
     const per = x.length / n;
@@ -153,6 +166,7 @@ export class ParallelModel {
     return concat(parts);
   }
 
+  /** {@link Model.explain}, each worker taking a slice of the samples. */
   async explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Promise<Explanation> {
     const n = this.samples(x);
     const per = x.length / n;
@@ -176,6 +190,7 @@ export class ParallelModel {
     };
   }
 
+  /** Stops the workers. */
   async dispose(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     for (const p of this.pending.values()) p.reject(new Error('parallel model disposed'));

@@ -22,11 +22,16 @@
 import { InputError } from '../errors.js';
 import { getColormap, type Colormap } from './colormaps.js';
 
+/** How relevance maps to the colour scale (see the module comment): symmetric around 0, |R|, or min..max. */
 export type HeatmapNormalize = 'symmetric' | 'absolute' | 'unaligned';
+/** How channels combine per pixel: Σc R or Σc |R|. */
 export type HeatmapReduce = 'sum' | 'abs-sum';
 
+/** Options of {@link heatmap}. */
 export interface HeatmapOptions {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** Channels in `relevance`, reduced per pixel. Default 1. */
   channels?: number;

@@ -4,8 +4,11 @@
 import { decode as fastDecode, encode as fastEncode, convertIndexedToRgb, type DecodedPng } from 'fast-png';
 import { InputError } from '../errors.js';
 
+/** A decoded PNG with 8-bit samples. */
 export interface DecodedImage8 {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
   channels: 1 | 2 | 3 | 4;
@@ -15,6 +18,7 @@ export interface DecodedImage8 {
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** Whether `bytes` start with the PNG signature. */
 export function isPNG(bytes: Uint8Array): boolean {
   if (bytes.length < 8) return false;
   for (let i = 0; i < 8; i++) if (bytes[i] !== PNG_MAGIC[i]) return false;

@@ -66,7 +66,12 @@ export interface ImageExplanation {
   /** The predicted class's name. */
   predictedName?: string;
   /** The start relevance and the sum of the input relevance. */
-  sums: { start: number; input: number };
+  sums: {
+    /** The relevance the output started with. */
+    start: number;
+    /** The sum of the input relevance (close to start for conservative rules). */
+    input: number;
+  };
   /** With `layers: true`: the relevance at every node's output. */
   layers?: Record<string, Float32Array<ArrayBuffer>>;
   /** The relevance as a heatmap, at the model's input size. */

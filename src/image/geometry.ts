@@ -2,9 +2,13 @@
 
 /** C channels of H × W; `image`: whether pictures convert to it (1 or 3 channels, a real image shape). */
 export interface ImageGeometry {
+  /** Channels. */
   C: number;
+  /** Height. */
   H: number;
+  /** Width. */
   W: number;
+  /** Whether images convert to this input (1 or 3 channels of H × W). */
   image: boolean;
 }
 

@@ -31,21 +31,48 @@ export interface PrepareOptions {
   padValue?: number;
 }
 
+/** A rectangle in pixels. */
+export interface Rect {
+  /** Left edge. */
+  x: number;
+  /** Top edge. */
+  y: number;
+  /** Width. */
+  width: number;
+  /** Height. */
+  height: number;
+}
+
 /** What was done to an image (see {@link ImageExplanation.preprocessing}). */
 export interface PreprocessInfo {
   /** The image as given. */
-  source: { width: number; height: number; channels: number; kind: string };
+  source: {
+    /** Pixels per row. */
+    width: number;
+    /** Rows. */
+    height: number;
+    /** Values per pixel. */
+    channels: number;
+    /** What it was: 'HTMLImageElement', 'ImageData', 'PNG', 'tf.Tensor (int32)', … */
+    kind: string;
+  };
+  /** The fit used. */
   fit: FitMode;
   /** The part of the source used (center-crop cuts the longer side; otherwise the whole image). */
-  crop: { x: number; y: number; width: number; height: number };
+  crop: Rect;
   /** Where it lands in the model input (pad leaves bands; otherwise the whole input). */
-  placed: { x: number; y: number; width: number; height: number };
+  placed: Rect;
+  /** Whether the image was resampled (its used part differs in size from where it lands). */
   resized: boolean;
   /** Scaled by different factors along x and y (stretch of an image of another aspect ratio). */
   stretched: boolean;
+  /** Channel conversion to the model's channels. */
   conversion: 'none' | 'rgb-to-gray' | 'gray-to-rgb';
+  /** The range intensities were scaled to. */
   inputRange: [number, number];
+  /** Per channel, subtracted after scaling (when given). */
   mean?: number[];
+  /** Per channel, divided by after subtracting mean (when given). */
   std?: number[];
   /** One line per thing done, e.g. "resized 64×48 → 28×28, stretched (aspect 1.33 → 1)". */
   notes: string[];

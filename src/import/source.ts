@@ -9,19 +9,27 @@ import { folderToModelJson, locate, readLocation, readResponse, sibling, where }
 
 /** What `fetch()` resolves to (structural, so the types need neither the DOM lib nor Node's). */
 export interface ResponseLike {
+  /** Whether the status is 2xx. */
   readonly ok: boolean;
+  /** The HTTP status. */
   readonly status: number;
+  /** The HTTP status text. */
   readonly statusText?: string;
   /** Where it came from; TF.js shards and lrp parameter files are fetched relative to it. */
   readonly url: string;
+  /** The body. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 /** A `Blob`, or a `File` (from `<input type="file">` or a drop), which adds `name`. */
 export interface BlobLike {
+  /** Bytes. */
   readonly size: number;
+  /** MIME type. */
   readonly type: string;
+  /** A File's name: matched against the file names model.json refers to. */
   readonly name?: string;
+  /** The content. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
@@ -37,17 +45,26 @@ export interface TfjsModelArtifacts {
 
 /** What a TF.js save handler answers (TF.js's `SaveResult`). */
 export interface TfjsSaveResult {
-  modelArtifactsInfo: { dateSaved: Date; modelTopologyType: 'JSON' | 'GraphDef' };
+  /** When and how the model was saved. */
+  modelArtifactsInfo: {
+    /** When. */
+    dateSaved: Date;
+    /** How the topology was stored. */
+    modelTopologyType: 'JSON' | 'GraphDef';
+  };
 }
 
 /** A `tf.LayersModel` (or anything with TF.js's `save(handler)`): saved through a handler, no files. */
 export interface TfjsLayersModelLike {
+  /** TF.js's `LayersModel.save`, called with a handler that keeps the artifacts. */
   save(handler: { save(artifacts: TfjsModelArtifacts): Promise<TfjsSaveResult> }): Promise<unknown>;
 }
 
 /** A TF.js model.json already parsed, with its weight shards (in manifest path order) or all weights concatenated. */
 export interface TfjsInMemory {
+  /** The parsed model.json (modelTopology and weightsManifest). */
   modelJson: unknown;
+  /** The weight shards in manifest path order, or all weights concatenated. */
   weights: ArrayBuffer | Uint8Array | Array<ArrayBuffer | Uint8Array>;
 }
 

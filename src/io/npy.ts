@@ -13,9 +13,11 @@
  */
 import { InputError } from '../errors.js';
 
+/** A NumPy array as readNpy gives it. */
 export interface NpyArray {
   /** Values in C (row-major) order. */
   data: Float32Array;
+  /** Its shape, e.g. [N, 28, 28, 1]. */
   shape: number[];
 }
 
