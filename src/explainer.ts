@@ -16,7 +16,7 @@ import type { ImageInput } from './image/types.js';
 import { locate } from './import/location.js';
 import type { LoadOptions, ModelSource } from './load.js';
 import type { AttributeOptions, ExplainOptions, Explanation } from './model.js';
-import type { WorkerPort } from './platform/types.js';
+import type { WorkerFactory, WorkerPort } from './platform/types.js';
 import { toWorkerSource } from './worker-source.js';
 import { START_TIMEOUT_MS, startWorkers } from './worker-start.js';
 
@@ -28,6 +28,13 @@ export interface ExplainerOptions extends LoadOptions {
    * own worker script in a worker thread and ignores it.
    */
   workerUrl?: string | URL;
+  /**
+   * Browsers, instead of workerUrl: makes the worker, written so that your bundler sees the
+   * worker script and bundles it: `() => new Worker(new URL('./lrp-worker.js', import.meta.url),
+   * { type: 'module' })` with lrp-worker.js holding `import 'lrp-wasm/worker'` (webpack 5, Vite,
+   * Parcel). Node ignores it.
+   */
+  createWorker?: WorkerFactory;
   /** Workers to split each call's samples over (default 1). */
   workers?: number;
   /** How long a worker may take to load its script and answer, in ms (default 15 000), before a WorkerError. */
@@ -98,13 +105,13 @@ export class Explainer {
 
   /** Starts the workers and loads `source` in each. */
   static async create(source: ModelSource, opts: ExplainerOptions = {}): Promise<Explainer> {
-    const { workerUrl, workers = 1, startTimeoutMs = START_TIMEOUT_MS, ...loadOpts } = opts;
+    const { workerUrl, createWorker, workers = 1, startTimeoutMs = START_TIMEOUT_MS, ...loadOpts } = opts;
     if (!Number.isInteger(workers) || workers < 1) throw new InputError(`workers must be a positive integer, got ${workers}`);
     // relative URLs mean what they mean on this side (the page), not to the worker script
     if (typeof loadOpts.metadata === 'string' && platform.kind !== 'node') loadOpts.metadata = (locate(loadOpts.metadata) as { href: string }).href;
     if (loadOpts.metadata instanceof URL) loadOpts.metadata = loadOpts.metadata.href;
     const src = await toWorkerSource(source);
-    const ex = new Explainer(await startWorkers(workers, workerUrl, startTimeoutMs));
+    const ex = new Explainer(await startWorkers(workers, workerUrl, startTimeoutMs, createWorker));
     try {
       const infos = (await Promise.all(ex.workers.map((w) => ex.call(w, 'load', [src, loadOpts])))) as LoadedInfo[];
       Object.assign(ex, { inputShape: infos[0].inputShape, inputLayout: infos[0].inputLayout, outputSize: infos[0].outputSize, name: infos[0].name, metadata: infos[0].metadata });

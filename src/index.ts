@@ -34,3 +34,4 @@ export * from './heatmap/index.js';
 export { readNpy, writeNpy, type NpyArray } from './io/npy.js';
 export { loadModelParallel, ParallelModel, type ParallelOptions, type ModelInfo } from './parallel.js';
 export { createExplainer, Explainer, type ExplainerOptions, type CallOptions, type Progress } from './explainer.js';
+export type { WorkerFactory, WebWorkerLike } from './platform/types.js';

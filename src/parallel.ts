@@ -9,7 +9,8 @@ import { InputError, WorkerError } from './errors.js';
 import type { LoadOptions, ModelSource } from './load.js';
 import type { AttributeOptions, ExplainOptions, Explanation, Model } from './model.js';
 import { concatExplanations } from './explanation-parts.js';
-import type { WorkerPort } from './platform/types.js';
+import type { WorkerFactory, WorkerPort } from './platform/types.js';
+import type { ExplainerOptions } from './explainer.js';
 import { startWorkers } from './worker-start.js';
 import { toWorkerSource } from './worker-source.js';
 
@@ -21,6 +22,8 @@ export interface ParallelOptions extends LoadOptions {
    * 'lrp-wasm/worker'), started as a module Web Worker. Node uses worker threads and ignores it.
    */
   workerUrl?: string | URL;
+  /** Browsers, instead of workerUrl: makes each worker (see {@link ExplainerOptions.createWorker}). */
+  createWorker?: WorkerFactory;
 }
 
 async function defaultWorkerCount(): Promise<number> {
@@ -81,8 +84,8 @@ export class ParallelModel {
     const count = opts.workers ?? (await defaultWorkerCount());
     if (!Number.isInteger(count) || count < 1) throw new InputError(`workers must be a positive integer, got ${opts.workers}`);
     const src = await toWorkerSource(source);
-    const { workers: _w, workerUrl, ...loadOpts } = opts;
-    const workers = await startWorkers(count, workerUrl);
+    const { workers: _w, workerUrl, createWorker, ...loadOpts } = opts;
+    const workers = await startWorkers(count, workerUrl, undefined, createWorker);
     const pm = new ParallelModel(workers, { inputShape: [], inputLayout: 'NCHW', outputSize: 0, name: '' });
     try {
       const infos = (await Promise.all(workers.map((w) => pm.call(w, 'load', [src, loadOpts])))) as ModelInfo[];

@@ -6,7 +6,7 @@
  */
 import { platform } from '#platform';
 import { WorkerError } from './errors.js';
-import type { WorkerPort } from './platform/types.js';
+import type { WorkerFactory, WorkerPort } from './platform/types.js';
 
 /** The first message every lrp-wasm worker sends. */
 export const READY = 'lrp-wasm-worker-ready';
@@ -14,9 +14,9 @@ export const READY = 'lrp-wasm-worker-ready';
 /** How long a worker may take to load and run its script. */
 export const START_TIMEOUT_MS = 15_000;
 
-function startOne(workerUrl: string | URL | undefined, timeoutMs: number): Promise<WorkerPort> {
-  const port = platform.startWorker(workerUrl);
-  const url = workerUrl === undefined ? 'the bundled worker script' : `the worker script ${String(workerUrl)}`;
+function startOne(workerUrl: string | URL | undefined, timeoutMs: number, factory?: WorkerFactory): Promise<WorkerPort> {
+  const port = platform.startWorker(workerUrl, factory);
+  const url = factory && platform.kind !== 'node' ? 'the worker made by createWorker' : workerUrl === undefined ? 'the bundled worker script' : `the worker script ${String(workerUrl)}`;
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (why: string) => {
@@ -41,9 +41,9 @@ function startOne(workerUrl: string | URL | undefined, timeoutMs: number): Promi
 }
 
 /** Starts `count` workers; rejects with WorkerError (and stops the others) if any fails to start. */
-export async function startWorkers(count: number, workerUrl: string | URL | undefined, timeoutMs = START_TIMEOUT_MS): Promise<WorkerPort[]> {
+export async function startWorkers(count: number, workerUrl: string | URL | undefined, timeoutMs = START_TIMEOUT_MS, factory?: WorkerFactory): Promise<WorkerPort[]> {
   const url = platform.kind === 'node' ? undefined : workerUrl;
-  const starting = Array.from({ length: count }, () => startOne(url, timeoutMs));
+  const starting = Array.from({ length: count }, () => startOne(url, timeoutMs, factory));
   const results = await Promise.allSettled(starting);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

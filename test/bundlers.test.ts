@@ -5,7 +5,7 @@
 // Workers; the numbers must equal Node's. A Node bundle (esbuild --platform=node) runs too.
 import { build as esbuild } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type ImageExplanation } from '../src/index.js';
@@ -46,11 +46,11 @@ const nodeImports = (code: string) => code.match(/["']node:[a-z_/]+["']/g) ?? []
 type Lib = typeof import('../src/index.js');
 
 /** In the page: explain x with the model from each source; returns relevance per source. */
-async function runInPage(base: string, x: number[], workerUrlExpr: 'esbuild' | 'vite') {
+async function runInPage(base: string, x: number[], bundler: 'esbuild' | 'vite' | 'webpack') {
   return withChromium(`${base}/`, 'appReady', (page) =>
     page.evaluate(
       async ({ x, opts, workerKind }) => {
-        const g = globalThis as unknown as { lrp: Lib; workerUrl?: string };
+        const g = globalThis as unknown as { lrp: Lib; workerUrl?: string; createWorker?: () => Worker };
         const lib = g.lrp;
         const input = new Float32Array(x);
         const out: Record<string, number[]> = {};
@@ -68,8 +68,9 @@ async function runInPage(base: string, x: number[], workerUrlExpr: 'esbuild' | '
         );
         await explainWith('files', files);
         await explainWith('onnx-bytes', await (await fetch('models/fashion-mnist/model.onnx')).arrayBuffer());
-        const workerUrl = workerKind === 'vite' ? g.workerUrl! : 'worker.js';
-        const pm = await lib.loadModelParallel('models/fashion-mnist/tfjs/model.json', { workers: 2, workerUrl });
+        // how each bundler's app gets its worker: a URL it gives, a bundled entry, or a factory it sees
+        const worker = workerKind === 'vite' ? { workerUrl: g.workerUrl! } : workerKind === 'webpack' ? { createWorker: g.createWorker! } : { workerUrl: 'worker.js' };
+        const pm = await lib.loadModelParallel('models/fashion-mnist/tfjs/model.json', { workers: 2, ...worker });
         out.workers = Array.from((await pm.explain(input, opts)).relevance);
         await pm.dispose();
         const failure = async (start: () => Promise<unknown>) => {
@@ -86,7 +87,7 @@ async function runInPage(base: string, x: number[], workerUrlExpr: 'esbuild' | '
         const notAWorker = await failure(() => lib.createExplainer('models/fashion-mnist/tfjs/model.json', { workerUrl: '/extra/not-a-worker.js', startTimeoutMs: 1500 }));
 
         // an explainer in a Web Worker: an <img> (pixels read on the page), relative model and metadata URLs
-        const ex = await lib.createExplainer('models/fashion-mnist/tfjs/model.json', { workerUrl, metadata: 'models/fashion-mnist/metadata.json' });
+        const ex = await lib.createExplainer('models/fashion-mnist/tfjs/model.json', { ...worker, metadata: 'models/fashion-mnist/metadata.json' });
         const img = new Image();
         img.src = 'models/fashion-mnist/samples/0000_ankle_boot.png';
         await img.decode();
@@ -102,7 +103,7 @@ async function runInPage(base: string, x: number[], workerUrlExpr: 'esbuild' | '
         await ex.dispose();
         return { out, missing, explainer404, notAWorker, aborted, progressed, isImageData, predictedName: fromImg.predictedName };
       },
-      { x, opts: OPTS, workerKind: workerUrlExpr },
+      { x, opts: OPTS, workerKind: bundler },
     ),
   );
 }
@@ -145,7 +146,7 @@ describe.skipIf(!hasChromium)('bundled with default settings, run in Chromium', 
       const server = await serveStatic({ '/': join(app.dir, 'out'), '/models/fashion-mnist/': MODEL_DIR, '/extra/': EXTRA });
       try {
         // the page itself: index.html next to the bundles
-        await import('node:fs').then((fs) => fs.writeFileSync(join(app.dir, 'out', 'index.html'), html));
+        writeFileSync(join(app.dir, 'out', 'index.html'), html);
         checkPage(await runInPage(server.base, x, 'esbuild'), node, node.image);
       } finally {
         server.close();
@@ -172,6 +173,33 @@ describe.skipIf(!hasChromium)('bundled with default settings, run in Chromium', 
       const server = await serveStatic({ '/': join(app.dir, 'dist'), '/models/fashion-mnist/': MODEL_DIR, '/extra/': EXTRA });
       try {
         checkPage(await runInPage(server.base, x, 'vite'), node, node.image);
+      } finally {
+        server.close();
+      }
+    } finally {
+      app.remove();
+    }
+  });
+  it('webpack 5 (production mode; worker through new Worker(new URL(...)) in app code)', async () => {
+    const app = makeApp({ ...appFiles(['webpack-main.js', 'worker.js', 'index.html']) });
+    try {
+      const webpack = (await import('webpack')).default;
+      const out = join(app.dir, 'dist');
+      const stats = await new Promise<import('webpack').Stats>((resolve, reject) =>
+        webpack({ mode: 'production', context: app.dir, entry: './webpack-main.js', output: { path: out, filename: 'main.js' } }, (err, st) => (err || !st ? reject(err) : resolve(st))),
+      );
+      const info = stats.toJson({ all: false, errors: true, warnings: true, moduleTrace: true });
+      expect(info.errors?.map((e) => e.message) ?? []).toEqual([]);
+      // warnings allowed: webpack's size hints, and protobufjs's optional require (@protobufjs/inquire,
+      // in the ONNX decoder's dependency; harmless, known to webpack users)
+      const allowed = (w: { message: string; moduleName?: string }) =>
+        /exceed the recommended size limit|limit the size of your bundles/.test(w.message) || (w.moduleName?.includes('@protobufjs/inquire') && /Critical dependency/.test(w.message));
+      expect((info.warnings ?? []).filter((w) => !allowed(w)).map((w) => `${w.moduleName}: ${w.message}`)).toEqual([]);
+      for (const f of readdirSync(out).filter((f) => f.endsWith('.js'))) expect(nodeImports(readFileSync(join(out, f), 'utf8')), f).toEqual([]);
+      writeFileSync(join(out, 'index.html'), readFileSync(join(app.dir, 'index.html'), 'utf8'));
+      const server = await serveStatic({ '/': out, '/models/fashion-mnist/': MODEL_DIR, '/extra/': EXTRA });
+      try {
+        checkPage(await runInPage(server.base, x, 'webpack'), node, node.image);
       } finally {
         server.close();
       }

@@ -3,14 +3,9 @@
  * Workers, relative strings resolve against the page (or the worker's script).
  */
 import { InputError, ModelFormatError, WorkerError } from '../errors.js';
-import type { ParentPort, Platform, WorkerPort } from './types.js';
+import type { ParentPort, Platform, WebWorkerLike, WorkerPort } from './types.js';
 
-interface WebWorker {
-  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
-  addEventListener(type: 'message' | 'error' | 'messageerror', cb: (e: { data?: unknown; message?: string }) => void): void;
-  terminate(): void;
-}
-type WorkerCtor = new (url: string | URL, opts: { type: 'module' }) => WebWorker;
+type WorkerCtor = new (url: string | URL, opts: { type: 'module' }) => WebWorkerLike;
 
 interface WorkerScope {
   postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
@@ -43,11 +38,13 @@ export const platform: Platform = {
     throw noFiles('file', url);
   },
   cpuCount: () => Math.max(1, scope.navigator?.hardwareConcurrency ?? 1),
-  startWorker(url) {
+  startWorker(url, factory) {
     const Ctor = scope.Worker;
-    if (!Ctor) throw new WorkerError('this runtime has no Web Workers; use loadModel() instead');
-    if (!url) throw new InputError("browsers need { workerUrl }: the URL of the bundled worker script ('lrp-wasm/worker')", 'E_WORKER_URL');
-    const w = new Ctor(url, { type: 'module' });
+    if (!Ctor && !factory) throw new WorkerError('this runtime has no Web Workers; use loadModel() instead');
+    if (!url && !factory)
+      throw new InputError("browsers need { workerUrl } (the URL of the bundled worker script, 'lrp-wasm/worker') or { createWorker }", 'E_WORKER_URL');
+    const w = factory ? factory() : new Ctor!(url!, { type: 'module' });
+    if (!w || typeof w.postMessage !== 'function') throw new InputError('createWorker must return a Worker', 'E_WORKER_URL');
     return {
       post: (m, transfer) => w.postMessage(m, transfer),
       onReply: (cb) => w.addEventListener('message', (e) => cb(e.data)),

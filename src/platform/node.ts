@@ -49,6 +49,7 @@ export const platform: Platform = {
   fileUrlToPath: (url) => fileURLToPath(url),
   cpuCount: () => Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
   startWorker(url) {
+    // worker threads run the package's own script (a browser-side factory does not apply)
     const script = url ?? new URL('../parallel-worker.js', import.meta.url);
     return workerPort(new Worker(script));
   },

@@ -19,6 +19,19 @@ export interface ParentPort {
   onMessage(cb: (msg: unknown) => void): void;
 }
 
+/** What a Web Worker is to the library (the DOM's Worker has all of it). */
+export interface WebWorkerLike {
+  /** Sends a message to the worker. */
+  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  /** Messages from the worker, and its failures. */
+  addEventListener(type: 'message' | 'error' | 'messageerror', cb: (e: { data?: unknown; message?: string }) => void): void;
+  /** Stops the worker. */
+  terminate(): void;
+}
+
+/** Makes the worker, e.g. `() => new Worker(new URL('./lrp-worker.js', import.meta.url), { type: 'module' })`. */
+export type WorkerFactory = () => WebWorkerLike;
+
 export interface Platform {
   readonly kind: 'node' | 'browser';
   /**
@@ -39,10 +52,11 @@ export interface Platform {
   /** Logical cores for the default worker count. */
   cpuCount(): number;
   /**
-   * Starts a worker running the library's worker script: `url` if given, else (Node only) the
-   * script shipped beside this file. Browsers need `url`.
+   * Starts a worker running the library's worker script: made by `factory` (browsers: a
+   * `() => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' })` that bundlers
+   * see and bundle), else from `url`, else (Node only) the script shipped beside this file.
    */
-  startWorker(url: string | URL | undefined): WorkerPort;
+  startWorker(url: string | URL | undefined, factory?: WorkerFactory): WorkerPort;
   /** The parent of the current worker, or null when not running in a worker. */
   parentPort(): ParentPort | null;
 }
