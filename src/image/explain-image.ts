@@ -8,6 +8,7 @@ import { relevanceOverlay } from '../heatmap/relevance-overlay.js';
 import type { HeatmapOptions } from '../heatmap/heatmap.js';
 import type { Bound } from '../rules.js';
 import type { ExplainOptions, Model } from '../model.js';
+import { inferShapes } from '../graph/shapes.js';
 import { imageGeometry } from './geometry.js';
 import { toImageData } from './image-data.js';
 import { heatmap } from '../heatmap/heatmap.js';
@@ -74,6 +75,8 @@ export interface ImageExplanation {
   };
   /** With `layers: true`: the relevance at every node's output. */
   layers?: Record<string, Float32Array<ArrayBuffer>>;
+  /** With `layers: true`: every node whose output is an image ([C, H, W], H and W > 1) as a heatmap, in graph order. */
+  layerMaps?: LayerMap[];
   /** The relevance as a heatmap, at the model's input size. */
   heatmap: ImageDataLike;
   /** The heatmap over the fitted image, alpha following |R|. */
@@ -82,6 +85,33 @@ export interface ImageExplanation {
   image: ImageDataLike;
   /** What was done to the image (resize, crop, stretch, channel conversion, scaling). */
   preprocessing: PreprocessInfo;
+}
+
+/** One node's output relevance drawn as a heatmap (channels summed). */
+export interface LayerMap {
+  /** The node's name. */
+  name: string;
+  /** Its operation, e.g. 'conv2d', 'maxpool2d'. */
+  op: string;
+  /** Its output shape per sample, [C, H, W]. */
+  shape: number[];
+  /** The relevance at its output, channels summed, H × W. */
+  heatmap: ImageDataLike;
+}
+
+/** Every node with an image-shaped output, its relevance drawn. */
+function layerMaps(model: Model, layers: Record<string, Float32Array>, heatOpts: ExplainImageOptions['heatmap']): LayerMap[] {
+  const shapes = inferShapes(model.graph);
+  const out: LayerMap[] = [];
+  for (const node of model.graph.nodes) {
+    const shape = shapes.get(node.name);
+    const r = layers[node.name];
+    if (!shape || !r || shape.length !== 3 || shape[1] < 2 || shape[2] < 2) continue;
+    const [C, H, W] = shape;
+    const rgba = heatmap(r, { width: W, height: H, channels: C, layout: model.inputLayout === 'NHWC' ? 'HWC' : 'CHW', ...heatOpts });
+    out.push({ name: node.name, op: node.op, shape: shape.slice(), heatmap: toImageData(rgba, W, H) });
+  }
+  return out;
 }
 
 /** The zbox bounds images get: the input range after mean/std, per channel where they differ. */
@@ -133,7 +163,7 @@ export async function explainImage(model: Model, img: ImageInput, opts: ExplainI
     predicted,
     ...(classNames ? { classNames, targetName: classNames[target], predictedName: classNames[predicted] } : {}),
     sums: { start: r.sums.start[0], input: r.sums.input[0] },
-    ...(r.layers ? { layers: r.layers } : {}),
+    ...(r.layers ? { layers: r.layers, layerMaps: layerMaps(model, r.layers, heatOpts) } : {}),
     heatmap: toImageData(heat, g.W, g.H),
     overlay: toImageData(overlay, g.W, g.H),
     image: toImageData(prepared.display, g.W, g.H),
