@@ -39,6 +39,12 @@ import { InputError } from '../errors.js';
 /** A colour as [r, g, b] bytes. */
 export type RGB = [number, number, number];
 
+/**
+ * The built-in maps that run one way (from 0 to large |R|) rather than diverging from a centre:
+ * they suit 'absolute' normalisation.
+ */
+export const SEQUENTIAL_COLORMAPS: readonly string[] = ['gray', 'wred', 'wblue', 'hot', 'cold'];
+
 /** Zennit's built-in colour maps, as cmsl source. */
 export const CMAP_SOURCES: Readonly<Record<string, string>> = Object.freeze({
   gray: '000,fff',

@@ -44,6 +44,12 @@ export interface HeatmapOptions {
   /** Default 'symmetric'. */
   normalize?: HeatmapNormalize;
   /**
+   * The |R| drawn at the ends of the colour map (symmetric and absolute), instead of this
+   * sample's own largest |R|: one value for several heatmaps puts them on one scale. Larger
+   * values saturate.
+   */
+  max?: number;
+  /**
    * Contrast around the centre of the colour map (Zennit's `level`): > 1 saturates earlier,
    * < 1 uses less of the colour range, 0 gives the centre colour only. Default 1.
    */
@@ -109,18 +115,24 @@ export function reduceRelevance(
   return out;
 }
 
-/** Normalises per-pixel values to t ∈ [0, 1] (see the module comment). */
-export function normalizeRelevance(values: ArrayLike<number>, mode: HeatmapNormalize = 'symmetric'): Float64Array {
+/**
+ * Normalises per-pixel values to t ∈ [0, 1] (see the module comment); `max` replaces the values'
+ * own largest |value| (symmetric, absolute), and t is then clipped to [0, 1].
+ */
+export function normalizeRelevance(values: ArrayLike<number>, mode: HeatmapNormalize = 'symmetric', max?: number): Float64Array {
   const n = values.length;
   const t = new Float64Array(n);
+  if (max !== undefined && (mode === 'unaligned' || !(max > 0) || !Number.isFinite(max)))
+    throw new InputError(mode === 'unaligned' ? "heatmap: max applies to 'symmetric' and 'absolute' normalisation" : `heatmap: max must be a positive finite number, got ${max}`);
   if (mode === 'symmetric' || mode === 'absolute') {
     let m = 0;
-    for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(values[i]));
+    if (max !== undefined) m = max;
+    else for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(values[i]));
     if (mode === 'symmetric') {
       if (m === 0) t.fill(0.5);
-      else for (let i = 0; i < n; i++) t[i] = 0.5 + (0.5 * values[i]) / m;
+      else for (let i = 0; i < n; i++) t[i] = Math.min(1, Math.max(0, 0.5 + (0.5 * values[i]) / m));
     } else if (m !== 0) {
-      for (let i = 0; i < n; i++) t[i] = Math.abs(values[i]) / m;
+      for (let i = 0; i < n; i++) t[i] = Math.min(1, Math.abs(values[i]) / m);
     }
   } else if (mode === 'unaligned') {
     let lo = Infinity;
@@ -152,7 +164,7 @@ export function heatmap(relevance: ArrayLike<number>, opts: HeatmapOptions): Uin
   }
   const cmap = getColormap(opts.cmap ?? 'bwr');
   const values = reduceRelevance(relevance, opts);
-  const t = normalizeRelevance(values, opts.normalize ?? 'symmetric');
+  const t = normalizeRelevance(values, opts.normalize ?? 'symmetric', opts.max);
   // 'floor' is Zennit's imgify exactly: palette(level)[floor(255·t)]. 'round' applies the level
   // in t-space instead, t' = 0.5 + level·(t − 0.5), so that the centre stays on the centre node
   // for every level (Zennit's 256-entry palette at level ≠ 1 moves it by half an entry).

@@ -1,5 +1,6 @@
 export {
   CMAP_SOURCES,
+  SEQUENTIAL_COLORMAPS,
   colormapNames,
   getColormap,
   parseColormap,

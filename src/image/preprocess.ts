@@ -128,14 +128,14 @@ export function prepareImage(p: Pixels, o: PrepareOptions): Prepared {
     bg = typeof b === 'number' ? [b, b, b] : Array.isArray(b) && b.length === 3 ? [b[0], b[1], b[2]] : null;
     if (!bg || !bg.every((v) => Number.isFinite(v) && v >= 0 && v <= 255)) throw fail(`background must be a gray level or [r, g, b], 0..255, got ${JSON.stringify(b)}`, 'E_INPUT');
   }
-  const padValue = (o.padValue ?? 0) / 255;
   checkPixelRange(p);
 
-  // 1. intensities t in [0, 1], converted to C planes, at the source resolution
+  // 1. converted to C planes at the source resolution, in the pixels' own units from their low
+  //    end (u = v − a; bytes stay bytes), so that byte images give exactly imageToTensor's numbers
   const { width: w, height: h, channels: cs, data } = p;
   const n = w * h;
   const [a, b] = p.range;
-  const scale = 1 / (b - a);
+  const unit = (b - a) / 255; // one byte step in pixel units
   const color = cs >= 3;
   const alpha = cs === 2 || cs === 4;
   const planes = new Float64Array(C * n);
@@ -143,15 +143,15 @@ export function prepareImage(p: Pixels, o: PrepareOptions): Prepared {
   let translucent = false;
   for (let i = 0; i < n; i++) {
     const s = i * cs;
+    let r = data[s] - a;
+    let gr = color ? data[s + 1] - a : r;
+    let bl = color ? data[s + 2] - a : r;
     if (alpha && data[s + cs - 1] !== b) translucent = true;
-    let r = (data[s] - a) * scale;
-    let gr = color ? (data[s + 1] - a) * scale : r;
-    let bl = color ? (data[s + 2] - a) * scale : r;
     if (bg && alpha) {
-      const al = Math.min(1, Math.max(0, (data[s + cs - 1] - a) * scale));
-      r = r * al + (bg[0] / 255) * (1 - al);
-      gr = gr * al + (bg[1] / 255) * (1 - al);
-      bl = bl * al + (bg[2] / 255) * (1 - al);
+      const al = Math.min(1, Math.max(0, (data[s + cs - 1] - a) / (b - a)));
+      r = r * al + bg[0] * unit * (1 - al);
+      gr = gr * al + bg[1] * unit * (1 - al);
+      bl = bl * al + bg[2] * unit * (1 - al);
     }
     if (r !== gr || r !== bl) colorful = true;
     if (C === 1) planes[i] = 0.299 * r + 0.587 * gr + 0.114 * bl;
@@ -189,7 +189,7 @@ export function prepareImage(p: Pixels, o: PrepareOptions): Prepared {
   const resized = resizePlanar(src, C, crop.height, crop.width, placed.height, placed.width);
   let fitted = resized;
   if (placed.width !== W || placed.height !== H) {
-    fitted = new Float64Array(C * H * W).fill(padValue);
+    fitted = new Float64Array(C * H * W).fill((o.padValue ?? 0) * unit);
     for (let c = 0; c < C; c++)
       for (let y = 0; y < placed.height; y++)
         for (let x = 0; x < placed.width; x++) fitted[(c * H + placed.y + y) * W + placed.x + x] = resized[(c * placed.height + y) * placed.width + x];
@@ -199,11 +199,12 @@ export function prepareImage(p: Pixels, o: PrepareOptions): Prepared {
   const hw = H * W;
   const x = new Float32Array(C * hw);
   const display = new Uint8ClampedArray(hw * 4);
+  const toRange = (hi - lo) / (b - a);
   for (let c = 0; c < C; c++)
     for (let q = 0; q < hw; q++) {
-      const t = fitted[c * hw + q];
-      x[layout === 'NCHW' ? c * hw + q : q * C + c] = (lo + t * (hi - lo) - mean[c]) / std[c];
-      const byte = Math.round(t * 255);
+      const u = fitted[c * hw + q];
+      x[layout === 'NCHW' ? c * hw + q : q * C + c] = (lo + u * toRange - mean[c]) / std[c];
+      const byte = Math.round(u / unit);
       if (C === 1) display[4 * q] = display[4 * q + 1] = display[4 * q + 2] = byte;
       else display[4 * q + c] = byte;
     }

@@ -36,6 +36,8 @@ export async function page(canvas: HTMLCanvasElement, img: HTMLImageElement, fil
   const e = await explainer.explainImage(img, { signal, onProgress: ({ done, total }) => console.log(done, total) });
   ctx.putImageData(e.heatmap, 0, 0);
   await explainer.dispose();
+  const viaFactory = await createExplainer('model/model.json', { createWorker: () => new Worker(new URL('./lrp-worker.js', import.meta.url), { type: 'module' }) });
+  await viaFactory.dispose();
 
   // names and rules are checked by the compiler
   const name: CompositeName = 'epsilon-plus-flat';
