@@ -11,7 +11,6 @@ import { DisposedError, InputError, WorkerError } from './errors.js';
 import { concatExplanations, sliceExplainOptions } from './explanation-parts.js';
 import type { ExplainImageOptions, ImageExplanation } from './image/explain-image.js';
 import type { ModelMetadata } from './image/metadata.js';
-import { readPixels } from './image/pixels.js';
 import type { ImageInput } from './image/types.js';
 import { locate } from './import/location.js';
 import type { LoadOptions, ModelSource } from './load.js';
@@ -220,6 +219,7 @@ export class Explainer {
    */
   async explainImage(image: ImageInput, opts: ExplainImageOptions & CallOptions = {}): Promise<ImageExplanation> {
     const { signal, onProgress, ...rest } = opts;
+    const { readPixels } = await import('./image/pixels.js'); // the decoders load with the first image
     const p = await readPixels(image, opts.pixelRange);
     const pixels = { data: p.data, width: p.width, height: p.height, channels: p.channels };
     const r = (await this.call(this.workers[0], 'explainImage', [pixels, { ...rest, pixelRange: p.range }], signal)) as ImageExplanation;

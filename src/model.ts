@@ -11,7 +11,7 @@ import type { Graph, Shape } from './graph/ir.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
-import { explainImage, type ExplainImageOptions, type ImageExplanation } from './image/explain-image.js';
+import type { ExplainImageOptions, ImageExplanation } from './image/explain-image.js';
 import type { ModelMetadata } from './image/metadata.js';
 import type { ImageInput } from './image/types.js';
 import { checkInputTraps, withMetadataBounds } from './input-checks.js';
@@ -356,8 +356,10 @@ export class Model {
    * (metadata), explained, and drawn as a heatmap and an overlay.
    * @throws {@link InputError} (codes E_IMAGE, E_PIXEL_RANGE) for unreadable images or pixel values outside `pixelRange`.
    */
-  explainImage(image: ImageInput, opts: ExplainImageOptions = {}): Promise<ImageExplanation> {
+  async explainImage(image: ImageInput, opts: ExplainImageOptions = {}): Promise<ImageExplanation> {
     this.live();
+    // loaded on demand: apps that never explain images do not load the image decoders up front
+    const { explainImage } = await import('./image/explain-image.js');
     return explainImage(this, image, opts);
   }
 
