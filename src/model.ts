@@ -112,7 +112,7 @@ export class Model {
   readonly inputLayout: 'NCHW' | 'NHWC';
   /** Number of outputs (classes). */
   readonly outputSize: number;
-  /** From metadata, the file name or the model itself (see {@link nameFromLocation}). */
+  /** From the file name or its folder (see {@link nameFromLocation}), else the model's own name. */
   readonly name: string;
   /** The file format it was loaded from. */
   readonly format: Graph['format'];

@@ -46,7 +46,7 @@ export const platform: Platform = {
     const w = factory ? factory() : new Ctor!(url!, { type: 'module' });
     if (!w || typeof w.postMessage !== 'function') throw new InputError('createWorker must return a Worker', 'E_WORKER_URL');
     return {
-      post: (m, transfer) => w.postMessage(m, transfer),
+      post: (m, transfer) => w.postMessage(m, transfer ?? []),
       onReply: (cb) => w.addEventListener('message', (e) => cb(e.data)),
       onFailure: (cb) => {
         // a 404, a MIME type refused for module scripts, a syntax error or an uncaught exception

@@ -21,8 +21,8 @@ export interface ParentPort {
 
 /** What a Web Worker is to the library (the DOM's Worker has all of it). */
 export interface WebWorkerLike {
-  /** Sends a message to the worker. */
-  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  /** Sends a message to the worker, moving the buffers listed in `transfer`. */
+  postMessage(m: unknown, transfer: ArrayBuffer[]): void;
   /** Messages from the worker, and its failures. */
   addEventListener(type: 'message' | 'error' | 'messageerror', cb: (e: { data?: unknown; message?: string }) => void): void;
   /** Stops the worker. */
