@@ -1,6 +1,21 @@
-import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+const SRC = fileURLToPath(new URL('./src/', import.meta.url));
+
+// package.json "imports" points #platform at dist/ (what the compiled package uses); the sources
+// under test import the Node platform module from src/
+const platformFromSources: Plugin = {
+  name: 'lrp-platform-from-sources',
+  enforce: 'pre',
+  resolveId(id, importer) {
+    if (id === '#platform' && importer?.startsWith(SRC)) return `${SRC}platform/node.ts`;
+    return null;
+  },
+};
 
 export default defineConfig({
+  plugins: [platformFromSources],
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,

@@ -7,8 +7,10 @@ import { createReferenceBackend } from './reference/kernels.js';
 import { initWasm, createWasmBackend } from './wasm/index.js';
 import { InputError } from './errors.js';
 
+/** A compute backend: the WASM kernels ('wasm' picks the best build the runtime runs) or the TypeScript reference. */
 export type BackendChoice = 'wasm' | 'wasm-simd' | 'wasm-relaxed' | 'wasm-scalar' | 'reference';
 
+/** Every {@link BackendChoice}. */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['wasm', 'wasm-simd', 'wasm-relaxed', 'wasm-scalar', 'reference'];
 
 export async function createBackend(choice: BackendChoice): Promise<Backend> {

@@ -4,8 +4,9 @@
  */
 import { RuleError } from './errors.js';
 import { OPS } from './ops/registry.js';
-import { rules, validateRule, type Bound, type Rule, type RuleName } from './rules.js';
+import { parseRule, rules, validateRule, type Bound, type Rule, type RuleName } from './rules.js';
 
+/** Layer types mapped to rules, as Zennit's composites; the presets are in {@link composites}. */
 export interface Composite {
   /** Shown by describe(). */
   name: string;
@@ -13,7 +14,9 @@ export interface Composite {
   first?: Rule;
   /** Which linear nodes count for `first`: 'conv' (EpsilonGammaBox) or 'linear' (dense or conv, the flat presets). */
   firstOn?: 'conv' | 'dense' | 'linear';
+  /** Dense (fully connected) layers. */
   dense?: Rule;
+  /** Convolutions. */
   conv?: Rule;
   /** Average and global average pooling (default: norm). */
   pool?: Rule;
@@ -33,6 +36,7 @@ export interface Composite {
   byName?: Record<string, Rule>;
 }
 
+/** The preset composites, by the names `explain({ composite })` and the command line take. */
 export type CompositeName =
   | 'epsilon-plus'
   | 'epsilon-gamma-box'
@@ -40,8 +44,31 @@ export type CompositeName =
   | 'epsilon-plus-flat'
   | 'epsilon-alpha2-beta1-flat';
 
+/** Zennit's spellings of the presets (class names and snake_case), accepted as aliases. */
+export type CompositeAlias =
+  | 'EpsilonPlus'
+  | 'EpsilonGammaBox'
+  | 'EpsilonAlpha2Beta1'
+  | 'EpsilonPlusFlat'
+  | 'EpsilonAlpha2Beta1Flat'
+  | 'epsilon_plus'
+  | 'epsilon_gamma_box'
+  | 'epsilon_alpha2_beta1'
+  | 'epsilon_plus_flat'
+  | 'epsilon_alpha2_beta1_flat';
+
+/**
+ * The preset a name means: its kebab-case name, or one of Zennit's spellings (`EpsilonGammaBox`,
+ * `epsilon_gamma_box`; case, `-` and `_` do not matter). Null for anything else.
+ */
+export function canonicalCompositeName(name: string): CompositeName | null {
+  const key = (s: string) => s.toLowerCase().replace(/[-_\s]/g, '');
+  return typeof name === 'string' ? (COMPOSITE_NAMES.find((c) => key(c) === key(name)) ?? null) : null;
+}
+
 const EPS = 1e-6;
 
+/** The preset composites (Zennit's), and `custom` for your own. */
 export const composites = {
   /** Zennit EpsilonPlus: conv zplus, dense epsilon. */
   epsilonPlus(opts: { epsilon?: number } = {}): Composite {
@@ -109,10 +136,10 @@ export const composites = {
     }
     return c;
   },
-  /** Look up a preset by its kebab-case name. */
+  /** Look up a preset by its name or one of Zennit's spellings (see {@link canonicalCompositeName}). */
   byName(name: string, opts: { low?: Bound; high?: Bound } = {}): Composite {
     if (typeof name !== 'string') throw new RuleError(`a composite name must be a string (known: ${COMPOSITE_NAMES.join(', ')}), got ${name === null ? 'null' : typeof name}`);
-    switch (name) {
+    switch (canonicalCompositeName(name)) {
       case 'epsilon-plus':
         return composites.epsilonPlus();
       case 'epsilon-gamma-box':
@@ -129,6 +156,7 @@ export const composites = {
   },
 };
 
+/** Every {@link CompositeName}. */
 export const COMPOSITE_NAMES: readonly CompositeName[] = [
   'epsilon-plus',
   'epsilon-gamma-box',
@@ -175,9 +203,12 @@ function mapValues<K extends string | number>(o: Record<K, Rule>, f: (r: Rule, k
   return out;
 }
 
-/** A composite that puts `rule` on every dense/conv node and `firstRule` (if any) on the first ones. */
-export function ruleComposite(rule: Rule, firstRule?: Rule): Composite {
-  const r = validateRule(rule, 'rule');
-  const f = firstRule === undefined ? undefined : validateRule(firstRule, 'firstRule');
+/**
+ * A composite that puts `rule` on every dense/conv node and `firstRule` (if any) on the first ones.
+ * Rules may be given as specs (`'epsilon:0.25'`, see {@link parseRule}).
+ */
+export function ruleComposite(rule: Rule | string, firstRule?: Rule | string): Composite {
+  const r = validateRule(typeof rule === 'string' ? parseRule(rule) : rule, 'rule');
+  const f = firstRule === undefined ? undefined : validateRule(typeof firstRule === 'string' ? parseRule(firstRule) : firstRule, 'firstRule');
   return { name: f ? `${r.name} (first: ${f.name})` : r.name, dense: r, conv: r, first: f, firstOn: 'linear' };
 }

@@ -3,11 +3,13 @@
  * and a message that names what was wrong (shape, node, op, file).
  */
 export class LrpError extends Error {
+  /** A stable identifier of the problem, e.g. `E_INPUT`, `E_PIXELS`, `E_MODEL`. */
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
     this.code = code;
-    this.name = new.target.name;
+    // subclasses set their name as a literal: bundlers' minifiers rename classes
+    this.name = 'LrpError';
   }
 }
 
@@ -15,6 +17,7 @@ export class LrpError extends Error {
 export class InputError extends LrpError {
   constructor(message: string, code = 'E_INPUT') {
     super(code, message);
+    this.name = 'InputError';
   }
 }
 
@@ -22,6 +25,7 @@ export class InputError extends LrpError {
 export class RuleError extends LrpError {
   constructor(message: string, code = 'E_RULE') {
     super(code, message);
+    this.name = 'RuleError';
   }
 }
 
@@ -29,6 +33,7 @@ export class RuleError extends LrpError {
 export class ModelFormatError extends LrpError {
   constructor(message: string, code = 'E_MODEL') {
     super(code, message);
+    this.name = 'ModelFormatError';
   }
 }
 
@@ -36,6 +41,7 @@ export class ModelFormatError extends LrpError {
 export class UnsupportedError extends LrpError {
   constructor(message: string, code = 'E_UNSUPPORTED') {
     super(code, message);
+    this.name = 'UnsupportedError';
   }
 }
 
@@ -43,6 +49,7 @@ export class UnsupportedError extends LrpError {
 export class ShapeError extends LrpError {
   constructor(message: string, code = 'E_SHAPE') {
     super(code, message);
+    this.name = 'ShapeError';
   }
 }
 
@@ -61,5 +68,14 @@ export class NumericError extends LrpError {
 export class DisposedError extends LrpError {
   constructor(message = 'model has been disposed') {
     super('E_DISPOSED', message);
+    this.name = 'DisposedError';
+  }
+}
+
+/** A worker could not be started or stopped working: wrong or missing script URL, crash. */
+export class WorkerError extends LrpError {
+  constructor(message: string, code = 'E_WORKER') {
+    super(code, message);
+    this.name = 'WorkerError';
   }
 }

@@ -3,7 +3,7 @@
  * never modifies the caller's arrays, and converts between the caller's layout (NHWC for TF.js
  * models) and the graph's NCHW at the boundary.
  */
-import { composites, ruleComposite, type Composite } from './composites.js';
+import { composites, ruleComposite, type Composite, type CompositeAlias, type CompositeName } from './composites.js';
 import { assignRules, type Assigned } from './engine/assign.js';
 import { Engine } from './engine/engine.js';
 import { DisposedError, InputError, RuleError } from './errors.js';
@@ -14,32 +14,63 @@ import { MemoryLimitError } from './kernels/arena.js';
 import { checkFinite, checkForward, checkParameters, checkRelevance } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
 import { specOf } from './ops/registry.js';
+import type { ExplainImageOptions, ImageExplanation } from './image/explain-image.js';
+import type { ModelMetadata } from './image/metadata.js';
+import type { ImageInput } from './image/types.js';
+import { checkInputTraps, withMetadataBounds } from './input-checks.js';
 
+/** Which class to explain: `'argmax'` (the predicted one), one index for every sample, or one per sample. */
 export type Target = 'argmax' | number | ArrayLike<number>;
+/**
+ * The relevance the output layer starts with: `'logit'` (the target's logit, Zennit's default
+ * `output * onehot`), `'onehot'` (1 at the target), or your own [n, outputs] values.
+ */
 export type Start = 'logit' | 'onehot' | Float32Array;
 
+/** Options of {@link Model.explain}. */
 export interface ExplainOptions {
-  composite?: string | Composite;
-  rule?: Rule;
-  firstRule?: Rule;
+  /**
+   * A preset by name (default `'epsilon-plus'`; Zennit's spellings such as `'EpsilonGammaBox'`
+   * work too) or a {@link Composite} from `composites.custom({...})`.
+   */
+  composite?: CompositeName | CompositeAlias | Composite;
+  /** Instead of a composite: one rule on every dense/conv layer, as an object or a spec such as `'epsilon:0.25'` ({@link parseRule}). */
+  rule?: Rule | string;
+  /** With `rule`: another rule for the first dense/conv layer(s), the ones that read the input. */
+  firstRule?: Rule | string;
+  /** Lower input bound for the zbox rule: a scalar, one per channel, or one per input value (default: the model's input range). */
   low?: Bound;
+  /** Upper input bound for the zbox rule (see `low`). */
   high?: Bound;
+  /** The class to explain (default `'argmax'`). */
   target?: Target;
+  /** The output relevance to start from (default `'logit'`). */
   start?: Start;
-  /** Samples per engine run (default: all, at most 32). */
+  /** Samples per engine run (default: all, at most 32). Larger runs are faster per sample and use more memory. */
   batch?: number;
-  /** Also return the relevance at every node's output. */
+  /** Also return the relevance at every node's output, in `layers`. */
   layers?: boolean;
+  /**
+   * Check x against the input range the model declares (model file or metadata): values more
+   * than one range width outside it are an InputError (default true). See {@link Model.explain}.
+   */
+  checkRange?: boolean;
 }
 
+/** The gradient-based methods of {@link Model.attribute}. */
 export type AttributionMethod = 'gradient' | 'gradient-x-input' | 'smoothgrad' | 'integrated-gradients';
+/** Every {@link AttributionMethod}. */
 export const ATTRIBUTION_METHODS: readonly AttributionMethod[] = ['gradient', 'gradient-x-input', 'smoothgrad', 'integrated-gradients'];
 
+/** Options of {@link Model.attribute}. */
 export interface AttributeOptions {
+  /** The method to run. */
   method: AttributionMethod;
+  /** The class to explain (default `'argmax'`). */
   target?: Target;
   /** gradient, gradient-x-input: as in explain(); the others always start from onehot. */
   start?: Start;
+  /** Samples per engine run (default: all, at most 32). */
   batch?: number;
   /** SmoothGrad noisy copies (default 16) or Integrated Gradients steps (default 32). */
   samples?: number;
@@ -51,17 +82,23 @@ export interface AttributeOptions {
   seed?: number;
 }
 
+/** What {@link Model.explain} and {@link Model.attribute} return. */
 export interface Explanation {
   /** Input relevance, same length and layout as x. */
-  relevance: Float32Array;
+  relevance: Float32Array<ArrayBuffer>;
   /** [n, outputSize] logits of the forward pass. */
-  logits: Float32Array;
+  logits: Float32Array<ArrayBuffer>;
   /** The explained class of each sample. */
-  targets: Int32Array;
+  targets: Int32Array<ArrayBuffer>;
   /** Per node (by name): relevance at the node's output, [n, ...shape] in the caller's layout. */
-  layers?: Record<string, Float32Array>;
-  /** Per sample: the start relevance and the sum of the input relevance. */
-  sums: { start: Float32Array; input: Float32Array };
+  layers?: Record<string, Float32Array<ArrayBuffer>>;
+  /** Per sample: the start relevance and the sum of the input relevance (close to each other for conservative rules). */
+  sums: {
+    /** Per sample: the relevance the output started with. */
+    start: Float32Array<ArrayBuffer>;
+    /** Per sample: the sum of the input relevance. */
+    input: Float32Array<ArrayBuffer>;
+  };
 }
 
 const DEFAULT_BATCH = 32;
@@ -70,18 +107,30 @@ const MAX_INPUT_VALUES = 2 ** 32 - 1;
 /** SmoothGrad copies / Integrated Gradients steps per sample: beyond this it is a mistake, not a setting. */
 export const MAX_ATTRIBUTION_SAMPLES = 100_000;
 
+/**
+ * A loaded model ({@link loadModel}): `predict`, `explain`, `explainImage`, `attribute`,
+ * `describe` on the WASM kernels, synchronously on the calling thread ({@link createExplainer}
+ * runs one in a worker). Call `dispose()` to free its memory.
+ */
 export class Model {
   /** Per-sample input shape, NCHW order (e.g. [1, 28, 28] or [784]). */
   readonly inputShape: Shape;
   /** Layout of the arrays passed to predict/explain and returned: 'NCHW' or 'NHWC' (TF.js). */
   readonly inputLayout: 'NCHW' | 'NHWC';
+  /** Number of outputs (classes). */
   readonly outputSize: number;
+  /** From the file name or its folder (see {@link nameFromLocation}), else the model's own name. */
   readonly name: string;
+  /** The file format it was loaded from. */
   readonly format: Graph['format'];
+  /** Class names, input range and mean/std from `loadModel(src, { metadata })`, or null. */
+  metadata: ModelMetadata | null = null;
   private engine: Engine | null;
   private readonly assignCache = new Map<string, Map<string, Assigned>>();
 
+  /** @internal Use {@link loadModel}. */
   constructor(
+    /** The canonicalized graph the engine runs. */
     readonly graph: Graph,
     backend: Backend,
   ) {
@@ -99,6 +148,7 @@ export class Model {
     return size(this.inputShape);
   }
 
+  /** The kernels in use, e.g. 'wasm-relaxed', 'wasm-simd', 'reference'. */
   get backendName(): string {
     return this.live().backend.name;
   }
@@ -113,9 +163,14 @@ export class Model {
     return this.engine;
   }
 
-  /** Logits for every sample of x (a whole number of samples, caller's layout). */
-  predict(x: ArrayLike<number>, opts: { batch?: number } = {}): Float32Array {
+  /**
+   * Logits for every sample of x (a whole number of samples, caller's layout); [n, outputSize].
+   * These are the pre-softmax values even where the model file ends in a softmax (TF.js's
+   * `predict` returns probabilities for such models).
+   */
+  predict(x: ArrayLike<number>, opts: { batch?: number; checkRange?: boolean } = {}): Float32Array<ArrayBuffer> {
     const engine = this.live();
+    checkInputTraps(this, x, opts.checkRange);
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(options(opts, 'predict').batch, n);
     const logits = new Float32Array(n * this.outputSize);
@@ -127,9 +182,21 @@ export class Model {
     return logits;
   }
 
+  /**
+   * LRP relevance of every input value for the target class of each sample.
+   * @param x a whole number of samples in the model's layout ({@link Model.inputLayout}), values
+   *   in its input range. Pixel bytes (ImageData.data, a Uint8ClampedArray) are rejected (E_PIXELS):
+   *   use {@link Model.explainImage}. Values more than one range width outside the range the model
+   *   declares are rejected (E_INPUT_RANGE) unless `checkRange: false`; where it declares none,
+   *   whole numbers in 0..255 above 1 give a console warning (once per model).
+   * @returns relevance in x's layout, logits, targets, per-sample sums (and per-layer relevance with `layers`).
+   * @throws {@link InputError}, {@link RuleError}, {@link DisposedError}.
+   */
   explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
     this.live();
     opts = options(opts, 'explain');
+    checkInputTraps(this, x, opts.checkRange);
+    opts = withMetadataBounds(this, opts);
     const { data, n } = this.checkInput(x);
     const batch = this.checkBatch(opts.batch, n);
     const assigned = this.assignment(opts);
@@ -228,7 +295,7 @@ export class Model {
     const targets = new Int32Array(n);
     const startSums = new Float32Array(n);
     const inputSums = new Float32Array(n);
-    const layers: Record<string, Float32Array> | undefined = withLayers ? {} : undefined;
+    const layers: Record<string, Float32Array<ArrayBuffer>> | undefined = withLayers ? {} : undefined;
     const startBuf = new Float32Array(batch * O);
 
     for (let s = 0; s < n; s += batch) {
@@ -285,7 +352,7 @@ export class Model {
     const engine = this.live();
     if (composite !== undefined && composite !== null && typeof composite !== 'string' && typeof composite !== 'object')
       throw new RuleError(`describe() takes a composite name, a Composite or explain() options, got ${typeof composite}`);
-    const opts: ExplainOptions = typeof composite === 'string' || (composite && 'name' in composite && !('composite' in composite)) ? { composite: composite as string | Composite } : ((composite as ExplainOptions) ?? {});
+    const opts: ExplainOptions = typeof composite === 'string' || (composite && 'name' in composite && !('composite' in composite)) ? { composite: composite as ExplainOptions['composite'] } : ((composite as ExplainOptions) ?? {});
     let assigned: Map<string, Assigned> | null = null;
     let ruleNote = '';
     try {
@@ -305,7 +372,8 @@ export class Model {
     });
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const lines = [
-      `model '${this.name}' (${this.format}), input ${shapeStr([-1, ...this.inputShape])} ${this.inputLayout}, ${this.outputSize} outputs, composite: ${this.compositeName(opts)}`,
+      // the input as callers give it ([N, 28, 28, 1] NHWC for TF.js); the rows are the graph's NCHW
+      `model '${this.name}' (${this.format}), input ${shapeStr([-1, ...(this.inputLayout === 'NHWC' ? [this.inputShape[1], this.inputShape[2], this.inputShape[0]] : this.inputShape)])} ${this.inputLayout}, ${this.outputSize} outputs, composite: ${this.compositeName(opts)}${this.inputLayout === 'NHWC' ? ' (shapes below: NCHW)' : ''}`,
       ...rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()),
     ];
     for (const note of engine.graph.notes) lines.push(`note: ${note}`);
@@ -314,6 +382,34 @@ export class Model {
     return lines.join('\n');
   }
 
+  /**
+   * Explains one image as you hold it (ImageData, `<img>`, `<canvas>`, ImageBitmap,
+   * OffscreenCanvas, a tf.Tensor, `{ data, width, height, channels }`, or PNG/JPEG bytes): it is
+   * converted to the model's channels, fitted to its input size (`fit`), scaled to its input range
+   * (metadata), explained, and drawn as a heatmap and an overlay.
+   * @throws {@link InputError} (codes E_IMAGE, E_PIXEL_RANGE) for unreadable images or pixel values outside `pixelRange`.
+   */
+  async explainImage(image: ImageInput, opts: ExplainImageOptions = {}): Promise<ImageExplanation> {
+    this.live();
+    // loaded on demand: apps that never explain images do not load the image decoders up front
+    const { explainImage } = await import('./image/explain-image.js');
+    return explainImage(this, image, opts);
+  }
+
+  /**
+   * Runs one explain at batch size `batch` on a dummy input, so that the first real call at that
+   * size does not pay for setting up: the workspace for the batch (allocated once per size, see
+   * ARCHITECTURE.md) and the modified weights of the composite's rules (cached per layer). The
+   * first explain at a new batch size otherwise costs several times a later one.
+   */
+  warmup(batch = 1, opts: ExplainOptions = {}): void {
+    if (!Number.isInteger(batch) || batch < 1) throw new InputError(`warmup: batch must be a positive integer, got ${batch}`);
+    const range = this.metadata?.inputRange ?? this.graph.inputRange ?? [0, 1];
+    const x = new Float32Array(batch * this.inputSize).fill((range[0] + range[1]) / 2);
+    this.explain(x, { low: Math.min(...range), high: Math.max(...range), ...opts, batch, target: 0, checkRange: false });
+  }
+
+  /** Frees the model's WASM memory; later calls throw DisposedError. */
   dispose(): void {
     this.engine?.dispose();
     this.engine = null;

@@ -7,19 +7,71 @@ import { RuleError } from './errors.js';
 /** Bounds for zbox: a scalar, or one value per input channel. */
 export type Bound = number | ArrayLike<number>;
 
+/**
+ * An LRP rule as data, built with {@link rules} (or parsed from a spec with {@link parseRule}).
+ * The formulas are Zennit's, see ARCHITECTURE.md.
+ */
 export type Rule =
-  | { name: 'epsilon'; epsilon: number }
-  | { name: 'gamma'; gamma: number }
-  | { name: 'alphabeta'; alpha: number; beta: number }
-  | { name: 'zplus' }
-  | { name: 'zbox'; low?: Bound; high?: Bound }
-  | { name: 'wsquare' }
-  | { name: 'flat' }
-  | { name: 'pass' }
-  | { name: 'norm'; stabilizer?: number }
-  | { name: 'signal' }
-  | { name: 'gradient' };
+  | {
+      /** LRP-epsilon. */
+      name: 'epsilon';
+      /** The stabiliser added to the denominator (≥ 0). */
+      epsilon: number;
+    }
+  | {
+      /** The generalised gamma rule. */
+      name: 'gamma';
+      /** Weight of the positive contributions (≥ 0). */
+      gamma: number;
+    }
+  | {
+      /** Alpha-beta. */
+      name: 'alphabeta';
+      /** Weight of the positive part (alpha − beta = 1). */
+      alpha: number;
+      /** Weight of the negative part. */
+      beta: number;
+    }
+  | {
+      /** z⁺: positive contributions only. */
+      name: 'zplus';
+    }
+  | {
+      /** ZB, for inputs bounded by [low, high]. */
+      name: 'zbox';
+      /** Lower bound (default: explain()'s `low`). */
+      low?: Bound;
+      /** Upper bound (default: explain()'s `high`). */
+      high?: Bound;
+    }
+  | {
+      /** w²: squared weights, independent of the input. */
+      name: 'wsquare';
+    }
+  | {
+      /** Flat: uniform redistribution over the receptive field. */
+      name: 'flat';
+    }
+  | {
+      /** Relevance passes unchanged. */
+      name: 'pass';
+    }
+  | {
+      /** Proportional split without bias. */
+      name: 'norm';
+      /** Zennit's stabiliser of the division (default 1e-6). */
+      stabilizer?: number;
+    }
+  | {
+      /** Signal-take-all, for gates: the signal gets all relevance, the gate none. */
+      name: 'signal';
+    }
+  | {
+      /** The plain gradient. */
+      name: 'gradient';
+    };
 
+/** The names of the rules. */
 export type RuleName = Rule['name'];
 
 /** Stabiliser of every rule but epsilon (Zennit's default). */
@@ -30,6 +82,7 @@ function finite(v: unknown, what: string): number {
   return v;
 }
 
+/** Builders of every {@link Rule}, with their hyper-parameters checked. */
 export const rules = {
   /** LRP-epsilon: z / (z + eps·sign(z)); LRP-0 is epsilon with a tiny eps. */
   epsilon(epsilon = 1e-6): Rule {
@@ -50,6 +103,7 @@ export const rules = {
       throw new RuleError(`alpha - beta must equal 1 (conservation), got alpha=${alpha}, beta=${beta}`);
     return { name: 'alphabeta', alpha, beta };
   },
+  /** z⁺ (alpha1-beta0): only positive contributions. */
   zPlus(): Rule {
     return { name: 'zplus' };
   },
@@ -65,9 +119,11 @@ export const rules = {
     }
     return { name: 'zbox', low, high };
   },
+  /** w²: relevance split by squared weights, independent of the input. */
   wSquare(): Rule {
     return { name: 'wsquare' };
   },
+  /** Flat: relevance split uniformly over each output's receptive field. */
   flat(): Rule {
     return { name: 'flat' };
   },
@@ -142,6 +198,7 @@ export function validateRule(rule: unknown, where: string): Rule {
   }
 }
 
+/** Every {@link RuleName}. */
 export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta', 'zplus', 'zbox', 'wsquare', 'flat', 'pass', 'norm', 'signal', 'gradient'];
 
 /**

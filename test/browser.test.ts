@@ -21,7 +21,7 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
 
   beforeAll(async () => {
     const bundleOf = async (entry: string) =>
-      (await build({ entryPoints: [join(import.meta.dirname, entry)], bundle: true, format: 'esm', platform: 'browser', write: false, external: ['node:*'], logLevel: 'silent' }))
+      (await build({ entryPoints: [join(import.meta.dirname, entry)], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' }))
         .outputFiles[0].text;
     bundle = await bundleOf('browser/page-entry.ts');
     workerBundle = await bundleOf('../src/parallel-worker.ts');

@@ -3,9 +3,9 @@
  * option value into a typed CliOptions, before anything is loaded or written.
  */
 import { parseArgs } from 'node:util';
-import { COMPOSITE_NAMES, parseRule, type Rule } from '../index.js';
+import { canonicalCompositeName, COMPOSITE_NAMES, parseRule, type CompositeName, type Rule } from '../index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../backends.js';
-import { colormapNames, getColormap, type HeatmapNormalize } from '../heatmap/index.js';
+import { colormapNames, getColormap, SEQUENTIAL_COLORMAPS, type HeatmapNormalize } from '../heatmap/index.js';
 import { usageError } from './errors.js';
 import { EVALUATE_OPTIONS, EVALUATE_USAGE, parseEvaluateOptions, type EvaluateCliOptions } from './evaluate-args.js';
 
@@ -40,7 +40,12 @@ options:
   --start S            logit (default: start from the target's logit) or onehot (start from 1)
   --cmap NAME          heatmap colour map: ${colormapNames().join(', ')} (default bwr),
                        or a cmsl source such as '00f,80:fff,f00'
-  --normalize MODE     heatmap normalisation: symmetric (default), absolute, unaligned
+  --normalize MODE     heatmap normalisation: symmetric, absolute, unaligned (default: symmetric;
+                       absolute for the sequential maps ${SEQUENTIAL_COLORMAPS.join(', ')})
+  --size PX            enlarge each heatmap by a whole factor to about PX pixels (default 224; 0: the
+                       model's input size); a colour bar with the relevance at its ends is drawn below
+  --overlay            draw each heatmap over its input, opacity following |R|
+  --shared-scale       one colour scale for every sample (the largest |R| of the batch), instead of one each
   --out DIR            where explain writes its PNGs (default out/)
   --npy FILE           also write the relevance (explain) or logits (predict) as float32 .npy
   --scale LO,HI        image bytes 0..255 map to LO..HI (or --scale HI for 0..HI); default: the
@@ -67,6 +72,9 @@ const OPTIONS = {
   start: { type: 'string' },
   cmap: { type: 'string' },
   normalize: { type: 'string' },
+  size: { type: 'string' },
+  overlay: { type: 'boolean' },
+  'shared-scale': { type: 'boolean' },
   out: { type: 'string' },
   npy: { type: 'string' },
   scale: { type: 'string' },
@@ -87,7 +95,7 @@ const COMMON: OptionName[] = ['backend', 'json', 'metadata', 'help', 'version'];
 const PREPROCESS: OptionName[] = ['scale', 'mean', 'std', 'batch'];
 const RULES: OptionName[] = ['composite', 'rule', 'first', 'low', 'high'];
 const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
-  explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'out', 'npy']),
+  explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'size', 'overlay', 'shared-scale', 'out', 'npy']),
   predict: new Set([...COMMON, ...PREPROCESS, 'npy']),
   info: new Set([...COMMON, ...RULES]),
   evaluate: new Set([...COMMON, ...PREPROCESS, 'low', 'high', 'target', 'out', ...(Object.keys(EVALUATE_OPTIONS) as OptionName[])]),
@@ -102,7 +110,7 @@ export interface CliOptions {
   command: Command;
   model: string;
   inputs: string[];
-  composite?: string;
+  composite?: CompositeName;
   rule?: Rule;
   firstRule?: Rule;
   low?: number | number[];
@@ -111,6 +119,12 @@ export interface CliOptions {
   start: 'logit' | 'onehot';
   cmap: string;
   normalize: HeatmapNormalize;
+  /** Longer side of the per-sample PNGs (0: the model's size). */
+  size: number;
+  /** Heatmaps over their inputs. */
+  overlay: boolean;
+  /** One colour scale for the whole batch. */
+  sharedScale: boolean;
   out: string;
   npy?: string;
   scale?: [number, number];
@@ -213,8 +227,9 @@ export function parseCli(argv: string[]): Parsed {
   if (v.composite !== undefined && (v.rule !== undefined || v.first !== undefined))
     throw usageError(`give either --composite or --rule (with --first), not both`);
   if (v.first !== undefined && v.rule === undefined) throw usageError(`--first needs --rule (the rule for the other layers)`);
-  if (v.composite !== undefined && !(COMPOSITE_NAMES as readonly string[]).includes(v.composite))
-    throw usageError(`unknown composite '${v.composite}' (known: ${COMPOSITE_NAMES.join(', ')})`);
+  const composite = v.composite === undefined ? undefined : canonicalCompositeName(v.composite);
+  if (v.composite !== undefined && !composite)
+    throw usageError(`unknown composite '${v.composite}' (known: ${COMPOSITE_NAMES.join(', ')}; Zennit's spellings such as EpsilonGammaBox also work)`);
 
   const start = v.start ?? 'logit';
   if (start !== 'logit' && start !== 'onehot') throw usageError(`--start must be logit or onehot, got '${start}'`);
@@ -225,9 +240,13 @@ export function parseCli(argv: string[]): Parsed {
   } catch (e) {
     throw usageError(`--cmap: ${(e as Error).message}`);
   }
-  const normalize = v.normalize ?? 'symmetric';
+  const normalize = v.normalize ?? (SEQUENTIAL_COLORMAPS.includes(cmap) ? 'absolute' : 'symmetric');
   if (!['symmetric', 'absolute', 'unaligned'].includes(normalize))
     throw usageError(`--normalize must be symmetric, absolute or unaligned, got '${normalize}'`);
+
+  const size = v.size === undefined ? 224 : Number(v.size);
+  if (v.size !== undefined && (!/^\s*\d+\s*$/.test(v.size) || !Number.isSafeInteger(size) || size > 8192)) throw usageError(`--size must be a whole number of pixels (0..8192), got '${v.size}'`);
+  if (v['shared-scale'] && normalize === 'unaligned') throw usageError('--shared-scale needs --normalize symmetric or absolute');
 
   let batch: number | undefined;
   if (v.batch !== undefined) {
@@ -268,7 +287,7 @@ export function parseCli(argv: string[]): Parsed {
       command: cmd,
       model,
       inputs,
-      composite: v.composite,
+      composite: composite ?? undefined,
       rule: rule(v.rule, 'rule'),
       firstRule: rule(v.first, 'first'),
       low,
@@ -277,6 +296,9 @@ export function parseCli(argv: string[]): Parsed {
       start,
       cmap,
       normalize: normalize as HeatmapNormalize,
+      size,
+      overlay: v.overlay ?? false,
+      sharedScale: v['shared-scale'] ?? false,
       out: v.out ?? 'out',
       npy: v.npy,
       scale,

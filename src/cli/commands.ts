@@ -4,7 +4,8 @@
  * computes everything before it writes a single file.
  */
 import path from 'node:path';
-import { encodePNG, formatRule, heatmap, writeNpy, type ExplainOptions } from '../index.js';
+import { encodePNG, formatRule, heatmap, reduceRelevance, writeNpy, type ExplainOptions } from '../index.js';
+import { renderSample } from './sample-image.js';
 import { CliError } from './errors.js';
 import type { CliOptions, TargetSpec } from './args.js';
 import { classLabel, openModel, type ModelContext } from './context.js';
@@ -34,15 +35,26 @@ export function progressFor(io: CliIO, n: number): Progress {
   return createProgress(io.stderr as NodeJS.WritableStream, io.isTTY ?? false, n);
 }
 
-/** Reads the inputs with a progress bar when there are many files. */
+/** Reads the inputs with a progress bar when there are many files; says what was done to fit them (not with --json, which lists it). */
 export function readBatch(o: CliOptions, ctx: ModelContext, io: CliIO): InputBatch {
   const bar = progressFor(io, o.inputs.length);
   bar.start(o.inputs.length, 'reading');
+  let batch: InputBatch;
   try {
-    return loadInputs(o.inputs, ctx, (k) => bar.update(k));
+    batch = loadInputs(o.inputs, ctx, (k) => bar.update(k));
   } finally {
     bar.stop();
   }
+  if (!o.json) {
+    const said = new Set<string>();
+    for (const smp of batch.samples)
+      for (const note of smp.notes) {
+        const line = `lrp: note: ${smp.index === null ? smp.label : smp.file}: ${note}\n`;
+        if (!said.has(line)) io.stderr.write(line);
+        said.add(line);
+      }
+  }
+  return batch;
 }
 
 /** --target → 'argmax' or one class per sample; names are looked up in metadata.json's classes. */
@@ -96,6 +108,15 @@ function argmaxOf(row: Float32Array): number {
 }
 
 const display = (p: string) => (path.isAbsolute(p) ? p : p.split(path.sep).join('/'));
+
+const jbound = (b: ExplainOptions['low']) => (b === undefined ? null : typeof b === 'number' ? jnum(b) : Array.from(b, jnum));
+
+/** The largest per-pixel |R| of the batch (channels reduced as the heatmaps do): one colour scale for every sample. */
+function sharedScale(relevance: Float32Array, n: number, per: number, drawn: Parameters<typeof reduceRelevance>[1]): number | undefined {
+  let m = 0;
+  for (let i = 0; i < n; i++) for (const v of reduceRelevance(relevance.subarray(i * per, (i + 1) * per), drawn)) m = Math.max(m, Math.abs(v));
+  return m > 0 ? m : undefined;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -157,17 +178,14 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
     const heatBar = progressFor(io, n);
     heatBar.start(n, 'heatmaps');
     const predicted: number[] = [];
+    const drawn = { width: g.W, height: g.H, channels: g.C, layout: model.inputLayout === 'NHWC' ? ('HWC' as const) : ('CHW' as const), cmap: o.cmap, normalize: o.normalize };
+    const max = o.sharedScale ? sharedScale(relevance, n, per, drawn) : undefined;
     try {
       for (let i = 0; i < n; i++) {
-        const heat = heatmap(relevance.subarray(i * per, (i + 1) * per), {
-          width: g.W,
-          height: g.H,
-          channels: g.C,
-          layout: model.inputLayout === 'NHWC' ? 'HWC' : 'CHW',
-          cmap: o.cmap,
-          normalize: o.normalize,
-        });
-        staged.add(path.join(o.out, batch.samples[i].outName), encodePNG(heat, g.W, g.H));
+        const r = relevance.subarray(i * per, (i + 1) * per);
+        const heat = heatmap(r, { ...drawn, max });
+        const png = renderSample(r, { ...drawn, max, size: o.size, overlay: o.overlay ? batch.samples[i].display : undefined });
+        staged.add(path.join(o.out, batch.samples[i].outName), encodePNG(png.rgba, png.width, png.height));
         const pred = argmaxOf(logits.subarray(i * O, (i + 1) * O));
         predicted.push(pred);
         const name = (k: number) => (ctx.classes ? ctx.classes[k] : `class ${k}`);
@@ -190,12 +208,15 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
       const summary = {
         command: 'explain',
         model: o.model,
-        name: model.name,
+        name: ctx.displayName,
         format: model.format,
         inputShape: layoutShape(ctx),
         inputLayout: model.inputLayout,
         composite: compositeName(o),
         start: o.start,
+        // the zbox bounds passed to explain (null: the library's default, the model file's input range)
+        bounds: { low: jbound(opts.low), high: jbound(opts.high) },
+        heatmaps: { size: o.size, overlay: o.overlay, normalize: o.normalize, sharedScale: max === undefined ? null : jnum(max) },
         out: display(o.out),
         overview: display(overviewPath),
         npy: o.npy ? { file: display(o.npy), shape: npyShape } : null,
@@ -208,9 +229,11 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
           predicted: predicted[i],
           ...(ctx.classes ? { predictedClassName: ctx.classes[predicted[i]] } : {}),
           logit: jnum(logits[i * O + explained[i]]),
+          logits: Array.from(logits.subarray(i * O, (i + 1) * O), jnum),
           startRelevance: jnum(startSums[i]),
           relevanceSum: jnum(inputSums[i]),
           heatmap: display(path.join(o.out, smp.outName)),
+          notes: smp.notes,
         })),
       };
       io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -267,7 +290,7 @@ export async function predictCommand(o: CliOptions, io: CliIO): Promise<number> 
       const summary = {
         command: 'predict',
         model: o.model,
-        name: model.name,
+        name: ctx.displayName,
         format: model.format,
         npy: o.npy ? { file: display(o.npy), shape: [n, O] } : null,
         samples: batch.samples.map((smp, i) => ({
@@ -279,6 +302,7 @@ export async function predictCommand(o: CliOptions, io: CliIO): Promise<number> 
           logit: jnum(logits[i * O + tops[i].k]),
           probability: jnum(tops[i].p),
           logits: Array.from(logits.subarray(i * O, (i + 1) * O), jnum),
+          notes: smp.notes,
         })),
       };
       io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -321,7 +345,7 @@ export async function infoCommand(o: CliOptions, io: CliIO): Promise<number> {
           {
             command: 'info',
             model: o.model,
-            name: model.name,
+            name: ctx.displayName,
             format: model.format,
             inputShape: model.inputShape,
             inputLayout: model.inputLayout,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadModel, type Model } from '../index.js';
 import type { BackendChoice } from '../backends.js';
 import { CliError } from './errors.js';
+import { parseMetadata, type ModelMetadata } from '../image/metadata.js';
 
 export interface Metadata {
   file: string;
@@ -63,17 +64,7 @@ export interface ContextOptions {
 
 const isNums = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
-function pick(obj: Record<string, unknown>, keys: string[]): unknown {
-  for (const k of keys) {
-    const parts = k.split('.');
-    let v: unknown = obj;
-    for (const p of parts) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
-    if (v !== undefined) return v;
-  }
-  return undefined;
-}
-
-/** Reads a metadata.json: `classes` (or class_names, labels), `inputRange` (or input_range, range, input.range), `mean`, `std`. */
+/** Reads a metadata.json through the library's parseMetadata (the keys it accepts are listed there). */
 export function readMetadata(file: string): Metadata {
   let json: unknown;
   try {
@@ -82,30 +73,14 @@ export function readMetadata(file: string): Metadata {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(code === 'ENOENT' ? `metadata file not found: ${file}` : `${file}: cannot read metadata: ${(e as Error).message}`);
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new CliError(`${file}: metadata must be a JSON object`);
-  const o = json as Record<string, unknown>;
-  const meta: Metadata = { file };
-  if (typeof o.name === 'string' && o.name.trim()) meta.name = o.name.trim();
-  const classes = pick(o, ['classes', 'class_names', 'classNames', 'labels']);
-  if (classes !== undefined) {
-    if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string' || typeof c === 'number'))
-      throw new CliError(`${file}: "classes" must be a list of names`);
-    meta.classes = classes.map(String);
+  let parsed: ModelMetadata;
+  try {
+    parsed = parseMetadata(json, file);
+  } catch (e) {
+    throw new CliError((e as Error).message);
   }
-  const range = pick(o, ['inputRange', 'input_range', 'range', 'input.range', 'preprocessing.range']);
-  if (range !== undefined) {
-    if (!isNums(range) || range.length !== 2 || range[0] === range[1]) throw new CliError(`${file}: input range must be [lo, hi], got ${JSON.stringify(range)}`);
-    meta.inputRange = [range[0], range[1]];
-  }
-  for (const key of ['mean', 'std'] as const) {
-    const v = pick(o, [key, `normalize.${key}`, `input.${key}`, `preprocessing.${key}`]);
-    if (v === undefined) continue;
-    const list = typeof v === 'number' ? [v] : v;
-    if (!isNums(list)) throw new CliError(`${file}: "${key}" must be a number or a list of numbers, got ${JSON.stringify(v)}`);
-    if (key === 'std' && list.some((s) => s === 0)) throw new CliError(`${file}: "std" must not contain 0`);
-    meta[key] = list;
-  }
-  return meta;
+  const { classNames, ...rest } = parsed;
+  return { file, ...rest, ...(classNames ? { classes: classNames } : {}) };
 }
 
 /** metadata.json in the model's folder, or in its parent (models/x/tfjs/model.json → models/x/metadata.json). */

@@ -11,6 +11,7 @@ export class CliError extends LrpError {
     code = exitCode === 2 ? 'E_USAGE' : 'E_CLI',
   ) {
     super(code, message);
+    this.name = 'CliError';
   }
 }
 

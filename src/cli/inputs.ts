@@ -6,7 +6,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chwToRGBA } from '../heatmap/index.js';
-import { decodeImage, imageToTensor, readNpy } from '../io/index.js';
+import { isPNG } from '../heatmap/index.js';
+import { prepareImage } from '../image/preprocess.js';
+import { decodeImage, readNpy } from '../io/index.js';
 import { CliError } from './errors.js';
 import type { Geometry, ModelContext } from './context.js';
 
@@ -23,6 +25,8 @@ export interface Sample {
   outName: string;
   /** The sample as the user would see it, RGBA H·W·4 at the model's input size. */
   display: Uint8ClampedArray;
+  /** What was done to an image to fit the model (resized, stretched, converted to gray); empty for .npy. */
+  notes: string[];
 }
 
 export interface InputBatch {
@@ -89,28 +93,23 @@ function uniqueName(stem: string, taken: Set<string>): string {
   return name;
 }
 
-function loadImage(file: string, bytes: Uint8Array, ctx: ModelContext): { x: Float32Array; display: Uint8ClampedArray } {
+function loadImage(file: string, bytes: Uint8Array, ctx: ModelContext): { x: Float32Array; display: Uint8ClampedArray; notes: string[] } {
   const g = ctx.geometry;
   if (!g.image)
     throw new CliError(
       `${file}: model '${ctx.model.name}' takes ${fmt(ctx.model.inputShape)}, which is not an image (1 or 3 channels of H x W); give its inputs as .npy`,
     );
   const img = decodeImage(bytes, file);
-  const channels = g.C as 1 | 3;
-  const x = imageToTensor(img, {
-    channels,
-    height: g.H,
-    width: g.W,
-    range: ctx.range,
-    mean: ctx.mean,
-    std: ctx.std,
-    layout: ctx.model.inputLayout,
-  });
-  const bytes255 = imageToTensor(img, { channels, height: g.H, width: g.W, range: [0, 255], layout: 'NCHW' });
-  return { x, display: chwToRGBA(bytes255, channels, g.W, g.H, [0, 255]) };
+  // the library's image pipeline (as model.explainImage), which also says what it did
+  const kind = isPNG(bytes) ? 'PNG' : 'JPEG';
+  const { x, display, info } = prepareImage(
+    { data: img.data, width: img.width, height: img.height, channels: 4, range: [0, 255], kind },
+    { channels: g.C, height: g.H, width: g.W, layout: ctx.model.inputLayout, inputRange: ctx.range, mean: ctx.mean, std: ctx.std },
+  );
+  return { x, display, notes: info.notes };
 }
 
-function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): Float32Array[] {
+function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): { samples: Float32Array[]; notes: string[] } {
   const { data, shape } = readNpy(bytes, file);
   const want = layoutShape(ctx);
   const per = ctx.model.inputSize;
@@ -123,12 +122,18 @@ function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): Float32Arr
     const hint = shape.reduce((a, b) => a * b, 1) === per ? ' (one sample? add a batch axis of 1)' : '';
     throw new CliError(`${file}: shape ${fmt(shape)} does not fit model '${ctx.model.name}', which takes ${wantStr}${hint}`);
   }
-  // same size, but clearly the other layout (C > 1): refuse rather than mix up the channels
+  // same size, another image shape: the other layout is an error with several channels (they
+  // would mix up) and the same values with one (noted); any other shape is an error
   const s = ctx.model.inputShape;
-  if (s.length === 3 && s[0] > 1 && rest.length === 3) {
+  const notes: string[] = [];
+  if (s.length === 3 && rest.length === 3 && !rest.every((d, i) => d === want[i])) {
     const other = layout === 'NHWC' ? s : [s[1], s[2], s[0]];
-    if (rest.every((d, i) => d === other[i]) && !rest.every((d, i) => d === want[i]))
-      throw new CliError(`${file}: shape ${fmt(shape)} is ${layout === 'NHWC' ? 'NCHW' : 'NHWC'}, but model '${ctx.model.name}' takes ${wantStr}`);
+    const otherName = layout === 'NHWC' ? 'NCHW' : 'NHWC';
+    const isOther = rest.every((d, i) => d === other[i]);
+    if (isOther && s[0] > 1) throw new CliError(`${file}: shape ${fmt(shape)} is ${otherName}, but model '${ctx.model.name}' takes ${wantStr}`);
+    if (!isOther)
+      throw new CliError(`${file}: shape ${fmt(shape)} is neither the model's ${layout} ${fmt(['N', ...want] as never)} nor ${otherName} ${fmt(['N', ...other] as never)}`);
+    notes.push(`shape ${fmt(shape)} is ${otherName}; with one channel its values are in the model's ${layout} order`);
   }
   const n = shape[0];
   const out: Float32Array[] = [];
@@ -138,7 +143,7 @@ function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): Float32Arr
       if (!Number.isFinite(sample[j])) throw new CliError(`${file}: sample ${i} holds ${sample[j]} at index ${j}; inputs must be finite`);
     out.push(sample);
   }
-  return out;
+  return { samples: out, notes };
 }
 
 /** Reads every INPUT into one batch. Throws (naming the file) on the first bad one. */
@@ -154,7 +159,8 @@ export function loadInputs(files: string[], ctx: ModelContext, onFile?: (done: n
     const base = path.basename(file);
     const stem = base.replace(/\.[^.]*$/, '') || 'input';
     if (isNpy(bytes)) {
-      loadNpy(file, bytes, ctx).forEach((sample, i) => {
+      const { samples: npySamples, notes: npyNotes } = loadNpy(file, bytes, ctx);
+      npySamples.forEach((sample, i) => {
         parts.push(sample);
         samples.push({
           file,
@@ -163,13 +169,14 @@ export function loadInputs(files: string[], ctx: ModelContext, onFile?: (done: n
           short: `${stem}[${i}]`,
           outName: uniqueName(`${stem}_${i}`, taken),
           display: sampleToRGBA(sample, ctx.geometry, nhwc, ctx.mean || ctx.std ? undefined : ctx.range),
+          notes: npyNotes,
         });
       });
     } else {
-      const { x, display } = loadImage(file, bytes, ctx);
+      const { x, display, notes } = loadImage(file, bytes, ctx);
       hasImages = true;
       parts.push(x);
-      samples.push({ file, index: null, label: base, short: stem, outName: uniqueName(stem, taken), display });
+      samples.push({ file, index: null, label: base, short: stem, outName: uniqueName(stem, taken), display, notes });
     }
     onFile?.(k + 1);
   });

@@ -7,6 +7,7 @@
  *               e.g. 'epsilon:0.25', 'gamma:0.25/zbox:0,1'
  *   random      uniform noise in [0, 1), seeded per sample
  */
+import type { CompositeName } from '../composites.js';
 import { COMPOSITE_NAMES, type Composite } from '../composites.js';
 import { InputError, RuleError } from '../errors.js';
 import { ATTRIBUTION_METHODS, type AttributeOptions, type AttributionMethod, type ExplainOptions, type Model, type Target } from '../model.js';
@@ -29,7 +30,7 @@ export const ALL_METHODS: readonly string[] = [...COMPOSITE_NAMES, ...ATTRIBUTIO
 export function parseMethod(spec: string): Method {
   if (typeof spec !== 'string' || spec.trim() === '') throw new InputError(`a method must be a name or a rule spec, got ${JSON.stringify(spec)}`, 'E_METHOD');
   const name = spec.trim();
-  if ((COMPOSITE_NAMES as readonly string[]).includes(name)) return { label: name, explain: { composite: name } };
+  if ((COMPOSITE_NAMES as readonly string[]).includes(name)) return { label: name, explain: { composite: name as CompositeName } };
   if ((ATTRIBUTION_METHODS as readonly string[]).includes(name)) return { label: name, attribute: { method: name as AttributionMethod } };
   if (name === 'random') return { label: 'random', random: true };
   const [rest, first, extra] = name.split('/');

@@ -36,7 +36,14 @@
  */
 import { InputError } from '../errors.js';
 
+/** A colour as [r, g, b] bytes. */
 export type RGB = [number, number, number];
+
+/**
+ * The built-in maps that run one way (from 0 to large |R|) rather than diverging from a centre:
+ * they suit 'absolute' normalisation.
+ */
+export const SEQUENTIAL_COLORMAPS: readonly string[] = ['gray', 'wred', 'wblue', 'hot', 'cold'];
 
 /** Zennit's built-in colour maps, as cmsl source. */
 export const CMAP_SOURCES: Readonly<Record<string, string>> = Object.freeze({
@@ -53,6 +60,7 @@ export const CMAP_SOURCES: Readonly<Record<string, string>> = Object.freeze({
   coleus: '00d000,80:d0d0d0,d000d0',
 });
 
+/** The names of Zennit's built-in colour maps. */
 export type BuiltinColormap = keyof typeof CMAP_SOURCES;
 
 /** Names of the built-in colour maps. */
@@ -60,9 +68,11 @@ export function colormapNames(): string[] {
   return Object.keys(CMAP_SOURCES);
 }
 
+/** A colour map: nodes on a 0..255 scale with colours, interpolated linearly (Zennit's ColorMap). */
 export interface Colormap {
   /** Built-in name, or the cmsl source for custom maps. */
   readonly name: string;
+  /** Its cmsl source. */
   readonly source: string;
   /** Node positions on the 0..255 scale, ascending, first 0 and last 255. */
   readonly indices: readonly number[];

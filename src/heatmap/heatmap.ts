@@ -22,11 +22,16 @@
 import { InputError } from '../errors.js';
 import { getColormap, type Colormap } from './colormaps.js';
 
+/** How relevance maps to the colour scale (see the module comment): symmetric around 0, |R|, or min..max. */
 export type HeatmapNormalize = 'symmetric' | 'absolute' | 'unaligned';
+/** How channels combine per pixel: Σc R or Σc |R|. */
 export type HeatmapReduce = 'sum' | 'abs-sum';
 
+/** Options of {@link heatmap}. */
 export interface HeatmapOptions {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** Channels in `relevance`, reduced per pixel. Default 1. */
   channels?: number;
@@ -38,6 +43,12 @@ export interface HeatmapOptions {
   cmap?: string | Colormap;
   /** Default 'symmetric'. */
   normalize?: HeatmapNormalize;
+  /**
+   * The |R| drawn at the ends of the colour map (symmetric and absolute), instead of this
+   * sample's own largest |R|: one value for several heatmaps puts them on one scale. Larger
+   * values saturate.
+   */
+  max?: number;
   /**
    * Contrast around the centre of the colour map (Zennit's `level`): > 1 saturates earlier,
    * < 1 uses less of the colour range, 0 gives the centre colour only. Default 1.
@@ -104,18 +115,24 @@ export function reduceRelevance(
   return out;
 }
 
-/** Normalises per-pixel values to t ∈ [0, 1] (see the module comment). */
-export function normalizeRelevance(values: ArrayLike<number>, mode: HeatmapNormalize = 'symmetric'): Float64Array {
+/**
+ * Normalises per-pixel values to t ∈ [0, 1] (see the module comment); `max` replaces the values'
+ * own largest |value| (symmetric, absolute), and t is then clipped to [0, 1].
+ */
+export function normalizeRelevance(values: ArrayLike<number>, mode: HeatmapNormalize = 'symmetric', max?: number): Float64Array {
   const n = values.length;
   const t = new Float64Array(n);
+  if (max !== undefined && (mode === 'unaligned' || !(max > 0) || !Number.isFinite(max)))
+    throw new InputError(mode === 'unaligned' ? "heatmap: max applies to 'symmetric' and 'absolute' normalisation" : `heatmap: max must be a positive finite number, got ${max}`);
   if (mode === 'symmetric' || mode === 'absolute') {
     let m = 0;
-    for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(values[i]));
+    if (max !== undefined) m = max;
+    else for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(values[i]));
     if (mode === 'symmetric') {
       if (m === 0) t.fill(0.5);
-      else for (let i = 0; i < n; i++) t[i] = 0.5 + (0.5 * values[i]) / m;
+      else for (let i = 0; i < n; i++) t[i] = Math.min(1, Math.max(0, 0.5 + (0.5 * values[i]) / m));
     } else if (m !== 0) {
-      for (let i = 0; i < n; i++) t[i] = Math.abs(values[i]) / m;
+      for (let i = 0; i < n; i++) t[i] = Math.min(1, Math.abs(values[i]) / m);
     }
   } else if (mode === 'unaligned') {
     let lo = Infinity;
@@ -135,7 +152,7 @@ export function normalizeRelevance(values: ArrayLike<number>, mode: HeatmapNorma
  * Draws one sample's relevance as an RGBA image (width·height·4 bytes, alpha 255), ready for
  * `new ImageData(rgba, width, height)` or encodePNG(). Throws InputError (codes E_INPUT, E_CMAP).
  */
-export function heatmap(relevance: ArrayLike<number>, opts: HeatmapOptions): Uint8ClampedArray {
+export function heatmap(relevance: ArrayLike<number>, opts: HeatmapOptions): Uint8ClampedArray<ArrayBuffer> {
   if (!opts || typeof opts !== 'object') throw new InputError('heatmap: options { width, height } are required');
   const level = opts.level ?? 1;
   if (typeof level !== 'number' || !Number.isFinite(level) || level < 0) {
@@ -147,7 +164,7 @@ export function heatmap(relevance: ArrayLike<number>, opts: HeatmapOptions): Uin
   }
   const cmap = getColormap(opts.cmap ?? 'bwr');
   const values = reduceRelevance(relevance, opts);
-  const t = normalizeRelevance(values, opts.normalize ?? 'symmetric');
+  const t = normalizeRelevance(values, opts.normalize ?? 'symmetric', opts.max);
   // 'floor' is Zennit's imgify exactly: palette(level)[floor(255·t)]. 'round' applies the level
   // in t-space instead, t' = 0.5 + level·(t − 0.5), so that the centre stays on the centre node
   // for every level (Zennit's 256-entry palette at level ≠ 1 moves it by half an entry).
@@ -178,7 +195,7 @@ export function overlay(
   width: number,
   height: number,
   alpha = 0.5,
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   checkDims(width, height, 'overlay');
   if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
     throw new InputError(`overlay: alpha must be in [0, 1], got ${alpha}`);
@@ -228,7 +245,7 @@ export function chwToRGBA(
   width: number,
   height: number,
   range?: readonly [number, number],
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   checkDims(width, height, 'chwToRGBA');
   if (channels !== 1 && channels !== 3) {
     throw new InputError(`chwToRGBA: channels must be 1 or 3, got ${channels}`);
@@ -260,6 +277,6 @@ export function grayToRGBA(
   width: number,
   height: number,
   range?: readonly [number, number],
-): Uint8ClampedArray {
+): Uint8ClampedArray<ArrayBuffer> {
   return chwToRGBA(pixels, 1, width, height, range);
 }

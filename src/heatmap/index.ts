@@ -1,5 +1,6 @@
 export {
   CMAP_SOURCES,
+  SEQUENTIAL_COLORMAPS,
   colormapNames,
   getColormap,
   parseColormap,
@@ -19,3 +20,4 @@ export {
   type HeatmapReduce,
 } from './heatmap.js';
 export { encodePNG, decodePNG, isPNG, type DecodedImage8 } from './png.js';
+export { relevanceOverlay, type RelevanceOverlayOptions } from './relevance-overlay.js';

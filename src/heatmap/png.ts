@@ -4,8 +4,11 @@
 import { decode as fastDecode, encode as fastEncode, convertIndexedToRgb, type DecodedPng } from 'fast-png';
 import { InputError } from '../errors.js';
 
+/** A decoded PNG with 8-bit samples. */
 export interface DecodedImage8 {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. */
   channels: 1 | 2 | 3 | 4;
@@ -15,14 +18,18 @@ export interface DecodedImage8 {
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** Whether `bytes` start with the PNG signature. */
 export function isPNG(bytes: Uint8Array): boolean {
   if (bytes.length < 8) return false;
   for (let i = 0; i < 8; i++) if (bytes[i] !== PNG_MAGIC[i]) return false;
   return true;
 }
 
-/** Encodes 8-bit RGBA (width·height·4 bytes) as a PNG file. Throws InputError on bad sizes. */
-export function encodePNG(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
+/**
+ * Encodes 8-bit RGBA (width·height·4 bytes) as a PNG file, ready for `new Blob([png], { type:
+ * 'image/png' })` or a file write. Throws InputError on bad sizes.
+ */
+export function encodePNG(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(width) || width <= 0 || !Number.isInteger(height) || height <= 0) {
     throw new InputError(`encodePNG: width and height must be positive integers, got ${width}x${height}`);
   }
@@ -33,7 +40,9 @@ export function encodePNG(rgba: Uint8Array | Uint8ClampedArray, width: number, h
     throw new InputError(`encodePNG: rgba has ${rgba.length} bytes, expected ${width}·${height}·4 = ${width * height * 4}`);
   }
   const data = rgba instanceof Uint8Array ? rgba : new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length);
-  return fastEncode({ width, height, data, channels: 4, depth: 8 });
+  const png = fastEncode({ width, height, data, channels: 4, depth: 8 });
+  // fast-png writes into a plain ArrayBuffer; copy in any other case, so that the type holds
+  return png.buffer instanceof ArrayBuffer ? (png as Uint8Array<ArrayBuffer>) : new Uint8Array(png);
 }
 
 /** Unpacks 1/2/4-bit rows (each row padded to a byte) into one byte per sample, unscaled. */

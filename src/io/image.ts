@@ -199,7 +199,7 @@ function perChannel(v: readonly number[] | undefined, channels: number, what: st
  * resize to height×width (resampleWeights), scale bytes 0..255 to [lo, hi], then per channel
  * (x − mean)/std if given. Throws InputError for bad options or a malformed image.
  */
-export function imageToTensor(img: RGBAImage, opts: ImageToTensorOptions): Float32Array {
+export function imageToTensor(img: RGBAImage, opts: ImageToTensorOptions): Float32Array<ArrayBuffer> {
   if (!img || !(img.width > 0) || !(img.height > 0) || !Number.isInteger(img.width) || !Number.isInteger(img.height)) {
     throw new InputError('imageToTensor: image must have positive integer width and height');
   }

@@ -13,9 +13,11 @@
  */
 import { InputError } from '../errors.js';
 
+/** A NumPy array as readNpy gives it. */
 export interface NpyArray {
   /** Values in C (row-major) order. */
   data: Float32Array;
+  /** Its shape, e.g. [N, 28, 28, 1]. */
   shape: number[];
 }
 
@@ -249,7 +251,7 @@ function fortranToC(src: Float32Array, shape: number[]): Float32Array {
  * C order, header padded with spaces to a 64-byte boundary; version 2.0 only if the header
  * would not fit in 64 KiB). Throws InputError if `shape` does not match `data.length`.
  */
-export function writeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
+export function writeNpy(data: Float32Array, shape: readonly number[]): Uint8Array<ArrayBuffer> {
   if (!(data instanceof Float32Array)) throw new InputError('writeNpy: data must be a Float32Array', 'E_NPY');
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new InputError(`writeNpy: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, 'E_NPY');

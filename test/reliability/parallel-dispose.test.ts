@@ -49,7 +49,7 @@ describe('D4, D6: ParallelModel and dispose()', () => {
         const e = await settled(p);
         expect(e).toBeInstanceOf(lib.LrpError);
         expect(e.code).toBe('E_WORKER');
-        expect(e.message).toMatch(/worker 2 of 2 stopped \(exited with code 1\)/);
+        expect(e.message).toMatch(/worker 2 of 2 stopped \(worker thread exited with code 1\)/);
       }
     } finally {
       await pm.dispose();
