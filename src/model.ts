@@ -170,9 +170,10 @@ export class Model {
    */
   predict(x: ArrayLike<number>, opts: { batch?: number; checkRange?: boolean } = {}): Float32Array<ArrayBuffer> {
     const engine = this.live();
+    opts = options(opts, 'predict');
     checkInputTraps(this, x, opts.checkRange);
     const { data, n } = this.checkInput(x);
-    const batch = this.checkBatch(options(opts, 'predict').batch, n);
+    const batch = this.checkBatch(opts.batch, n);
     const logits = new Float32Array(n * this.outputSize);
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);

@@ -193,7 +193,7 @@ describe.skipIf(!hasChromium)('bundled with default settings, run in Chromium', 
       // warnings allowed: webpack's size hints, and protobufjs's optional require (@protobufjs/inquire,
       // in the ONNX decoder's dependency; harmless, known to webpack users)
       const allowed = (w: { message: string; moduleName?: string }) =>
-        /exceed the recommended size limit|limit the size of your bundles/.test(w.message) || (w.moduleName?.includes('@protobufjs/inquire') && /Critical dependency/.test(w.message));
+        /exceed the recommended size limit|limit the size of your bundles|entrypoint size limit|performance recommendations/.test(w.message) || (w.moduleName?.includes('@protobufjs/inquire') && /Critical dependency/.test(w.message));
       expect((info.warnings ?? []).filter((w) => !allowed(w)).map((w) => `${w.moduleName}: ${w.message}`)).toEqual([]);
       for (const f of readdirSync(out).filter((f) => f.endsWith('.js'))) expect(nodeImports(readFileSync(join(out, f), 'utf8')), f).toEqual([]);
       writeFileSync(join(out, 'index.html'), readFileSync(join(app.dir, 'index.html'), 'utf8'));
