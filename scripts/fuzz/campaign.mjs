@@ -1,6 +1,7 @@
 /**
  * A fuzzing campaign: cases [start, start + cases) of a seed, run in child processes (`jobs` at a
- * time) with a timeout per case. A child runs up to `recycle` cases (1 with `fresh`: a new process
+ * time) with a timeout per case (default 10 minutes: a mutated input size can make one explain
+ * legitimately take a minute or two on a loaded machine, e.g. resnet_mini on a 32x65536 image). A child runs up to `recycle` cases (1 with `fresh`: a new process
  * per case) and is replaced after any hang or crash, so one case cannot take the others down.
  * Model files are written to a folder under os.tmpdir() and removed after each case.
  *
@@ -70,7 +71,7 @@ class Child {
  * Runs the campaign; `onResult(result, done, total)` is called after every case. Returns
  * { results, counts, byCode, failures, ms }.
  */
-export async function runCampaign({ seed = 1, cases = 1000, start = 0, jobs = 2, timeoutMs = 120_000, fresh = false, recycle = 100, keepDir = null, onResult = null } = {}) {
+export async function runCampaign({ seed = 1, cases = 1000, start = 0, jobs = 2, timeoutMs = 600_000, fresh = false, recycle = 100, keepDir = null, onResult = null } = {}) {
   const seeds = loadSeeds();
   const root = mkdtempSync(path.join(os.tmpdir(), 'lrp-fuzz-'));
   const results = [];
