@@ -19,7 +19,7 @@ const { values: v } = parseArgs({
     seed: { type: 'string', default: '1' },
     start: { type: 'string', default: '0' },
     jobs: { type: 'string', default: String(Math.min(2, os.availableParallelism?.() ?? os.cpus().length)) },
-    timeout: { type: 'string', default: '120000' },
+    timeout: { type: 'string', default: '600000' },
     fresh: { type: 'boolean', default: false },
     keep: { type: 'string' },
     json: { type: 'string' },

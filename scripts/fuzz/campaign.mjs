@@ -1,6 +1,7 @@
 /**
  * A fuzzing campaign: cases [start, start + cases) of a seed, run in child processes (`jobs` at a
- * time) with a timeout per case. A child runs up to `recycle` cases (1 with `fresh`: a new process
+ * time) with a timeout per case (default 10 minutes: a mutated input size can make one explain
+ * legitimately take a minute or two on a loaded machine, e.g. resnet_mini on a 32x65536 image). A child runs up to `recycle` cases (1 with `fresh`: a new process
  * per case) and is replaced after any hang or crash, so one case cannot take the others down.
  * Model files are written to a folder under os.tmpdir() and removed after each case.
  *
@@ -70,7 +71,7 @@ class Child {
  * Runs the campaign; `onResult(result, done, total)` is called after every case. Returns
  * { results, counts, byCode, failures, ms }.
  */
-export async function runCampaign({ seed = 1, cases = 1000, start = 0, jobs = 2, timeoutMs = 120_000, fresh = false, recycle = 100, keepDir = null, onResult = null } = {}) {
+export async function runCampaign({ seed = 1, cases = 1000, start = 0, jobs = 2, timeoutMs = 600_000, fresh = false, recycle = 100, keepDir = null, onResult = null } = {}) {
   const seeds = loadSeeds();
   const root = mkdtempSync(path.join(os.tmpdir(), 'lrp-fuzz-'));
   const results = [];
@@ -93,8 +94,9 @@ export async function runCampaign({ seed = 1, cases = 1000, start = 0, jobs = 2,
           child = new Child();
           await child.ready;
         }
+        const started = Date.now();
         const answer = await child.run({ id: index, dir, entry: c.entry, run: c.run }, timeoutMs);
-        const result = { index, seed: c.seed, format: c.format, mutations: c.description, run: c.run, ...answer };
+        const result = { index, seed: c.seed, format: c.format, mutations: c.description, run: c.run, ...answer, ms: Date.now() - started };
         delete result.id;
         if (keepDir && !ACCEPTED.includes(result.outcome)) cpSync(dir, path.join(keepDir, `case-${index}`), { recursive: true });
         rmSync(dir, { recursive: true, force: true });
@@ -132,6 +134,8 @@ export function formatReport(report) {
   lines.push('', 'per format          ' + OUTCOMES.map((o) => o.slice(0, 11).padStart(12)).join(''));
   for (const [f, c] of Object.entries(byFormat).sort()) lines.push(`${f.padEnd(20)}${OUTCOMES.map((o) => String(c[o]).padStart(12)).join('')}`);
   lines.push('', 'typed error codes: ' + Object.entries(byCode).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', '));
+  const slowest = [...report.results].sort((a, b) => b.ms - a.ms).slice(0, 3);
+  lines.push('slowest cases: ' + slowest.map((r) => `${r.index} (${r.seed}, ${r.outcome}) ${(r.ms / 1000).toFixed(1)} s`).join('; '));
   if (failures.length) {
     lines.push('', `${failures.length} defect(s):`);
     for (const f of failures.slice(0, 50))
