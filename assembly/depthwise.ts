@@ -3,11 +3,14 @@
 // Forward: y[c*M+m, oh, ow] = b + sum_{kh,kw} w[c*M+m, kh, kw] * x[c, oh*SH-PT+kh*DH, ow*SW-PL+kw*DW].
 // Transpose: out[c, ih, iw] (+)= sum_{m, kh, kw} w[c*M+m, kh, kw] * g[c*M+m, oh, ow] over the taps that
 // read (ih, iw). Both are written as gathers: each output element is summed in a register over all its
-// taps and stored once. SIMD runs across the output row: the interior columns (every tap in bounds) go
-// 8 or 4 at a time; the border columns are computed one by one with bounds checks.
+// taps and stored once. When the zero-padded plane fits the workspace (SIMD build, forward stride 1 or 2,
+// transpose stride 1) depthwise-padded.ts computes whole rows without bounds checks; otherwise the
+// gathers below run SIMD across the interior columns of a row (every tap in bounds), 8 or 4 at a time,
+// and the border columns one by one with bounds checks.
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 import { madd } from "./common";
+import { fwdPaddedFits, fwdPaddedChannel, tPaddedFits, tPaddedChannel } from "./depthwise-padded";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -131,9 +134,14 @@ export function depthwise_forward_f32(desc: usize, x: usize, w: usize, b: usize,
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), OH = di(desc, 13), OW = di(desc, 14);
   const M = O / C, K = KH * KW, HW = H * W, P = OH * OW;
+  const padded = fwdPaddedFits(desc);
   for (let s = 0; s < n; s++) {
     for (let c = 0; c < C; c++) {
       const xc = at(x, (s * C + c) * HW);
+      if (padded) {
+        fwdPaddedChannel(desc, xc, at(w, c * M * K), b != 0 ? at(b, c * M) : 0, M, at(y, (s * O + c * M) * P));
+        continue;
+      }
       for (let m = 0; m < M; m++) {
         const o = c * M + m;
         const bias: f32 = b != 0 ? load<f32>(at(b, o)) : 0;
@@ -256,9 +264,11 @@ export function depthwise_transpose_f32(desc: usize, g: usize, w: usize, out: us
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), OH = di(desc, 13), OW = di(desc, 14);
   const M = O / C, K = KH * KW, HW = H * W, P = OH * OW;
+  const padded = tPaddedFits(desc);
   for (let s = 0; s < n; s++) {
     for (let c = 0; c < C; c++) {
-      transposePlane(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
+      if (padded) tPaddedChannel(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
+      else transposePlane(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
     }
   }
 }

@@ -111,6 +111,18 @@ describe.each(runnableVariants())('depthwise conv2d (%s)', (variant) => {
       for (const c of cases) expect(dwCase(p, c, (seed += 10)), label(c)).toBe(true);
     });
 
+    test('planes too large for the padded copy in the 128 KiB workspace (bounds-checked gathers)', () => {
+      growAgain(p, mode);
+      let seed = 5000;
+      const cases: Dw[] = [
+        { n: 1, C: 1, M: 2, H: 190, W: 190, KH: 3, KW: 3, PT: 1, PL: 1 },
+        { n: 2, C: 1, M: 1, H: 189, W: 193, KH: 5, KW: 5, PT: 2, PL: 2, DH: 2, PB: 0, PR: 1 },
+        { n: 1, C: 2, M: 1, H: 190, W: 190, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1 },
+        { n: 1, C: 1, M: 2, H: 371, W: 373, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 0, PR: 1 },
+      ];
+      for (const c of cases) expect(dwCase(p, c, (seed += 10)), label(c)).toBe(true);
+    });
+
     test('MobileNetV2 / EfficientNet-B0 shaped layers (batch 1 and 3)', () => {
       growAgain(p, mode);
       let seed = 4000;
