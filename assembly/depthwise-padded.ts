@@ -1,7 +1,7 @@
 // The SIMD fast path of the depthwise kernels: one plane is first copied into a zero-padded plane in the
 // static workspace, so that every output of a row is computed 8 or 4 at a time without any bounds check
 // (no border columns, no scalar tails except the lanes past the row's end, which are not stored).
-// Used when the padded plane fits the workspace (up to about 170 x 170 for a 3x3 kernel); depthwise.ts
+// Used when the padded plane fits the workspace (up to about 175 x 175 for a 3x3 kernel); depthwise.ts
 // falls back to its bounds-checked gathers otherwise.
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
@@ -116,7 +116,7 @@ export function fwdPaddedChannel(desc: usize, x: usize, wk: usize, b: usize, M: 
 // gp[oh + ROFF, ow + COFF] = g[oh, ow] (zero elsewhere), ROFF = ceil((KH-1)*DH / SH), COFF = ceil((KW-1)*DW / SW),
 // so that every (oh, ow) a tap reads from any output (ih, iw) lies inside gp.
 
-function gcd(a: i32, b: i32): i32 {
+export function gcd(a: i32, b: i32): i32 {
   while (b != 0) { const t = a % b; a = b; b = t; }
   return a;
 }

@@ -3,14 +3,14 @@
 // Forward: y[c*M+m, oh, ow] = b + sum_{kh,kw} w[c*M+m, kh, kw] * x[c, oh*SH-PT+kh*DH, ow*SW-PL+kw*DW].
 // Transpose: out[c, ih, iw] (+)= sum_{m, kh, kw} w[c*M+m, kh, kw] * g[c*M+m, oh, ow] over the taps that
 // read (ih, iw). Both are written as gathers: each output element is summed in a register over all its
-// taps and stored once. When the zero-padded plane fits the workspace (SIMD build, forward stride 1 or 2,
-// transpose stride 1) depthwise-padded.ts computes whole rows without bounds checks; otherwise the
+// taps and stored once. When the zero-padded plane fits the workspace (SIMD build, column stride 1 or 2)
+// depthwise-padded.ts computes whole rows without bounds checks; otherwise the
 // gathers below run SIMD across the interior columns of a row (every tap in bounds), 8 or 4 at a time,
 // and the border columns one by one with bounds checks.
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 import { madd } from "./common";
-import { fwdPaddedFits, fwdPaddedChannel, tPaddedFits, tPaddedChannel } from "./depthwise-padded";
+import { fwdPaddedFits, fwdPaddedChannel, tPaddedFits, tPaddedChannel, gcd } from "./depthwise-padded";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -22,11 +22,6 @@ import { fwdPaddedFits, fwdPaddedChannel, tPaddedFits, tPaddedChannel } from "./
 /** ceil(a / b) for b > 0 and any sign of a. */
 // @ts-ignore: decorator
 @inline function ceilDiv(a: i32, b: i32): i32 { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-
-function gcd(a: i32, b: i32): i32 {
-  while (b != 0) { const t = a % b; a = b; b = t; }
-  return a;
-}
 
 /** Address of float i of the plane at p; i may be a negative partial offset as long as the final address is valid. */
 // @ts-ignore: decorator
