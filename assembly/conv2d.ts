@@ -5,10 +5,10 @@
 // The im2col column buffer is built for a block of PB output positions at a time (PB chosen so the
 // block, Cg*KH*KW x PB floats, stays around COL_BLOCK_BYTES and in cache), so the scratch is
 // Cg*KH*KW * PB floats, independent of the batch. A pointwise conv (1x1, stride 1, no padding)
-// multiplies straight from / into the activations, and a depthwise conv (one input and one output
-// channel per group) is computed directly per tap; neither needs scratch.
+// multiplies straight from / into the activations, and a depthwise conv (one input channel per group,
+// any channel multiplier) runs the direct kernel of depthwise.ts; neither needs scratch.
 import { gemm_f32 } from "./gemm";
-import { madd } from "./common";
+import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -16,12 +16,6 @@ import { madd } from "./common";
 function isPointwise(desc: usize): bool {
   return di(desc, 4) == 1 && di(desc, 5) == 1 && di(desc, 6) == 1 && di(desc, 7) == 1 &&
     di(desc, 8) == 0 && di(desc, 9) == 0 && di(desc, 13) == di(desc, 1) && di(desc, 14) == di(desc, 2);
-}
-
-/** Depthwise (C/G = O/G = 1): one filter per channel, computed directly without im2col. */
-function isDepthwise(desc: usize): bool {
-  const G = di(desc, 12);
-  return di(desc, 0) == G && di(desc, 3) == G;
 }
 
 /** Target size of one im2col block (bytes). */
@@ -153,93 +147,16 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
   }
 }
 
-/**
- * One depthwise plane, forward: y[oh,ow] (already holding the bias or 0) += sum over taps of
- * wk[kh,kw] * x[oh*SH-PT+kh*DH, ow*SW-PL+kw*DW]; one pass over the output rows per tap.
- */
-function depthwisePlane(desc: usize, x: usize, wk: usize, y: usize): void {
-  const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
-  const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
-  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
-  for (let kh = 0; kh < KH; kh++) {
-    for (let kw = 0; kw < KW; kw++) {
-      const wv = load<f32>(wk + <usize>(kh * KW + kw) * 4);
-      const kwOff = kw * DW;
-      const lo = owLow(PL, kwOff, SW, OW);
-      const hi = owHigh(PL, kwOff, SW, OW, W);
-      if (hi <= lo) continue;
-      for (let oh = 0; oh < OH; oh++) {
-        const ih = oh * SH - PT + kh * DH;
-        if (ih < 0 || ih >= H) continue;
-        const yr = y + <usize>(oh * OW) * 4;
-        const xr = x + <usize>(ih * W) * 4;
-        let ow = lo;
-        let iw = lo * SW - PL + kwOff;
-        if (ASC_FEATURE_SIMD) {
-          const wvv = f32x4.splat(wv);
-          if (SW == 1) {
-            for (; ow + 4 <= hi; ow += 4, iw += 4) {
-              const q = yr + <usize>ow * 4;
-              v128.store(q, madd(wvv, v128.load(xr + <usize>iw * 4), v128.load(q)));
-            }
-          } else if (SW == 2) {
-            for (; ow + 4 <= hi && iw + 8 <= W; ow += 4, iw += 8) {
-              const p = xr + <usize>iw * 4;
-              const q = yr + <usize>ow * 4;
-              v128.store(q, madd(wvv, i32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6), v128.load(q)));
-            }
-          }
-        }
-        for (; ow < hi; ow++, iw += SW) {
-          const q = yr + <usize>ow * 4;
-          store<f32>(q, load<f32>(q) + wv * load<f32>(xr + <usize>iw * 4));
-        }
-      }
-    }
-  }
-}
-
-/** One depthwise plane, transpose: out[ih,iw] += wk[kh,kw] * g[oh,ow] for every valid tap. */
-function depthwisePlaneT(desc: usize, g: usize, wk: usize, out: usize): void {
-  const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
-  const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
-  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
-  for (let kh = 0; kh < KH; kh++) {
-    for (let kw = 0; kw < KW; kw++) {
-      const wv = load<f32>(wk + <usize>(kh * KW + kw) * 4);
-      const kwOff = kw * DW;
-      const lo = owLow(PL, kwOff, SW, OW);
-      const hi = owHigh(PL, kwOff, SW, OW, W);
-      if (hi <= lo) continue;
-      for (let oh = 0; oh < OH; oh++) {
-        const ih = oh * SH - PT + kh * DH;
-        if (ih < 0 || ih >= H) continue;
-        const gr = g + <usize>(oh * OW) * 4;
-        const orow = out + <usize>(ih * W) * 4;
-        let ow = lo;
-        let iw = lo * SW - PL + kwOff;
-        if (ASC_FEATURE_SIMD && SW == 1) {
-          const wvv = f32x4.splat(wv);
-          for (; ow + 4 <= hi; ow += 4, iw += 4) {
-            const q = orow + <usize>iw * 4;
-            v128.store(q, madd(wvv, v128.load(gr + <usize>ow * 4), v128.load(q)));
-          }
-        }
-        for (; ow < hi; ow++, iw += SW) {
-          const q = orow + <usize>iw * 4;
-          store<f32>(q, load<f32>(q) + wv * load<f32>(gr + <usize>ow * 4));
-        }
-      }
-    }
-  }
-}
-
 /** y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg+c, ...] * w[o,c,kh,kw] + b[o]; b = 0: no bias. */
 export function conv2d_forward_f32(desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
+  if (isDepthwise(desc)) {
+    depthwise_forward_f32(desc, x, w, b, y, n);
+    return;
+  }
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW;
-  const pointwise = isPointwise(desc), depthwise = isDepthwise(desc);
+  const pointwise = isPointwise(desc);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const xg = x + <usize>((s * C + g * Cg) * H * W) * 4;
@@ -259,10 +176,7 @@ export function conv2d_forward_f32(desc: usize, x: usize, w: usize, b: usize, y:
         }
         acc = 1;
       }
-      if (depthwise) {
-        if (!acc) memory.fill(yg, 0, <usize>P * 4);
-        depthwisePlane(desc, xg, wg, yg);
-      } else if (pointwise) {
+      if (pointwise) {
         gemm_f32(Og, P, Kd, wg, Kd, 1, xg, P, 1, yg, P, acc);
       } else {
         const pb = colBlock(Kd, P);
@@ -280,18 +194,19 @@ export function conv2d_forward_f32(desc: usize, x: usize, w: usize, b: usize, y:
 export function conv2d_transpose_f32(desc: usize, gr: usize, w: usize, out: usize, scratch: usize, n: i32, accumulate: i32): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
+  if (isDepthwise(desc)) {
+    depthwise_transpose_f32(desc, gr, w, out, n, accumulate);
+    return;
+  }
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW;
-  const pointwise = isPointwise(desc), depthwise = isDepthwise(desc);
+  const pointwise = isPointwise(desc);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const gg = gr + <usize>((s * O + g * Og) * P) * 4;
       const og = out + <usize>((s * C + g * Cg) * H * W) * 4;
       const wg = w + <usize>(g * Og * Kd) * 4;
       // A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
-      if (depthwise) {
-        if (!accumulate) memory.fill(og, 0, <usize>(H * W) * 4);
-        depthwisePlaneT(desc, gg, wg, og);
-      } else if (pointwise) {
+      if (pointwise) {
         gemm_f32(Kd, P, Og, wg, 1, Kd, gg, P, 1, og, P, accumulate);
       } else {
         if (!accumulate) memory.fill(og, 0, <usize>(Cg * H * W) * 4);

@@ -8,14 +8,14 @@ const COL_BLOCK_BYTES = 192 * 1024;
  * im2col matrix of one group of one sample in blocks of PB output positions, so the scratch is
  * (C/G)*KH*KW x PB floats, with PB a multiple of 8 chosen to keep the block near 192 KiB (cache
  * resident), capped at OH*OW. A pointwise conv (1x1, stride 1, no padding, same size) and a
- * depthwise conv (C = O = G, computed directly per tap) need none.
+ * depthwise conv (C = G, O a multiple of G: the direct kernel of assembly/depthwise.ts) need none.
  * Independent of the batch size. Mirrors conv2d_scratch_bytes in assembly/conv2d.ts.
  */
 export function convScratchBytes(desc: Int32Array): number {
   const d = (k: number) => desc[k];
   const pointwise = d(ConvDesc.KH) === 1 && d(ConvDesc.KW) === 1 && d(ConvDesc.SH) === 1 && d(ConvDesc.SW) === 1 &&
     d(ConvDesc.PT) === 0 && d(ConvDesc.PL) === 0 && d(ConvDesc.OH) === d(ConvDesc.H) && d(ConvDesc.OW) === d(ConvDesc.W);
-  const depthwise = d(ConvDesc.C) === d(ConvDesc.G) && d(ConvDesc.O) === d(ConvDesc.G);
+  const depthwise = d(ConvDesc.C) === d(ConvDesc.G) && d(ConvDesc.G) > 0 && d(ConvDesc.O) % d(ConvDesc.G) === 0;
   if (pointwise || depthwise) return 0;
   const Kd = Math.trunc(d(ConvDesc.C) / d(ConvDesc.G)) * d(ConvDesc.KH) * d(ConvDesc.KW);
   const P = d(ConvDesc.OH) * d(ConvDesc.OW);
