@@ -9,21 +9,27 @@ import type { Bound } from '../rules.js';
 import { attributionsFor, parseMethod, type Method } from './methods.js';
 import { evaluate, type EvaluateOptions, type Evaluation } from './perturbation.js';
 
+/** Options of {@link compareMethods}: those of {@link evaluate} plus zbox bounds. */
 export interface CompareOptions extends Omit<EvaluateOptions, 'onProgress'> {
   /** zbox bounds for the methods that need them (default: the model's input range). */
   low?: Bound;
+  /** Upper zbox bound (default: the model's input range). */
   high?: Bound;
   /** Called as samples are evaluated: (samples done over all methods, total = methods x n, current method). */
   onProgress?: (done: number, total: number, method: string) => void;
 }
 
+/** One method's result in {@link compareMethods}. */
 export interface MethodEvaluation {
+  /** The method's label. */
   label: string;
+  /** Its region perturbation results. */
   evaluation: Evaluation;
   /** Milliseconds spent computing the attributions. */
   attributionMs: number;
 }
 
+/** Evaluates each method by region perturbation of x (see the file comment); one result per method, in the given order. */
 export function compareMethods(model: Model, x: Float32Array, methods: ReadonlyArray<string | Method>, options: CompareOptions = {}): MethodEvaluation[] {
   const parsed = methods.map((m) => (typeof m === 'string' ? parseMethod(m) : m));
   const { low, high, onProgress, ...evalOptions } = options;

@@ -9,4 +9,15 @@ export { ALL_METHODS, parseMethod, compositeMethod, attributionsFor, type Method
 export { sanityCheck, randomisationOrder, type SanityOptions, type SanityResult, type SanityStep, type Similarity } from './sanity.js';
 export { meanStdErr, spearman, ssim, type MeanStdErr } from './stats.js';
 export * from './plot/index.js';
-export { evaluationJson, sanityJson, aopcTable, sanityTable, formatMeanStdErr } from './report.js';
+export {
+  evaluationJson,
+  sanityJson,
+  aopcTable,
+  sanityTable,
+  formatMeanStdErr,
+  type EvaluationJson,
+  type MethodJson,
+  type OrderJson,
+  type SanityJson,
+  type TextTable,
+} from './report.js';

@@ -14,12 +14,15 @@ import { ATTRIBUTION_METHODS, type AttributeOptions, type AttributionMethod, typ
 import { formatRule, parseRule, type Bound, type Rule } from '../rules.js';
 import { deriveSeed, mulberry32 } from './random.js';
 
+/** A contender of an evaluation: how its attributions are computed, and its label. */
 export interface Method {
   /** Shown in tables, plots and results.json. */
   label: string;
   /** Exactly one of: LRP options for explain(), a baseline for attribute(), or random attributions. */
   explain?: Omit<ExplainOptions, 'target' | 'batch' | 'layers'>;
+  /** Options for model.attribute() (gradient-based baselines). */
   attribute?: Omit<AttributeOptions, 'target' | 'batch'>;
+  /** Uniform random attributions, the baseline. */
   random?: true;
 }
 
@@ -56,18 +59,27 @@ export function compositeMethod(composite: Composite, label = composite.name): M
   return { label, explain: { composite } };
 }
 
+/** Options of {@link attributionsFor}. */
 export interface AttributionOptions {
+  /** Class to explain: 'argmax' (default), one index, or one per sample. */
   target?: Target;
   /** zbox bounds for composites and rules that need them. */
   low?: Bound;
+  /** Upper zbox bound. */
   high?: Bound;
   /** Seed of the random attributions (and of SmoothGrad, unless the method sets its own). */
   seed?: number;
+  /** Samples per batch. */
   batch?: number;
 }
 
 /** The method's attributions for x (same layout) and the class each sample was explained for. */
-export function attributionsFor(model: Model, x: Float32Array, method: Method, opts: AttributionOptions = {}): { attributions: Float32Array; targets: Int32Array } {
+export function attributionsFor(model: Model, x: Float32Array, method: Method, opts: AttributionOptions = {}): {
+  /** Attributions, the layout of x. */
+  attributions: Float32Array;
+  /** The class each sample was explained for. */
+  targets: Int32Array;
+} {
   const kinds = [method.explain, method.attribute, method.random].filter((v) => v !== undefined).length;
   if (kinds !== 1) throw new InputError(`method '${method.label}' must have exactly one of explain, attribute or random`, 'E_METHOD');
   const target = opts.target ?? 'argmax';

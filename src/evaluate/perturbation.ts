@@ -12,12 +12,15 @@ import { inputGeometry, parsePatch, regionGrid, regionScores, type RegionGrid } 
 import { REPLACEMENTS, replacementImage, type Replacement, type ReplacementSpec } from './replacement.js';
 import { meanStdErr, type MeanStdErr } from './stats.js';
 
+/** The order in which regions are perturbed: most relevant first, least relevant first, or random. */
 export type PerturbationOrder = 'morf' | 'lerf' | 'random';
+/** Every perturbation order. */
 export const ORDERS: readonly PerturbationOrder[] = ['morf', 'lerf', 'random'];
 
 /** The model output whose fall the curves follow. */
 export type Score = 'logit' | 'probability';
 
+/** Options of {@link evaluate}. */
 export interface EvaluateOptions {
   /** Patch side in pixels, or [height, width] (default 4; on a 1-D input: a run of values). */
   patch?: number | [number, number];
@@ -45,7 +48,9 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The curves and AOPC of one perturbation order. */
 export interface OrderResult {
+  /** Which order these results are for. */
   order: PerturbationOrder;
   /** [n, steps + 1] target score after k = 0..steps perturbation steps. */
   curves: Float32Array;
@@ -55,29 +60,50 @@ export interface OrderResult {
   summary: MeanStdErr;
   /** Mean curve over the samples and its standard error per step (steps + 1 values each). */
   meanCurve: Float64Array;
+  /** Standard error of the mean curve, per step. */
   stderrCurve: Float64Array;
 }
 
+/** The result of {@link evaluate}: one {@link OrderResult} per order that ran. */
 export interface Evaluation {
+  /** Number of samples. */
   n: number;
+  /** Perturbation steps per sample. */
   steps: number;
+  /** Patch size [height, width] in pixels. */
   patch: [number, number];
   /** Number of regions of one sample. */
   regions: number;
+  /** What replaced the perturbed regions. */
   replacement: Replacement;
+  /** Which model output the curves follow. */
   score: Score;
+  /** Seed of the random orders and the uniform noise. */
   seed: number;
   /** The class followed for each sample. */
   targets: Int32Array;
   /** Fraction of the regions perturbed after k = 0..steps steps. */
   fractions: Float64Array;
+  /** Most relevant first, if it ran. */
   morf?: OrderResult;
+  /** Least relevant first, if it ran. */
   lerf?: OrderResult;
+  /** Random order, if it ran. */
   random?: OrderResult;
   /** When MoRF and LeRF both ran: per sample mean over k of (f_LeRF(k) - f_MoRF(k)) = AOPC_MoRF - AOPC_LeRF. */
-  area?: { perSample: Float64Array; summary: MeanStdErr };
+  area?: {
+    /** AOPC_MoRF - AOPC_LeRF of each sample. */
+    perSample: Float64Array;
+    /** Its mean and standard error over the samples. */
+    summary: MeanStdErr;
+  };
   /** Milliseconds in model.predict and in total (the rest is bookkeeping: ranking, copies, scores). */
-  timing: { predictMs: number; totalMs: number };
+  timing: {
+    /** Milliseconds in model.predict. */
+    predictMs: number;
+    /** Milliseconds in total. */
+    totalMs: number;
+  };
 }
 
 /** Bytes of perturbed copies built per group of samples (bounds memory for large inputs and many steps). */

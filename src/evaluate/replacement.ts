@@ -9,13 +9,20 @@
 import { sampleIndex, type InputGeometry } from './regions.js';
 import { mulberry32 } from './random.js';
 
+/** What replaces a perturbed region (see the file comment). */
 export type Replacement = 'constant' | 'mean' | 'blur' | 'uniform';
+/** Every replacement kind. */
 export const REPLACEMENTS: readonly Replacement[] = ['constant', 'mean', 'blur', 'uniform'];
 
+/** A replacement kind with its resolved parameters. */
 export interface ReplacementSpec {
+  /** The kind of replacement. */
   kind: Replacement;
+  /** The constant for 'constant'. */
   value: number;
+  /** Gaussian std in pixels for 'blur'. */
   sigma: number;
+  /** [lo, hi] of the noise for 'uniform'. */
   range: [number, number];
 }
 

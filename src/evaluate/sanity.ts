@@ -18,34 +18,55 @@ import { deriveSeed, mulberry32, normal } from './random.js';
 import { inputGeometry, sampleIndex, type InputGeometry } from './regions.js';
 import { meanStdErr, spearman, ssim, type MeanStdErr } from './stats.js';
 
+/** Options of {@link sanityCheck}. */
 export interface SanityOptions {
   /** Seed of the random parameters (default 1). */
   seed?: number;
   /** Class to explain (default: the trained model's argmax, kept for every randomised model). */
   target?: Target;
+  /** Lower zbox bound for the methods that need it. */
   low?: Bound;
+  /** Upper zbox bound for the methods that need it. */
   high?: Bound;
+  /** Samples per batch. */
   batch?: number;
   /** Called after each randomised layer with (layers done, total layers). */
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One similarity measure between the trained and the randomised model's explanations. */
 export interface Similarity {
+  /** The measure for each sample. */
   perSample: Float64Array;
+  /** Its mean and standard error over the samples. */
   summary: MeanStdErr;
 }
 
+/** One step of the cascade: one more layer randomised. */
 export interface SanityStep {
   /** The node randomised at this step (all nodes above it are random too). */
   layer: string;
+  /** That node's op. */
   op: string;
   /** Per method label: rank correlation of the heatmaps, of their absolute values, and SSIM. */
-  methods: Record<string, { spearman: Similarity; spearmanAbs: Similarity; ssim: Similarity }>;
+  methods: Record<
+    string,
+    {
+      /** Spearman rank correlation of the heatmaps. */
+      spearman: Similarity;
+      /** Spearman rank correlation of their absolute values. */
+      spearmanAbs: Similarity;
+      /** SSIM of the heatmaps scaled by their largest absolute value. */
+      ssim: Similarity;
+    }
+  >;
 }
 
+/** The result of {@link sanityCheck}. */
 export interface SanityResult {
   /** Layers in the order they were randomised (top first). */
   steps: SanityStep[];
+  /** The class explained for each sample (fixed by the trained model). */
   targets: Int32Array;
 }
 
@@ -56,6 +77,10 @@ export function randomisationOrder(graph: Graph): GraphNode[] {
   return graph.nodes.filter((node) => PARAMETRISED.has(node.op)).reverse();
 }
 
+/**
+ * Runs the cascading randomisation on x for each method (not 'random') and compares each
+ * randomised model's explanations with the trained model's. The caller's model is not modified.
+ */
 export async function sanityCheck(model: Model, x: Float32Array, methods: ReadonlyArray<string | Method>, options: SanityOptions = {}): Promise<SanityResult> {
   const parsed = methods.map((m) => (typeof m === 'string' ? parseMethod(m) : m));
   for (const m of parsed) if (m.random) throw new InputError(`method '${m.label}' does not depend on the model: the sanity check needs methods that explain it`, 'E_METHOD');

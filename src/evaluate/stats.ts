@@ -3,12 +3,15 @@
  * and SSIM. All accumulate in float64; none returns NaN (see each function for its edge cases).
  */
 
+/** A mean and its standard error. */
 export interface MeanStdErr {
+  /** Mean of the values (0 for none). */
   mean: number;
   /** Standard error of the mean (sample standard deviation / sqrt(n)); null for fewer than 2 values. */
   stderr: number | null;
 }
 
+/** Mean and standard error of the values. */
 export function meanStdErr(values: ArrayLike<number>): MeanStdErr {
   const n = values.length;
   if (n === 0) return { mean: 0, stderr: null };

@@ -114,11 +114,6 @@ function to8bit(png: DecodedPng): DecodedImage8 {
 }
 
 /**
- * Decodes a PNG file to 8-bit samples: palette images become RGB(A), 16-bit samples are
- * reduced to their high byte, 1/2/4-bit gray is scaled to 0..255, a tRNS colour key becomes an
- * alpha channel. Throws InputError (naming `name` if given) for anything that is not a valid PNG.
- */
-/**
  * Walks the chunk list (length, type, data, CRC) so that a truncated or corrupt file gets a
  * message about its chunks rather than the decoder's DataView errors.
  */
@@ -139,6 +134,11 @@ function checkChunks(bytes: Uint8Array, name: string): void {
   }
 }
 
+/**
+ * Decodes a PNG file to 8-bit samples: palette images become RGB(A), 16-bit samples are
+ * reduced to their high byte, 1/2/4-bit gray is scaled to 0..255, a tRNS colour key becomes an
+ * alpha channel. Throws InputError (naming `name` if given) for anything that is not a valid PNG.
+ */
 export function decodePNG(bytes: Uint8Array, name = 'PNG data'): DecodedImage8 {
   if (!(bytes instanceof Uint8Array)) throw new InputError(`${name}: expected a Uint8Array of PNG bytes`);
   if (!isPNG(bytes)) throw new InputError(`${name}: not a PNG file (bad signature)`, 'E_IMAGE');

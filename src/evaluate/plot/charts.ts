@@ -3,30 +3,41 @@
  * sanity-check similarity per randomised layer) and horizontal bars with error whiskers (AOPC).
  * They take plain numbers, so that any front end (CLI, demo page) can draw its results.
  */
-import { CAP_H, CHAR_W, FAINT, GREY, INK, niceRange, PALETTE, ticks, tickLabel, type Color, type Scene, type Shape } from './scene.js';
+import { CAP_H, CHAR_W, FAINT, GREY, INK, niceRange, PALETTE, ticks, tickLabel, type Color, type Scene, type SceneShape } from './scene.js';
 
+/** One line of a panel: a method's mean curve and its standard error. */
 export interface Series {
+  /** The method's label (colours it; 'random' is drawn grey and dashed). */
   label: string;
   /** y per x position, and its standard error (drawn as a band of +-1 SE). */
   mean: ArrayLike<number>;
+  /** Standard error per x position (no band when absent). */
   stderr?: ArrayLike<number>;
 }
 
+/** One panel of a line chart. */
 export interface LinePanel {
+  /** Title above the panel. */
   title: string;
+  /** The lines drawn in it. */
   series: Series[];
   /** y range; default: the data's, with the bands. */
   yRange?: [number, number];
 }
 
+/** A line chart: panels side by side sharing the x axis, with one legend. */
 export interface LineChart {
+  /** Title of the chart. */
   title: string;
   /** x value of each position. */
   x: ArrayLike<number>;
+  /** Label of the x axis. */
   xLabel: string;
+  /** Label of the y axis. */
   yLabel: string;
   /** Categorical x ticks (one label per position) instead of numeric ones. */
   xTickLabels?: string[];
+  /** The panels, left to right. */
   panels: LinePanel[];
 }
 
@@ -43,6 +54,7 @@ export function seriesColor(label: string, index: number): Color {
 
 const textW = (s: string, size: number) => s.length * CHAR_W * size;
 
+/** A line chart with standard-error bands as a Scene. */
 export function lineChart(spec: LineChart): Scene {
   const panelW = 380;
   const panelH = 260;
@@ -53,7 +65,7 @@ export function lineChart(spec: LineChart): Scene {
   const bottom = spec.xTickLabels ? 70 : 50;
   const width = left + spec.panels.length * (panelW + left) - left + PAD + legendW + PAD;
   const height = Math.max(top + panelH + bottom, top + labels.length * 16 + PAD);
-  const shapes: Shape[] = [{ kind: 'text', x: PAD, y: PAD, text: spec.title, size: TEXT, color: INK }];
+  const shapes: SceneShape[] = [{ kind: 'text', x: PAD, y: PAD, text: spec.title, size: TEXT, color: INK }];
   spec.panels.forEach((panel, p) => {
     const x0 = left + p * (panelW + left);
     drawLinePanel(shapes, spec, panel, x0, top, panelW, panelH);
@@ -68,7 +80,7 @@ export function lineChart(spec: LineChart): Scene {
   return { width: Math.ceil(width), height: Math.ceil(height), background: BG, shapes };
 }
 
-function drawLinePanel(shapes: Shape[], spec: LineChart, panel: LinePanel, x0: number, y0: number, w: number, h: number): void {
+function drawLinePanel(shapes: SceneShape[], spec: LineChart, panel: LinePanel, x0: number, y0: number, w: number, h: number): void {
   const xs = Array.from(spec.x);
   const [xmin, xmax] = [Math.min(...xs), Math.max(...xs)];
   let [ymin, ymax] = panel.yRange ?? [Infinity, -Infinity];
@@ -120,9 +132,19 @@ function pairsReversed(s: Series, xs: number[], X: (v: number) => number, Y: (v:
   return out;
 }
 
+/** One row of a bar chart: a method and its bars. */
 export interface BarGroup {
+  /** The method's label. */
   label: string;
-  bars: Array<{ name: string; mean: number; stderr: number | null }>;
+  /** One bar per measure, in the same order in every group. */
+  bars: Array<{
+    /** The measure's name (shown in the legend). */
+    name: string;
+    /** Bar length. */
+    mean: number;
+    /** Whisker half-width (none when null). */
+    stderr: number | null;
+  }>;
 }
 
 /** Horizontal bars: one row per method, one bar per measure (e.g. AOPC MoRF, LeRF, MoRF - LeRF), whiskers of +-1 SE. */
@@ -136,7 +158,7 @@ export function barChart(spec: { title: string; xLabel: string; groups: BarGroup
   const top = PAD + 2 * CAP_H * TEXT + 16 + names.length * 16;
   const width = left + plotW + PAD + 20;
   const height = top + spec.groups.length * groupH + 56;
-  const shapes: Shape[] = [{ kind: 'text', x: PAD, y: PAD, text: spec.title, size: TEXT, color: INK }];
+  const shapes: SceneShape[] = [{ kind: 'text', x: PAD, y: PAD, text: spec.title, size: TEXT, color: INK }];
   names.forEach((name, j) => {
     const y = PAD + 2 * CAP_H * TEXT + 8 + j * 16;
     shapes.push({ kind: 'rect', x: left, y, w: 14, h: 10, fill: PALETTE[j % PALETTE.length] });

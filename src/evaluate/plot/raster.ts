@@ -6,7 +6,18 @@
 import { drawText } from '../../cli/font.js';
 import { CHAR_W, type Color, type Scene } from './scene.js';
 
-export function rasterize(scene: Scene, ss = 3): { rgba: Uint8ClampedArray; width: number; height: number } {
+/** The scene as RGBA pixels at its size, drawn at `ss` times the size and averaged down. */
+export function rasterize(
+  scene: Scene,
+  ss = 3,
+): {
+  /** RGBA bytes, row by row. */
+  rgba: Uint8ClampedArray;
+  /** Pixels per row (the scene's width). */
+  width: number;
+  /** Rows (the scene's height). */
+  height: number;
+} {
   const W = scene.width * ss;
   const H = scene.height * ss;
   const big = new Uint8ClampedArray(W * H * 4);

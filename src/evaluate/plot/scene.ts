@@ -3,19 +3,76 @@
  * as SVG (svg.ts) and rasterised to RGBA for PNG (raster.ts), so both files show the same chart.
  */
 
+/** An RGB colour, 0..255 per channel. */
 export type Color = readonly [number, number, number];
 
-export type Shape =
-  | { kind: 'rect'; x: number; y: number; w: number; h: number; fill: Color; opacity?: number }
-  | { kind: 'polygon'; points: number[]; fill: Color; opacity?: number }
-  | { kind: 'line'; points: number[]; stroke: Color; width: number; dash?: [number, number] }
-  | { kind: 'text'; x: number; y: number; text: string; size: number; color: Color; anchor?: 'start' | 'middle' | 'end' };
+/** One drawing primitive of a scene. */
+export type SceneShape =
+  | {
+      /** A filled axis-aligned rectangle. */
+      kind: 'rect';
+      /** Left edge. */
+      x: number;
+      /** Top edge. */
+      y: number;
+      /** Width. */
+      w: number;
+      /** Height. */
+      h: number;
+      /** Fill colour. */
+      fill: Color;
+      /** Fill opacity in [0, 1] (default 1). */
+      opacity?: number;
+    }
+  | {
+      /** A filled polygon (even-odd rule). */
+      kind: 'polygon';
+      /** Vertices as x0, y0, x1, y1, ... */
+      points: number[];
+      /** Fill colour. */
+      fill: Color;
+      /** Fill opacity in [0, 1] (default 1). */
+      opacity?: number;
+    }
+  | {
+      /** An open polyline. */
+      kind: 'line';
+      /** Vertices as x0, y0, x1, y1, ... */
+      points: number[];
+      /** Stroke colour. */
+      stroke: Color;
+      /** Stroke width in pixels. */
+      width: number;
+      /** [dash, gap] lengths in pixels (solid when absent). */
+      dash?: [number, number];
+    }
+  | {
+      /** A single line of text. */
+      kind: 'text';
+      /** Anchor x. */
+      x: number;
+      /** Top of the capitals. */
+      y: number;
+      /** The text. */
+      text: string;
+      /** Text size unit (see CHAR_W, CAP_H). */
+      size: number;
+      /** Text colour. */
+      color: Color;
+      /** Which point of the text sits at x (default 'start'). */
+      anchor?: 'start' | 'middle' | 'end';
+    };
 
+/** A chart as drawing primitives in pixel coordinates. */
 export interface Scene {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** Colour of the whole canvas. */
   background: Color;
-  shapes: Shape[];
+  /** Primitives in drawing order (later ones on top). */
+  shapes: SceneShape[];
 }
 
 /** Text size unit: a size-s label is 7s pixels tall (the bitmap font's cap height) and 6s pixels per character. */

@@ -1,12 +1,12 @@
 /** A Scene as an SVG document (text in a sans-serif font, sized to match the bitmap font's metrics). */
-import { CAP_H, type Color, type Scene, type Shape } from './scene.js';
+import { CAP_H, type Color, type Scene, type SceneShape } from './scene.js';
 
 const rgb = (c: Color) => `rgb(${c[0]},${c[1]},${c[2]})`;
 const n = (v: number) => String(Math.round(v * 100) / 100);
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const pts = (p: number[]) => p.map((v, i) => (i % 2 ? ',' : i ? ' ' : '') + n(v)).join('');
 
-function shape(s: Shape): string {
+function shape(s: SceneShape): string {
   switch (s.kind) {
     case 'rect':
       return `<rect x="${n(s.x)}" y="${n(s.y)}" width="${n(s.w)}" height="${n(s.h)}" fill="${rgb(s.fill)}"${s.opacity !== undefined ? ` fill-opacity="${s.opacity}"` : ''}/>`;
@@ -22,6 +22,7 @@ function shape(s: Shape): string {
   }
 }
 
+/** The scene as an SVG document (a string ending in a newline). */
 export function toSVG(scene: Scene): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${scene.width}" height="${scene.height}" viewBox="0 0 ${scene.width} ${scene.height}" font-family="Helvetica, Arial, sans-serif">`,
