@@ -9,6 +9,7 @@ import { loadModel, type Model } from '../index.js';
 import type { BackendChoice } from '../backends.js';
 import { CliError } from './errors.js';
 import { parseMetadata, type ModelMetadata } from '../image/metadata.js';
+import { imageGeometry, type ImageGeometry } from '../image/geometry.js';
 
 export interface Metadata {
   file: string;
@@ -19,14 +20,8 @@ export interface Metadata {
   std?: number[];
 }
 
-/** How a per-sample input is drawn as an image: C channels of H x W. */
-export interface Geometry {
-  C: number;
-  H: number;
-  W: number;
-  /** Whether PNG/JPEG inputs can be converted to it (1 or 3 channels, a real image shape). */
-  image: boolean;
-}
+/** How a per-sample input is drawn as an image: C channels of H x W (the library's rule). */
+export type Geometry = ImageGeometry;
 
 export interface ModelContext {
   model: Model;
@@ -113,13 +108,7 @@ export function siblingInputRange(modelPath: string): [number, number] | null {
 }
 
 export function geometryOf(model: Model): Geometry {
-  const s = model.inputShape;
-  if (s.length === 3) return { C: s[0], H: s[1], W: s[2], image: s[0] === 1 || s[0] === 3 };
-  if (s.length === 2) return { C: 1, H: s[0], W: s[1], image: true };
-  const n = s.reduce((a, b) => a * b, 1);
-  const side = Math.round(Math.sqrt(n));
-  if (side * side === n && n >= 4) return { C: 1, H: side, W: side, image: true };
-  return { C: 1, H: 1, W: n, image: false };
+  return imageGeometry(model.inputShape);
 }
 
 function perChannel(v: number[], C: number, what: string): number[] {
