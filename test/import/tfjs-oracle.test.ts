@@ -11,6 +11,7 @@ import { importTfjs } from '../../src/import/tfjs.js';
 import type { Graph } from '../../src/graph/ir.js';
 import { evaluate, maxAbsDiff, nhwcToNchw } from './ir-eval.js';
 import { rand } from './onnx-builder.js';
+import { save } from './tfjs-harness.js';
 
 /** Random weights (BN variances positive), so that nothing is at its trivial initial value. */
 function randomize(model: tf.LayersModel, seed: number): void {
@@ -28,25 +29,10 @@ function randomize(model: tf.LayersModel, seed: number): void {
   }
 }
 
+/** Saved as a file would be (tfjs-harness's save), then imported. */
 async function saveAndImport(model: tf.LayersModel): Promise<{ graph: Graph; modelJson: any }> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const a = artifacts!;
-  const modelJson = {
-    modelTopology: a.modelTopology,
-    format: a.format,
-    generatedBy: a.generatedBy,
-    convertedBy: a.convertedBy ?? null,
-    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: a.weightSpecs }],
-  };
-  // Round-trip through JSON text, as a file would.
-  const parsed = JSON.parse(JSON.stringify(modelJson));
-  return { graph: importTfjs(parsed, a.weightData as ArrayBuffer), modelJson: parsed };
+  const { modelJson, weights } = await save(model);
+  return { graph: importTfjs(modelJson, weights), modelJson };
 }
 
 function check(model: tf.LayersModel, graph: Graph, inShape: [number, number, number], n = 3): void {

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import type { Backend } from '../../src/kernels/abi.js';
 import { createReferenceBackend } from '../../src/reference/kernels.js';
 import { createWasmBackend, wasmFeatures, type WasmVariant } from '../../src/wasm/index.js';
+import { mulberry32 } from '../../src/evaluate/random.js';
 
 /** Variants this runtime can execute (relaxed only where the engine supports relaxed SIMD). */
 export function runnableVariants(): WasmVariant[] {
@@ -17,17 +18,8 @@ export function runnableVariants(): WasmVariant[] {
   return v;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the evaluation module's). */
+export const rng = mulberry32;
 
 export function randArray(len: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = rng(seed);
