@@ -67,6 +67,21 @@ export type Rule =
       name: 'signal';
     }
   | {
+      /** Each factor of a product of two activations gets an equal share (AttnLRP's uniform rule). */
+      name: 'uniform';
+    }
+  | {
+      /**
+       * AttnLRP (Achtibat et al. 2024) for the transformer ops Zennit has no rule for: layer norm
+       * (identity on the division by the standard deviation, epsilon on the rest), softmax (its
+       * linearisation, Prop. 3.1) and the product of two activation matrices (epsilon, then the
+       * uniform split between the factors, Prop. 3.3). Each op module says which one it applies.
+       */
+      name: 'attnlrp';
+      /** The epsilon stabiliser of the divisions (default 1e-6, as LXT). */
+      stabilizer?: number;
+    }
+  | {
       /** The plain gradient. */
       name: 'gradient';
     };
@@ -147,6 +162,21 @@ export const rules = {
   signal(): Rule {
     return { name: 'signal' };
   },
+  /**
+   * Uniform rule for an element-wise product of two activations (GLU-style gates): each factor
+   * gets half of the product's relevance (AttnLRP, Achtibat et al. 2024).
+   */
+  uniform(): Rule {
+    return { name: 'uniform' };
+  },
+  /**
+   * AttnLRP's rule for a transformer op (layer norm, softmax, matrix product of two activations);
+   * `stabilizer` is the epsilon of its divisions (default 1e-6).
+   */
+  attnlrp(stabilizer = STABILIZER): Rule {
+    if (finite(stabilizer, 'stabilizer') <= 0) throw new RuleError(`stabilizer must be > 0, got ${stabilizer}`);
+    return stabilizer === STABILIZER ? { name: 'attnlrp' } : { name: 'attnlrp', stabilizer };
+  },
   /** No rule: the plain gradient (vector-Jacobian product) of the layer. */
   gradient(): Rule {
     return { name: 'gradient' };
@@ -186,11 +216,14 @@ export function validateRule(rule: unknown, where: string): Rule {
       return rules.zBox(r.low as Bound | undefined, r.high as Bound | undefined);
     case 'norm':
       return rules.norm((r.stabilizer as number | undefined) ?? STABILIZER);
+    case 'attnlrp':
+      return rules.attnlrp((r.stabilizer as number | undefined) ?? STABILIZER);
     case 'zplus':
     case 'wsquare':
     case 'flat':
     case 'pass':
     case 'signal':
+    case 'uniform':
     case 'gradient':
       return { name: r.name };
     default:
@@ -199,7 +232,7 @@ export function validateRule(rule: unknown, where: string): Rule {
 }
 
 /** Every {@link RuleName}. */
-export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta', 'zplus', 'zbox', 'wsquare', 'flat', 'pass', 'norm', 'signal', 'gradient'];
+export const RULE_NAMES: readonly RuleName[] = ['epsilon', 'gamma', 'alphabeta', 'zplus', 'zbox', 'wsquare', 'flat', 'pass', 'norm', 'signal', 'uniform', 'attnlrp', 'gradient'];
 
 /**
  * Parse the command line's rule SPEC: `epsilon:0.25`, `gamma:0.25`, `alphabeta:2,1`, `zplus`,
@@ -264,6 +297,12 @@ export function parseRule(spec: string): Rule {
     case 'signaltakeall':
       arity(0, 0);
       return rules.signal();
+    case 'uniform':
+      arity(0, 0);
+      return rules.uniform();
+    case 'attnlrp':
+      arity(0, 1);
+      return rules.attnlrp(args[0] ?? STABILIZER);
     default:
       throw new RuleError(`unknown rule '${rawName}' in spec '${spec}' (known: ${RULE_NAMES.join(', ')})`);
   }
