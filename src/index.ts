@@ -36,3 +36,4 @@ export { loadModelParallel, ParallelModel, type ParallelOptions, type ModelInfo 
 export { createExplainer, Explainer, type ExplainerOptions, type CallOptions, type Progress } from './explainer.js';
 export type { WorkerFactory, WebWorkerLike } from './platform/types.js';
 export * from './evaluate/index.js';
+export * from './text/index.js';
