@@ -14,12 +14,15 @@ import { checkOutDir, checkOutFile, jnum, num, table } from './outputs.js';
 import { StagedFiles } from './staged-files.js';
 import { renderOverview } from './overview.js';
 import { createProgress, type Progress } from './progress.js';
+import { checkTextModel, explainText, predictText } from './text.js';
 
 export interface CliIO {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
   /** Whether stderr is a terminal (progress bars). */
   isTTY?: boolean;
+  /** Whether stdout is a terminal (coloured text heatmaps). */
+  stdoutIsTTY?: boolean;
 }
 
 const DEFAULT_BATCH = 32;
@@ -125,6 +128,8 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
   if (o.npy) checkOutFile(o.npy, '--npy');
   const ctx = await open(o, io);
   try {
+    checkTextModel(o, ctx);
+    if (ctx.model.inputKind === 'tokens') return await explainText(o, ctx, io);
     const { model } = ctx;
     const batch = readBatch(o, ctx, io);
     const { n, x } = batch;
@@ -262,6 +267,8 @@ export async function predictCommand(o: CliOptions, io: CliIO): Promise<number> 
   if (o.npy) checkOutFile(o.npy, '--npy');
   const ctx = await open(o, io);
   try {
+    checkTextModel(o, ctx);
+    if (ctx.model.inputKind === 'tokens') return await predictText(o, ctx, io);
     const { model } = ctx;
     const batch = readBatch(o, ctx, io);
     const { n, x } = batch;
