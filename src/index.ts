@@ -17,7 +17,7 @@ export {
   type TfjsInMemory,
   type TfjsSaveResult,
 } from './load.js';
-export { Model, ATTRIBUTION_METHODS, MAX_ATTRIBUTION_SAMPLES, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
+export { Model, ATTRIBUTION_METHODS, MAX_ATTRIBUTION_SAMPLES, type ModelInput, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
 export type { ExplainImageOptions, ImageExplanation, LayerMap } from './image/explain-image.js';
 export type { PreprocessInfo, Rect } from './image/preprocess.js';
 export type { ImageInput, ImageDataLike, RawImage, TensorLike, DrawableImage, EncodedImage, FitMode, DomClass } from './image/types.js';

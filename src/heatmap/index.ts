@@ -29,5 +29,6 @@ export {
   type TextHeatmapOptions,
   type TextHeatmapFormat,
   type TokenList,
+  type TokenSequence,
   type TokenColor,
 } from './text.js';

@@ -33,7 +33,17 @@ export interface TextHeatmapOptions {
 }
 
 /** Tokens as a list of strings, or a tokenized text (its padding and pad token are used). */
-export type TokenList = readonly string[] | { tokens: readonly string[]; padding?: readonly boolean[]; pad?: string };
+export type TokenList = readonly string[] | TokenSequence;
+
+/** Tokens with their padding, as {@link tokenize} returns them. */
+export interface TokenSequence {
+  /** One token per position. */
+  tokens: readonly string[];
+  /** Whether each position is padding. */
+  padding?: readonly boolean[];
+  /** The pad token. */
+  pad?: string;
+}
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -67,7 +77,9 @@ const hex = (c: readonly number[]) => `#${c.map((v) => v.toString(16).padStart(2
 export interface TokenColor {
   /** Position in the sequence. */
   position: number;
+  /** The token's text. */
   token: string;
+  /** Its relevance. */
   relevance: number;
   /** Background as RGB bytes. */
   background: [number, number, number];

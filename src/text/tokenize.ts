@@ -22,14 +22,30 @@ export interface TokenizedText {
   pad: string;
 }
 
+/** One token of a text before lookup. */
+export interface TextPiece {
+  /** The token as looked up (lowercased if the rule says so). */
+  token: string;
+  /** The same as the text spells it. */
+  spelled: string;
+}
+
+/** A batch of texts as ids. */
+export interface TokenizedBatch {
+  /** [texts × length] ids. */
+  ids: Int32Array<ArrayBuffer>;
+  /** Each text's tokens. */
+  texts: TokenizedText[];
+}
+
 /** The tokens of one text by the vocabulary's rule, before lookup, padding and truncation. */
-export function splitTokens(text: string, vocab: Vocabulary): { token: string; spelled: string }[] {
+export function splitTokens(text: string, vocab: Vocabulary): TextPiece[] {
   if (typeof text !== 'string') throw new InputError(`tokenize: text must be a string, got ${text === null ? 'null' : typeof text}`);
   const { rule } = vocab;
   const lowered = rule.lowercase ? text.toLowerCase() : text;
   // the original spelling is shown where lowercasing kept every position (it does except for a few letters, e.g. 'İ')
   const sameSpan = lowered.length === text.length;
-  const out: { token: string; spelled: string }[] = [];
+  const out: TextPiece[] = [];
   for (const m of lowered.matchAll(new RegExp(rule.pattern.source, rule.pattern.flags))) {
     if (m[0] === '') continue;
     out.push({ token: m[0], spelled: sameSpan ? text.slice(m.index!, m.index! + m[0].length) : m[0] });
@@ -66,7 +82,7 @@ export function tokenize(text: string, vocab: Vocabulary, length: number | null 
 }
 
 /** Several texts as one batch: [texts.length × length] ids, plus each text's tokens. */
-export function tokenizeBatch(texts: readonly string[], vocab: Vocabulary, length: number | null = vocab.maxLength): { ids: Int32Array<ArrayBuffer>; texts: TokenizedText[] } {
+export function tokenizeBatch(texts: readonly string[], vocab: Vocabulary, length: number | null = vocab.maxLength): TokenizedBatch {
   const out = texts.map((t) => tokenize(t, vocab, length));
   const T = out.length ? out[0].ids.length : 0;
   const ids = new Int32Array(out.length * T);

@@ -51,6 +51,7 @@ export interface Vocabulary {
   readonly pad: number;
   /** Ids per sample (null when the metadata does not say; the model's input length then decides). */
   readonly maxLength: number | null;
+  /** How text becomes tokens. */
   readonly rule: TokenizationRule;
 }
 
