@@ -429,7 +429,7 @@ export class Model {
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const lines = [
       // the input as callers give it ([N, 28, 28, 1] NHWC for TF.js); the rows are the graph's NCHW
-      `model '${this.name}' (${this.format}), input ${shapeStr([-1, ...(this.inputLayout === 'NHWC' ? [this.inputShape[1], this.inputShape[2], this.inputShape[0]] : this.inputShape)])} ${this.inputLayout}, ${this.outputSize} outputs, composite: ${this.compositeName(opts)}${this.inputLayout === 'NHWC' ? ' (shapes below: NCHW)' : ''}`,
+      `model '${this.name}' (${this.format}), input ${shapeStr([-1, ...(this.inputLayout === 'NHWC' ? [this.inputShape[1], this.inputShape[2], this.inputShape[0]] : this.inputShape)])} ${this.inputKind === 'tokens' ? `token ids (vocabulary ${this.vocabSize ?? 'unknown'})` : this.inputLayout}, ${this.outputSize} outputs, composite: ${this.compositeName(opts)}${this.inputLayout === 'NHWC' ? ' (shapes below: NCHW)' : ''}`,
       ...rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()),
     ];
     for (const note of engine.graph.notes) lines.push(`note: ${note}`);

@@ -61,6 +61,18 @@ export function readVocabulary(ctx: ModelContext): Vocabulary {
   return vocab;
 }
 
+/** One line for `lrp info`: the token input and the vocabulary (or why there is none). */
+export function textModelInfo(ctx: ModelContext): string {
+  const head = `input: ${ctx.model.inputSize} token ids per sample, embedding of ${ctx.model.vocabSize ?? 'unknown size'}`;
+  try {
+    const v = readVocabulary(ctx);
+    const r = v.rule;
+    return `${head}; vocabulary: ${v.tokens.length} tokens, pad ${JSON.stringify(v.tokens[v.pad])}, unknown ${JSON.stringify(v.tokens[v.unknown])}, ${r.lowercase ? 'lowercase, ' : ''}${r.description}, padding ${r.padding}, truncation ${r.truncation}`;
+  } catch (e) {
+    return `${head}; no usable vocabulary: ${(e as Error).message}`;
+  }
+}
+
 /** The samples: every --text, then each INPUT file (text: one sample per non-blank line; .npy: ids [N, T]). */
 export function readTexts(o: CliOptions, ctx: ModelContext, vocab: Vocabulary): TextSample[] {
   const T = ctx.model.inputSize;
