@@ -16,7 +16,9 @@
  * or `split` (one of `'whitespace'`, `'whitespace-punctuation'`: words and each punctuation mark,
  * `'whitespace-drop-punctuation'`: words only). Default: `'whitespace-punctuation'`. `padding` and
  * `truncation` are `'post'` (at the end, default) or `'pre'` (at the start, as Keras's
- * pad_sequences). The vocabulary may also sit under `vocabulary` / `vocab` as an object with
+ * pad_sequences), or a sentence that says so: "append <pad> …" / "keep the first N tokens" (post),
+ * "prepend …" / "keep the last N tokens" (pre); `truncate` is read as `truncation`. Other keys of
+ * `tokenizer` (e.g. a prose `rule`) are ignored. The vocabulary may also sit under `vocabulary` / `vocab` as an object with
  * these keys. Browser-safe.
  */
 import { InputError } from '../errors.js';
@@ -111,10 +113,14 @@ function parseRule(spec: unknown, fail: (msg: string) => InputError): Tokenizati
   const s = spec as Record<string, unknown>;
   const lowercase = s.lowercase ?? s.lower ?? true;
   if (typeof lowercase !== 'boolean') throw fail(`"tokenizer.lowercase" must be true or false, got ${JSON.stringify(lowercase)}`);
-  const side = (key: string): SequenceSide => {
-    const v = s[key] ?? 'post';
-    if (v !== 'pre' && v !== 'post') throw fail(`"tokenizer.${key}" must be 'pre' or 'post', got ${JSON.stringify(v)}`);
-    return v;
+  const side = (keys: string[]): SequenceSide => {
+    const key = keys.find((k) => s[k] !== undefined);
+    if (key === undefined) return 'post';
+    const v = s[key];
+    const side = typeof v === 'string' ? sideOf(v) : null;
+    if (!side)
+      throw fail(`"tokenizer.${key}" must be 'pre' or 'post' (or a sentence starting "append" / "keep the first" for post, "prepend" / "keep the last" for pre), got ${JSON.stringify(v)}`);
+    return side;
   };
   let source: string;
   let description: string;
@@ -137,7 +143,18 @@ function parseRule(spec: unknown, fail: (msg: string) => InputError): Tokenizati
     throw fail(`"tokenizer.pattern" is not a valid regular expression: ${(e as Error).message}`);
   }
   if (pattern.test('')) throw fail(`"tokenizer.pattern" ${source} matches the empty string, so it would give empty tokens`);
-  return { lowercase, pattern, description, padding: side('padding'), truncation: side('truncation') };
+  return { lowercase, pattern, description, padding: side(['padding']), truncation: side(['truncation', 'truncate']) };
+}
+
+/**
+ * 'pre' / 'post', or a trainer's description of it: "append <pad> …" and "keep the first N tokens"
+ * act at the end (post); "prepend …" and "keep the last N tokens" at the start (pre).
+ */
+function sideOf(v: string): SequenceSide | null {
+  const t = v.trim().toLowerCase();
+  if (t === 'post' || t === 'end' || /^(append|keep the first)\b/.test(t)) return 'post';
+  if (t === 'pre' || t === 'start' || /^(prepend|keep the last)\b/.test(t)) return 'pre';
+  return null;
 }
 
 /**

@@ -48,6 +48,7 @@ describe('parseVocabulary', () => {
     expect(inputError(() => parseVocabulary({ ...META, tokenizer: { pattern: '[a-' } })).message).toMatch(/not a valid regular expression/);
     expect(inputError(() => parseVocabulary({ ...META, tokenizer: { pattern: '\\w*' } })).message).toMatch(/matches the empty string/);
     expect(inputError(() => parseVocabulary({ ...META, tokenizer: { padding: 'left' } })).message).toMatch(/padding.*'pre' or 'post'/);
+    expect(inputError(() => parseVocabulary({ ...META, tokenizer: { truncation: 3 } })).message).toMatch(/truncation.*'pre' or 'post'/);
     expect(inputError(() => parseVocabulary([1, 2])).message).toMatch(/JSON object/);
   });
 });
@@ -103,6 +104,31 @@ describe('tokenize', () => {
     expect(tokenize('good, great!', drop).tokens.slice(0, 3)).toEqual(['good', 'great', '<pad>']);
     const ws = parseVocabulary({ ...META, tokenizer: 'whitespace' });
     expect(tokenize('good, great!', ws).tokens.slice(0, 3)).toEqual(['good,', 'great!', '<pad>']);
+  });
+
+  it("reads a trainer's prose for padding and truncation (the bundled spam model's metadata)", () => {
+    const meta = parseVocabulary({
+      ...META,
+      pad: 0,
+      unknown: 1,
+      tokenizer: {
+        lowercase: true,
+        pattern: '[a-z0-9]+',
+        rule: 'lowercase the text, then take the maximal runs of the characters a-z and 0-9',
+        truncate: 'keep the first 8 tokens',
+        padding: 'append <pad> (id 0) up to 8 tokens; the model has no attention mask',
+      },
+    });
+    expect([meta.rule.padding, meta.rule.truncation]).toEqual(['post', 'post']);
+    // "don't" is two tokens here, "!" and "," separate without being tokens
+    const t = tokenize("Don't, the MOVIE was great!", meta);
+    expect(t.tokens.slice(0, 7)).toEqual(['Don', 't', 'the', 'MOVIE', 'was', 'great', '<pad>']);
+    expect(Array.from(t.ids.slice(0, 7))).toEqual([1, 1, 2, 3, 4, 10, 0]);
+    const pre = parseVocabulary({ ...META, tokenizer: { truncate: 'keep the last 8 tokens', padding: 'prepend <pad>' } });
+    expect([pre.rule.padding, pre.rule.truncation]).toEqual(['pre', 'pre']);
+    expect(inputError(() => parseVocabulary({ ...META, tokenizer: { padding: 'pad it somehow' } })).message).toMatch(
+      /"tokenizer.padding" must be 'pre' or 'post' \(or a sentence starting "append"/,
+    );
   });
 
   it('batches texts and turns ids back into tokens', () => {
