@@ -321,7 +321,7 @@ h1 { font-size: 1.3em; } h2 { font-size: 1em; font-weight: normal; color: #333; 
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<p>Relevance of each token for the explained class (${escapeHtml(legend(opts.colormap))}; hover a token for its value). Padding is not shown.</p>
+<p>Relevance of each token (${escapeHtml(legend(opts.colormap))}; hover a token for its value). Padding is not shown.</p>
 ${items.join('\n')}
 </body>
 </html>
