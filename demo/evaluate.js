@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 /**
  * Sets up the view. `explainer` runs the calls; `samples()` lists the bundled samples
  * ({ file, className }); `inputOf(file)` gives a sample's model input (Float32Array);
- * `state` is what the end-to-end test reads (state.evaluated counts finished runs).
+ * `state` is what the end-to-end test reads (runs evaluated, failed, cancelled; evaluating now).
  */
 export function setUpEvaluate({ explainer, samples, inputOf, state }) {
   for (const name of ALL_METHODS) {
@@ -103,9 +103,13 @@ export function setUpEvaluate({ explainer, samples, inputOf, state }) {
       );
       state.evaluated++;
     } catch (e) {
-      if (e?.name === 'AbortError') say('cancelled');
-      else say(`${e.code ? `${e.name} (${e.code})` : 'Error'}: ${e.message}`, true);
-      state.failed++;
+      if (e?.name === 'AbortError') {
+        say('cancelled');
+        state.cancelled++;
+      } else {
+        say(`${e.code ? `${e.name} (${e.code})` : 'Error'}: ${e.message}`, true);
+        state.failed++;
+      }
     } finally {
       if (running === ctrl) {
         running = null;

@@ -12,7 +12,7 @@ const SAMPLES = 'models/fashion-mnist/samples/';
 
 const $ = (id) => document.getElementById(id);
 /** What the end-to-end test reads: readiness, the last result, the count of finished explains. */
-const demo = { ready: false, explained: 0, last: null, evaluated: 0, failed: 0, evaluating: false };
+const demo = { ready: false, explained: 0, last: null, evaluated: 0, failed: 0, cancelled: 0, evaluating: false };
 globalThis.demo = demo;
 
 let explainer;
