@@ -7,11 +7,12 @@ import { composites, ruleComposite, type Composite, type CompositeAlias, type Co
 import { assignRules, type Assigned } from './engine/assign.js';
 import { Engine } from './engine/engine.js';
 import { DisposedError, InputError, RuleError } from './errors.js';
-import type { Graph, Shape } from './graph/ir.js';
+import { MODEL_INPUT, type Graph, type Shape } from './graph/ir.js';
+import type { TensorBuf } from './engine/tensors.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
 import { MemoryLimitError } from './kernels/arena.js';
-import { checkFinite, checkForward, checkParameters, checkRelevance } from './numeric-checks.js';
+import { checkFinite, checkForward, checkParameters, relevanceWatch } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
 import { specOf } from './ops/registry.js';
 import type { ExplainImageOptions, ImageExplanation } from './image/explain-image.js';
@@ -376,10 +377,19 @@ export class Model {
         startSums[s + i] = sum;
       }
       mem.f32().set(startBuf.subarray(0, m * O), ws.tensor(engine.graph.output).rel >>> 2);
-      memoryLimit(() => engine.relevance(m, assigned));
-      checkRelevance(engine, ws, assigned, s, m);
+      const watch = relevanceWatch(engine, m);
+      // relevance buffers are shared by liveness: each layer's is copied out when the walk completes it
+      const onFinal = (t: TensorBuf) => {
+        watch.onFinal(t);
+        if (!layers || t.name === MODEL_INPUT) return;
+        const dst = (layers[t.name] ??= new Float32Array(n * t.size));
+        const view = mem.f32().subarray(t.rel >>> 2, (t.rel >>> 2) + m * t.size);
+        this.toCallerLayout(view, t.shape, m, dst, s * t.size);
+      };
+      memoryLimit(() => engine.relevance(m, assigned, onFinal));
+      watch.check(assigned, s);
 
-      const inRel = ws.tensor('input').rel >>> 2;
+      const inRel = ws.tensor(MODEL_INPUT).rel >>> 2;
       const chunk = mem.f32().subarray(inRel, inRel + m * this.inputSize);
       this.toCallerLayout(chunk, this.inputShape, m, relevance, s * this.inputSize);
       const per = this.inputSize;
@@ -387,14 +397,6 @@ export class Model {
         let sum = 0;
         for (let j = 0; j < per; j++) sum += chunk[i * per + j];
         inputSums[s + i] = sum;
-      }
-      if (layers) {
-        for (const node of engine.graph.nodes) {
-          const t = ws.tensor(node.name);
-          const dst = (layers[node.name] ??= new Float32Array(n * t.size));
-          const view = mem.f32().subarray(t.rel >>> 2, (t.rel >>> 2) + m * t.size);
-          this.toCallerLayout(view, t.shape, m, dst, s * t.size);
-        }
       }
     }
     checkFinite(startSums, 1, 'the sum of the start relevance');

@@ -117,22 +117,34 @@ export class Engine {
    * Walk the graph backwards from the relevance already written at the output tensor's `rel`
    * buffer. A tensor read by several nodes gets the sum of what they send back: the first of its
    * consumers (in the backward walk) writes its relevance buffer, the others add to it, so no
-   * buffer needs zeroing first.
+   * buffer needs zeroing first. Relevance buffers are shared by liveness (tensors.ts,
+   * planRelevance): a tensor's relevance is only complete, and only valid, when its producer is
+   * reached; `onFinal` sees each tensor (and each view of it) at that moment, the input last.
    */
-  relevance(n: number, assigned: Map<string, Assigned>): void {
+  relevance(n: number, assigned: Map<string, Assigned>, onFinal?: (t: TensorBuf) => void): void {
     const ws = this.ws!;
     const k = this.backend.kernels;
-    const written = new Set<number>([ws.tensor(this.graph.output).rel]);
+    const written = new Set<string>([ws.tensor(this.graph.output).root]);
     const first = (t: TensorBuf): boolean => {
-      const isFirst = !written.has(t.rel);
-      written.add(t.rel);
+      const isFirst = !written.has(t.root);
+      written.add(t.root);
       return isFirst;
     };
     const put = (t: TensorBuf, src: number) => (first(t) ? k.copy(src, t.rel, n * t.size) : k.add(t.rel, src, t.rel, n * t.size));
-    const target = (t: TensorBuf, scratch: number) => (written.has(t.rel) ? scratch : t.rel);
+    const target = (t: TensorBuf, scratch: number) => (written.has(t.root) ? scratch : t.rel);
     const commit = (t: TensorBuf, buf: number) => (buf !== t.rel ? put(t, buf) : void first(t));
+    const finalize = (name: string) => {
+      const t = ws.tensor(name);
+      // a tensor no node sent relevance to (a gate branch, an unused output) holds zeros, not another tensor's values
+      if (!written.has(t.root)) {
+        k.fill(t.rel, n * t.size, 0);
+        written.add(t.root);
+      }
+      if (onFinal) for (const v of ws.byRoot.get(name)!) onFinal(v);
+    };
     for (let i = this.prepared.length - 1; i >= 0; i--) {
       const { node, spec, state } = this.prepared[i];
+      if (!spec.view) finalize(node.name);
       const a = assigned.get(node.name)!;
       const fn = spec.rules[a.rule.name];
       if (!fn) throw new Error(`internal: rule '${a.rule.name}' reached ${node.op} node '${node.name}'`);
@@ -144,8 +156,7 @@ export class Engine {
       };
       fn(step);
     }
-    // tensors no node sent relevance to (a gate branch, an unused input) hold zeros, not stale values
-    for (const t of ws.tensors.values()) if (!t.view && !written.has(t.rel)) k.fill(t.rel, n * t.size, 0);
+    finalize(MODEL_INPUT);
   }
 
   dispose(): void {

@@ -163,6 +163,9 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 /** Creates a backend on a fresh instance of the chosen kernel build (synchronous). */
+/** 16 MiB of 64 KiB pages. */
+const GROW_STEP_PAGES = 256;
+
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const variant = selectVariant(opts.variant ?? 'auto');
   const instance = new WebAssembly.Instance(wasmModule(variant), {});
@@ -173,8 +176,11 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const need = Math.ceil(minBytes / PAGE);
     if (need <= have) return;
     if (need > MAX_PAGES) throw new MemoryLimitError(`lrp-wasm: ${minBytes} bytes are more than the 4 GiB a WebAssembly memory can hold`);
-    // grow geometrically (x1.5) to keep the number of growths small, within the wasm32 limit
-    const want = Math.min(MAX_PAGES, Math.max(need, Math.ceil(have * 1.5)));
+    // small memories grow geometrically (x1.5) to keep the number of growths small; large ones in
+    // 16 MiB steps, so that the memory stays close to what is used (engines reserve the address
+    // space of a wasm32 memory up front: growing is cheap and copies nothing)
+    const step = have * PAGE < 64 * 2 ** 20 ? Math.ceil(have * 1.5) : Math.ceil(need / GROW_STEP_PAGES) * GROW_STEP_PAGES;
+    const want = Math.min(MAX_PAGES, Math.max(need, step));
     try {
       mem.grow(want - have);
     } catch {
