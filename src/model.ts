@@ -147,6 +147,8 @@ export class Model {
   /** Class names, input range and mean/std from `loadModel(src, { metadata })`, or null. */
   metadata: ModelMetadata | null = null;
   private engine: Engine | null;
+  /** For token models: the embedding whose vocabulary the ids are checked against. */
+  private readonly tokenInput: ReturnType<typeof tokenInputOf>;
   private readonly assignCache = new Map<string, Map<string, Assigned>>();
 
   /** @internal Use {@link loadModel}. */
@@ -160,9 +162,9 @@ export class Model {
     this.inputShape = graph.inputShape.slice();
     this.inputLayout = graph.inputLayout === 'NHWC' && graph.inputShape.length === 3 ? 'NHWC' : 'NCHW';
     this.outputSize = this.engine.outputSize;
-    const tokens = tokenInputOf(graph);
-    this.inputKind = tokens ? 'tokens' : 'values';
-    this.vocabSize = tokens?.vocab ?? null;
+    this.tokenInput = tokenInputOf(graph);
+    this.inputKind = this.tokenInput ? 'tokens' : 'values';
+    this.vocabSize = this.tokenInput?.vocab ?? null;
     this.name = graph.name;
     this.format = graph.format;
   }
@@ -507,7 +509,7 @@ export class Model {
   }
 
   private checkInput(x: ModelInput): { data: Float32Array; n: number } {
-    if (this.inputKind === 'tokens') return tokenIdsToInput(x, this.inputSize, this.vocabSize);
+    if (this.tokenInput) return tokenIdsToInput(x, this.inputShape, this.tokenInput);
     if (!x || typeof x !== 'object' || typeof (x as ArrayLike<number>).length !== 'number' || x instanceof BigInt64Array || x instanceof BigUint64Array)
       throw new InputError(`x must be a Float32Array (or an array of numbers), got ${describeValue(x)}`);
     if (!ArrayBuffer.isView(x) && x.length > 0 && typeof x[0] === 'object' && x[0] !== null)

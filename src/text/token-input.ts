@@ -5,10 +5,13 @@
  */
 import { InputError } from '../errors.js';
 import { MODEL_INPUT, type Graph } from '../graph/ir.js';
+import { where } from '../graph/shapes.js';
 
 /** The embedding tables that read the model input (structurally: the op module lives in src/ops/embedding.ts). */
 interface InputEmbedding {
+  op: string;
   name: string;
+  source?: string;
   vocab: number;
   dim: number;
   table: Float32Array;
@@ -26,22 +29,38 @@ export function inputEmbeddings(graph: Graph): InputEmbedding[] {
  * embedding reads the input. The vocabulary size is the smallest table's (ids must be valid for
  * every table that reads them); null when no table reads the input directly.
  */
-export function tokenInputOf(graph: Graph): { vocab: number | null } | null {
+export function tokenInputOf(graph: Graph): { vocab: number | null; table: InputEmbedding | null } | null {
   const tables = inputEmbeddings(graph);
   const declared = (graph as { inputKind?: string }).inputKind === 'tokens';
   if (!declared && tables.length === 0) return null;
-  return { vocab: tables.length ? Math.min(...tables.map((t) => t.vocab)) : null };
+  // the smallest table decides which ids are valid, and is the one a bad id is reported against
+  const table = tables.reduce<InputEmbedding | null>((a, t) => (a === null || t.vocab < a.vocab ? t : a), null);
+  return { vocab: table?.vocab ?? null, table };
 }
 
 /** The largest integer a float32 holds exactly: ids beyond it would change on the way in. */
 const MAX_EXACT_ID = 2 ** 24;
 
+/** "5" for a rank-1 input, "[1, 5]" for a rank-2 one (as the embedding op names positions). */
+function position(flat: number, shape: readonly number[]): string {
+  if (shape.length <= 1) return String(flat);
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(flat % shape[d]);
+    flat = Math.floor(flat / shape[d]);
+  }
+  return `[${idx.join(', ')}]`;
+}
+
 /**
- * Token ids → float32 model input, [n × T]. Accepts a flat array of n·T ids (Int32Array,
- * Float32Array, number[] …) or one array of T ids per sample (number[][]). Every id must be an
- * integer in [0, vocab): anything else is an InputError naming the sample and position.
+ * Token ids → float32 model input, [n × T] (T = the ids per sample, `shape` their per-sample
+ * shape). Accepts a flat array of n·T ids (Int32Array, Float32Array, number[] …) or one array of T
+ * ids per sample (number[][]). Every id must be an integer in [0, vocab): anything else is an
+ * InputError (E_TOKEN_ID) naming the sample and position, worded as the embedding op's own check.
  */
-export function tokenIdsToInput(x: unknown, T: number, vocab: number | null): { data: Float32Array; n: number } {
+export function tokenIdsToInput(x: unknown, shape: readonly number[], token: { vocab: number | null; table: InputEmbedding | null }): { data: Float32Array; n: number } {
+  const T = shape.reduce((a, b) => a * b, 1);
+  const { vocab, table } = token;
   if (!x || typeof x !== 'object' || typeof (x as ArrayLike<unknown>).length !== 'number' || x instanceof BigInt64Array || x instanceof BigUint64Array)
     throw new InputError(`token ids must be an Int32Array, a Float32Array, a number[] or one number[] per sample, got ${x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'an object') : typeof x}`);
   const list = x as ArrayLike<unknown>;
@@ -69,13 +88,15 @@ export function tokenIdsToInput(x: unknown, T: number, vocab: number | null): { 
   for (let s = 0; s < n; s++)
     for (let t = 0; t < T; t++) {
       const id = at(s, t);
-      if (typeof id !== 'number' || !Number.isInteger(id))
-        throw new InputError(`token id ${describe(id)} at sample ${s}, position ${t} is not an integer`, 'E_TOKEN_ID');
-      if (id < 0 || (vocab !== null && id >= vocab) || id >= MAX_EXACT_ID)
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || (vocab !== null && id >= vocab) || id >= MAX_EXACT_ID) {
+        const at = `token id ${describe(id)} at sample ${s}, position ${position(t, shape)}`;
         throw new InputError(
-          `token id ${id} at sample ${s}, position ${t} is out of range: ${vocab !== null ? `the model's vocabulary has ${vocab} ids (0..${vocab - 1})` : 'ids are non-negative integers'}`,
+          table && vocab !== null
+            ? `${where(table)}: ${at} is not an integer from 0 to ${vocab - 1} (the vocabulary size is ${vocab})`
+            : `${at} is not a non-negative integer`,
           'E_TOKEN_ID',
         );
+      }
       data[s * T + t] = id;
     }
   return { data, n };

@@ -132,13 +132,12 @@ describe('a token-id model', () => {
   });
 
   it('names the sample and position of a bad id, for every input form', () => {
-    expect(inputError(() => model.explain([[1, 2, 3, 4, 5], [1, 2, 11, 4, 5]])).message).toBe(
-      "token id 11 at sample 1, position 2 is out of range: the model's vocabulary has 11 ids (0..10)",
-    );
-    expect(inputError(() => model.predict(Int32Array.from([0, 0, 0, 0, 0, 0, -1, 0, 0, 0]))).message).toMatch(/token id -1 at sample 1, position 1 is out of range/);
-    expect(inputError(() => model.predict(Float32Array.from([0, 0, 0, 2.5, 0]))).message).toBe('token id 2.5 at sample 0, position 3 is not an integer');
-    expect(inputError(() => model.predict([0, NaN, 0, 0, 0])).message).toBe('token id NaN at sample 0, position 1 is not an integer');
-    expect(inputError(() => model.attribute([[0, 0, 0, 0, '3' as unknown as number]], { method: 'gradient' })).message).toBe('token id "3" at sample 0, position 4 is not an integer');
+    const tail = `is not an integer from 0 to ${V - 1} (the vocabulary size is ${V})`;
+    expect(inputError(() => model.explain([[1, 2, 3, 4, 5], [1, 2, 11, 4, 5]])).message).toBe(`embedding node 'embed': token id 11 at sample 1, position 2 ${tail}`);
+    expect(inputError(() => model.predict(Int32Array.from([0, 0, 0, 0, 0, 0, -1, 0, 0, 0]))).message).toBe(`embedding node 'embed': token id -1 at sample 1, position 1 ${tail}`);
+    expect(inputError(() => model.predict(Float32Array.from([0, 0, 0, 2.5, 0]))).message).toBe(`embedding node 'embed': token id 2.5 at sample 0, position 3 ${tail}`);
+    expect(inputError(() => model.predict([0, NaN, 0, 0, 0])).message).toBe(`embedding node 'embed': token id NaN at sample 0, position 1 ${tail}`);
+    expect(inputError(() => model.attribute([[0, 0, 0, 0, '3' as unknown as number]], { method: 'gradient' })).message).toBe(`embedding node 'embed': token id "3" at sample 0, position 4 ${tail}`);
     expect(inputError(() => model.predict([[1, 2, 3]]), 'E_INPUT').message).toMatch(/sample 0 has 3 ids, the model takes 5 per sample/);
     expect(inputError(() => model.predict([1, 2, 3]), 'E_INPUT').message).toMatch(/3 token ids are not a whole number of samples of 5 ids/);
     expect(inputError(() => model.predict('hello' as unknown as number[]), 'E_INPUT').message).toMatch(/token ids must be/);
