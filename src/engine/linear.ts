@@ -17,6 +17,8 @@ export class LinearLayer {
   readonly desc: number;
   readonly descInts: Int32Array | null;
   private readonly cache = new Map<string, number>();
+  /** Bytes of the modified parameter sets cached so far (W⁺, W⁻, W+γW⁺, …; not the parameters themselves). */
+  modifiedBytes = 0;
 
   constructor(
     private readonly backend: Backend,
@@ -76,6 +78,7 @@ export class LinearLayer {
     p = this.backend.memory.alloc(values.length * 4);
     this.backend.memory.f32().set(values, p >>> 2);
     this.cache.set(cacheKey, p);
+    if (key !== 'id') this.modifiedBytes += values.length * 4;
     return p;
   }
 
@@ -104,6 +107,7 @@ export class LinearLayer {
   dispose(): void {
     for (const p of this.cache.values()) this.backend.memory.free(p);
     this.cache.clear();
+    this.modifiedBytes = 0;
     if (this.desc) this.backend.memory.free(this.desc);
   }
 }
