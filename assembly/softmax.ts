@@ -1,5 +1,6 @@
 // Softmax over the last axis, layout [rows, features], and its two backward maps. The forward subtracts the row's
 // maximum, takes exp in float64 (exp64), sums in float64 and rounds each output once. Outputs may alias inputs.
+import { WORKSPACE_BYTES, workspace } from "./common";
 import { exp64, exp64x2 } from "./exp64";
 import { at, hi64, lanes, lo64, pack32, rowDot, rowSum } from "./rows";
 
@@ -20,8 +21,56 @@ function rowMax(x: usize, F: i32): f32 {
   return m;
 }
 
+/** Rows up to this length keep their float64 exponentials in the static workspace (idle outside the GEMM). */
+const CACHED_ROW: i32 = <i32>(WORKSPACE_BYTES >> 3);
+
 /** y = exp(x − max) / sum_row exp(x − max) */
 export function softmax_forward_f32(x: usize, y: usize, rows: i32, F: i32): void {
+  if (F <= CACHED_ROW) softmaxCached(x, y, rows, F);
+  else softmaxRecomputed(x, y, rows, F);
+}
+
+/** exp computed once per element, kept in float64 between the sum and the division (same values as below). */
+function softmaxCached(x: usize, y: usize, rows: i32, F: i32): void {
+  const e = workspace();
+  for (let r = 0; r < rows; r++) {
+    const xr = row(x, r, F), yr = row(y, r, F);
+    const m = <f64>rowMax(xr, F);
+    let sum: f64 = 0;
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const mv = f64x2.splat(m);
+      let a = f64x2.splat(0), b = f64x2.splat(0);
+      for (; i + 4 <= F; i += 4) {
+        const v = v128.load(at(xr, i));
+        const e0 = exp64x2(f64x2.sub(lo64(v), mv)), e1 = exp64x2(f64x2.sub(hi64(v), mv));
+        v128.store(e + (<usize>i << 3), e0);
+        v128.store(e + (<usize>i << 3), e1, 16);
+        a = f64x2.add(a, e0);
+        b = f64x2.add(b, e1);
+      }
+      sum = lanes(f64x2.add(a, b));
+    }
+    for (; i < F; i++) {
+      const ev = exp64(<f64>load<f32>(at(xr, i)) - m);
+      store<f64>(e + (<usize>i << 3), ev);
+      sum += ev;
+    }
+    const inv = 1 / sum;
+    i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const s = f64x2.splat(inv);
+      for (; i + 4 <= F; i += 4) {
+        const p = e + (<usize>i << 3);
+        v128.store(at(yr, i), pack32(f64x2.mul(v128.load(p), s), f64x2.mul(v128.load(p, 16), s)));
+      }
+    }
+    for (; i < F; i++) store<f32>(at(yr, i), <f32>(load<f64>(e + (<usize>i << 3)) * inv));
+  }
+}
+
+/** Rows too long for the workspace: exp computed twice per element. */
+function softmaxRecomputed(x: usize, y: usize, rows: i32, F: i32): void {
   for (let r = 0; r < rows; r++) {
     const xr = row(x, r, F), yr = row(y, r, F);
     const m = <f64>rowMax(xr, F);

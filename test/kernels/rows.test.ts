@@ -70,6 +70,15 @@ describe.each(runnableVariants())('layer norm and softmax kernels (%s)', (varian
       growAgain(p, mode);
     });
 
+    test('softmaxForward: rows longer than the kernel keeps in its workspace (16384) and at the limit', () => {
+      for (const F of [16384, 16385, 20001]) {
+        const x = p.f32(randArray(2 * F, F, -8, 8)), y = p.f32(2 * F);
+        both(p, (k, at) => k.softmaxForward(at(x), at(y), 2, F));
+        expectClose(p, y, `softmaxForward F=${F}`, TOL);
+        p.release();
+      }
+    });
+
     test('exact values', () => {
       const k = p.wasm.kernels;
       // [1, 3]: mean 2, variance 1 → [-1, 1]; [5, 5, 5, 5, 5]: all 0 then the bias
