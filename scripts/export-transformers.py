@@ -14,7 +14,8 @@ Needs Debian's python3-torch, python3-torchvision and python3-onnx; no network: 
   text_transformer      Embedding + position-embedding parameter -> 2-layer nn.TransformerEncoder (batch_first,
                         post-norm, ReLU MLP) -> mean over tokens -> Linear
   text_transformer_gelu the same with a GELU MLP
-  text_transformer_biasfree  text_transformer with every bias, LayerNorm bias and the position embedding zeroed
+  text_transformer_biasfree  text_transformer with every bias, LayerNorm bias and the position embedding
+                        zeroed
 
 Weights: PyTorch's default initialisation of each Linear/Conv/Embedding/MultiheadAttention, then every bias ~ N(0, 0.1), every LayerNorm weight
 ~ U(0.5, 1.5), class token and position embedding ~ N(0, 0.1) and ConvNeXt's layer scale ~ U(0.5, 1) (torchvision
