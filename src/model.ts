@@ -5,7 +5,7 @@
  */
 import { composites, ruleComposite, type Composite, type CompositeAlias, type CompositeName } from './composites.js';
 import { assignRules, type Assigned } from './engine/assign.js';
-import { Engine } from './engine/engine.js';
+import { Engine, type MemoryPlan } from './engine/engine.js';
 import { DisposedError, InputError, RuleError } from './errors.js';
 import { MODEL_INPUT, type Graph, type Shape } from './graph/ir.js';
 import type { TensorBuf } from './engine/tensors.js';
@@ -115,6 +115,8 @@ export interface Explanation {
 }
 
 const DEFAULT_BATCH = 32;
+/** The memory budget of a model unless loadModel is given one: half of what wasm32 can address. */
+export const DEFAULT_MEMORY_LIMIT = 2 ** 31;
 /** The longest Float32Array V8 allocates (the relevance has as many values as x). */
 const MAX_INPUT_VALUES = 2 ** 32 - 1;
 /** SmoothGrad copies / Integrated Gradients steps per sample: beyond this it is a mistake, not a setting. */
@@ -146,6 +148,8 @@ export class Model {
   readonly format: Graph['format'];
   /** Class names, input range and mean/std from `loadModel(src, { metadata })`, or null. */
   metadata: ModelMetadata | null = null;
+  /** Bytes of WebAssembly memory calls without a `batch` plan for (`loadModel(src, { memoryLimit })`, default 2 GiB). */
+  memoryLimit: number = DEFAULT_MEMORY_LIMIT;
   private engine: Engine | null;
   /** For token models: the embedding whose vocabulary the ids are checked against. */
   private readonly tokenInput: ReturnType<typeof tokenInputOf>;
@@ -177,6 +181,16 @@ export class Model {
   /** The kernels in use, e.g. 'wasm-relaxed', 'wasm-simd', 'reference'. */
   get backendName(): string {
     return this.live().backend.name;
+  }
+
+  /**
+   * Bytes of linear memory by purpose for explaining `batch` samples at a time: parameters,
+   * the modified parameter sets the rules have cached so far, activations, relevance (buffers
+   * shared by liveness; `relevanceUnshared` is what they would take without), scratch.
+   */
+  memoryPlan(batch = 1): MemoryPlan {
+    if (!Number.isInteger(batch) || batch < 1) throw new InputError(`memoryPlan: batch must be a positive integer, got ${batch}`);
+    return this.live().memoryPlan(batch);
   }
 
   /** Size of the backend's linear memory in bytes (diagnostics). */
@@ -572,7 +586,8 @@ export class Model {
   }
 
   private checkBatch(batch: number | undefined, n: number): number {
-    if (batch === undefined) return Math.min(n, DEFAULT_BATCH);
+    // without a batch: the largest chunk (up to 32) whose buffers fit in the memory limit
+    if (batch === undefined) return this.live().fitBatch(Math.min(n, DEFAULT_BATCH), this.memoryLimit);
     if (!Number.isInteger(batch) || batch < 1) throw new InputError(`batch must be a positive integer, got ${batch}`);
     return Math.min(batch, n);
   }

@@ -102,7 +102,7 @@ export function checkFinite(values: Float32Array, per: number, what: string): vo
 export function checkParameters(graph: Graph): void {
   for (const node of graph.nodes) {
     const params: Array<[string, ArrayLike<number> | null | undefined]> =
-      node.op === 'dense' || node.op === 'conv2d'
+      node.op === 'dense' || node.op === 'conv2d' || node.op === 'layernorm'
         ? [['weight', node.weight], ['bias', node.bias]]
         : node.op === 'batchnorm'
           ? [['weight', node.weight], ['bias', node.bias], ['running_mean', node.runningMean], ['running_var', node.runningVar]]

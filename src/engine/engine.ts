@@ -12,12 +12,40 @@ import { InputError } from '../errors.js';
 import { specOf } from '../ops/registry.js';
 import type { OpSpec, PrepareEnv, RelevanceStep } from '../ops/spec.js';
 import type { Assigned } from './assign.js';
-import { Workspace, workspaceBytes, type TensorBuf } from './tensors.js';
+import { LinearLayer } from './linear.js';
+import { planRelevance, Workspace, workspaceBytes, workspaceParts, type TensorBuf } from './tensors.js';
 
 interface Prepared {
   node: GraphNode;
   spec: OpSpec<GraphNode, unknown>;
   state: unknown;
+}
+
+/**
+ * Bytes of linear memory by purpose for one batch size (Model.memoryPlan). The workspace parts
+ * (activations, relevance, scratch) are what a workspace for `batch` samples allocates; scratch
+ * is an upper bound (its buffers are allocated when a rule first uses them).
+ */
+export interface MemoryPlan {
+  batch: number;
+  /** Weights and biases of the dense and conv layers. */
+  parameters: number;
+  /** Modified parameter sets (W⁺, W⁻, W+γW⁺, W², …) cached so far, by the rules that have run. */
+  modifiedParameters: number;
+  /** Other constants of the ops (descriptors, per-channel scales, tables). */
+  constants: number;
+  /** Every node's output for `batch` samples (kept for the relevance pass). */
+  activations: number;
+  /** The relevance buffers, shared by liveness. */
+  relevance: number;
+  /** What the relevance buffers would take without sharing. */
+  relevanceUnshared: number;
+  /** Rule scratch and im2col buffers (an upper bound). */
+  scratch: number;
+  /** parameters + modifiedParameters + constants + activations + relevance + scratch. */
+  total: number;
+  /** The linear memory's current size (it only grows; freed blocks are reused). */
+  linearMemory: number;
 }
 
 export class Engine {
@@ -26,6 +54,7 @@ export class Engine {
   readonly outputSize: number;
   private readonly prepared: Prepared[];
   private readonly owned: number[] = [];
+  private ownedBytes = 0;
   private ws: Workspace | null = null;
 
   constructor(
@@ -48,6 +77,7 @@ export class Engine {
       const p = mem.alloc(Math.max(values.length, 4) * 4);
       view().set(values, p >>> 2);
       this.owned.push(p);
+      this.ownedBytes += Math.max(values.length, 4) * 4;
       return p;
     };
     return {
@@ -57,6 +87,47 @@ export class Engine {
       floats: (values) => put(values, () => mem.f32()),
       ints: (values) => put(values, () => mem.i32()),
     };
+  }
+
+  /** What linear memory holds or will hold for a batch of `batch` samples; see Model.memoryPlan. */
+  memoryPlan(batch: number): MemoryPlan {
+    let parameters = 0;
+    let modifiedParameters = 0;
+    let convScratch = 0;
+    for (const p of this.prepared) {
+      if (p.state instanceof LinearLayer) {
+        const node = p.state.node;
+        parameters += (node.weight.length + (node.bias?.length ?? 0)) * 4;
+        modifiedParameters += p.state.modifiedBytes;
+      }
+      convScratch = Math.max(convScratch, p.spec.scratchBytes?.(p.state, this.backend) ?? 0);
+    }
+    const ws = workspaceParts(this.graph, this.shapes, batch, convScratch);
+    const rel = planRelevance(this.graph, this.shapes, batch);
+    return {
+      batch,
+      parameters,
+      modifiedParameters,
+      constants: this.ownedBytes,
+      activations: ws.activations,
+      relevance: ws.relevance,
+      relevanceUnshared: rel.unsharedBytes,
+      scratch: ws.scratch,
+      total: parameters + modifiedParameters + this.ownedBytes + ws.activations + ws.relevance + ws.scratch,
+      linearMemory: this.backend.memory.byteLength(),
+    };
+  }
+
+  /**
+   * The largest batch ≤ max whose workspace fits in `limit` bytes next to the parameters, the
+   * constants and one modified copy of the parameters (what most rules cache); at least 1.
+   */
+  fitBatch(max: number, limit: number): number {
+    const plan = this.memoryPlan(1);
+    const fixed = plan.parameters + plan.constants + Math.max(plan.modifiedParameters, plan.parameters);
+    const convScratch = plan.scratch - workspaceParts(this.graph, this.shapes, 1, 0).scratch;
+    for (let b = max; b > 1; b--) if (fixed + workspaceBytes(this.graph, this.shapes, b, convScratch) <= limit) return b;
+    return 1;
   }
 
   /** Make sure buffers exist for at least n samples (reallocates only when n grows). */

@@ -61,6 +61,12 @@ export interface KernelExports {
   channel_dot_f32(a: number, b: number, out: number, n: number, c: number, inner: number, acc: number): void;
   strided_gather_f32(desc: number, x: number, y: number, n: number): void;
   strided_scatter_add_f32(desc: number, g: number, out: number, n: number): void;
+  layer_norm_forward_f32(x: number, w: number, b: number, y: number, rows: number, f: number, eps: number): void;
+  layer_norm_attnlrp_f32(x: number, y: number, w: number, r: number, out: number, rows: number, f: number, eps: number, stab: number): void;
+  layer_norm_gradient_f32(x: number, w: number, g: number, out: number, rows: number, f: number, eps: number): void;
+  softmax_forward_f32(x: number, y: number, rows: number, f: number): void;
+  softmax_attnlrp_f32(x: number, s: number, r: number, out: number, rows: number, f: number): void;
+  softmax_gradient_f32(s: number, g: number, out: number, rows: number, f: number): void;
 }
 
 /** A Backend over one WASM instance; `exports` gives the raw kernels (e.g. `gemm_f32`). */
@@ -238,5 +244,11 @@ function wrapKernels(ex: KernelExports): Kernels {
     channelDot: (a, b, out, n, c, inner, acc) => ex.channel_dot_f32(a, b, out, n, c, inner, acc),
     stridedGather: (d, x, y, n) => ex.strided_gather_f32(d, x, y, n),
     stridedScatterAdd: (d, g, out, n) => ex.strided_scatter_add_f32(d, g, out, n),
+    layerNormForward: (x, w, b, y, rows, f, eps) => ex.layer_norm_forward_f32(x, w, b, y, rows, f, eps),
+    layerNormAttnLrp: (x, y, w, r, out, rows, f, eps, stab) => ex.layer_norm_attnlrp_f32(x, y, w, r, out, rows, f, eps, stab),
+    layerNormGradient: (x, w, g, out, rows, f, eps) => ex.layer_norm_gradient_f32(x, w, g, out, rows, f, eps),
+    softmaxForward: (x, y, rows, f) => ex.softmax_forward_f32(x, y, rows, f),
+    softmaxAttnLrp: (x, s, r, out, rows, f) => ex.softmax_attnlrp_f32(x, s, r, out, rows, f),
+    softmaxGradient: (s, g, out, rows, f) => ex.softmax_gradient_f32(s, g, out, rows, f),
   };
 }
