@@ -61,6 +61,8 @@ export interface KernelExports {
   channel_dot_f32(a: number, b: number, out: number, n: number, c: number, inner: number, acc: number): void;
   strided_gather_f32(desc: number, x: number, y: number, n: number): void;
   strided_scatter_add_f32(desc: number, g: number, out: number, n: number): void;
+  matmul_f32(a: number, b: number, c: number, batch: number, M: number, K: number, N: number, transA: number, transB: number, acc: number): void;
+  embedding_forward_f32(ids: number, table: number, y: number, count: number, vocab: number, dim: number): number;
 }
 
 /** A Backend over one WASM instance; `exports` gives the raw kernels (e.g. `gemm_f32`). */
@@ -232,5 +234,7 @@ function wrapKernels(ex: KernelExports): Kernels {
     channelDot: (a, b, out, n, c, inner, acc) => ex.channel_dot_f32(a, b, out, n, c, inner, acc),
     stridedGather: (d, x, y, n) => ex.strided_gather_f32(d, x, y, n),
     stridedScatterAdd: (d, g, out, n) => ex.strided_scatter_add_f32(d, g, out, n),
+    matmul: (a, b, c, batch, M, K, N, ta, tb, acc) => ex.matmul_f32(a, b, c, batch, M, K, N, ta, tb, acc),
+    embeddingForward: (ids, table, y, count, vocab, dim) => ex.embedding_forward_f32(ids, table, y, count, vocab, dim),
   };
 }
