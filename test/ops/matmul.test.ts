@@ -185,3 +185,13 @@ describe('matmul shapes', () => {
     }
   });
 });
+
+describe('composite key matmul', () => {
+  it('takes the rules matmul accepts and refuses the others, naming the key', () => {
+    expect(composites.custom({ matmul: rules.attnlrp(1e-3) }).matmul).toEqual({ name: 'attnlrp', stabilizer: 1e-3 });
+    expect(composites.custom({ matmul: rules.gradient() }).matmul).toEqual({ name: 'gradient' });
+    expect(() => composites.custom({ matmul: rules.epsilon() })).toThrow(
+      "composite.matmul: rule 'epsilon' does not apply to matrix products of two activations (allowed: attnlrp, gradient)",
+    );
+  });
+});
