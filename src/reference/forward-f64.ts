@@ -58,7 +58,7 @@ export function forwardNode(node: NodeF64, ins: Tensor64[], sample = 0): Tensor6
     case 'reshape':
       return reshapeF64(node, ins[0]);
     case 'transpose':
-      return transposeF64(node.perm, ins[0]);
+      return transposeF64(node, ins[0]);
     case 'slice':
       return sliceF64(node, ins[0]);
     case 'concat':
@@ -209,7 +209,10 @@ export function transposeSources(perm: readonly number[], inShape: readonly numb
   return { shape, source };
 }
 
-function transposeF64(perm: readonly number[], x: Tensor64): Tensor64 {
+function transposeF64(node: Node<'transpose'>, x: Tensor64): Tensor64 {
+  const perm = node.perm;
+  if (perm.length !== x.shape.length || [...perm].sort((a, b) => a - b).some((v, i) => v !== i))
+    throw new ShapeError(`${where(node)}: perm [${perm.join(', ')}] does not permute the axes of [${x.shape.join(', ')}]`);
   const { shape, source } = transposeSources(perm, x.shape);
   const y = new Float64Array(source.length);
   for (let o = 0; o < y.length; o++) y[o] = x.data[source[o]];
@@ -232,6 +235,9 @@ export function sliceSources(node: Node<'slice'>, inShape: readonly number[]): {
 }
 
 function sliceF64(node: Node<'slice'>, x: Tensor64): Tensor64 {
+  const { axis, start, end, step } = node;
+  if (!(axis >= 0 && axis < x.shape.length && step >= 1 && start >= 0 && end <= x.shape[axis] && start < end))
+    throw new ShapeError(`${where(node)}: ${start}:${end}:${step} on axis ${axis} does not fit [${x.shape.join(', ')}]`);
   const { shape, source } = sliceSources(node, x.shape);
   const y = new Float64Array(source.length);
   for (let o = 0; o < y.length; o++) y[o] = x.data[source[o]];
@@ -257,6 +263,9 @@ export function concatSources(axis: number, inShapes: readonly number[][]): { sh
 }
 
 function concatF64(node: Node<'concat'>, ins: Tensor64[]): Tensor64 {
+  const ax = node.axis;
+  if (ins.some((t) => t.shape.length !== ins[0].shape.length || t.shape.some((d, i) => i !== ax && d !== ins[0].shape[i])))
+    throw new ShapeError(`${where(node)}: inputs [${ins.map((t) => t.shape.join('x')).join('], [')}] differ outside axis ${ax}`);
   const { shape, input, source } = concatSources(node.axis, ins.map((t) => t.shape));
   const y = new Float64Array(input.length);
   for (let o = 0; o < y.length; o++) y[o] = ins[input[o]].data[source[o]];
