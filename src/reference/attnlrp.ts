@@ -237,9 +237,12 @@ function matmulRel(node: Node<'matmul'>, rule: Rule, [A, B]: Tensor64[], out: Te
   return [ra, rb];
 }
 
-/** pass: each token gets the sum of the relevance of its vector. */
+/**
+ * pass: each token gets the sum of the relevance of its vector. Token ids have no gradient, so `gradient`
+ * reports the same per-token sums (the gradient with respect to the vectors is the relevance at the output).
+ */
 function embeddingRel(node: Node<'embedding'>, rule: Rule, [ids]: Tensor64[], _out: Tensor64, R: Float64Array): Sent {
-  if (rule.name !== 'pass') return noRule(node, rule);
+  if (rule.name !== 'pass' && rule.name !== 'gradient') return noRule(node, rule);
   const T = ids.data.length, D = node.dim;
   const back = new Float64Array(T);
   for (let t = 0; t < T; t++) for (let i = 0; i < D; i++) back[t] += R[t * D + i];
