@@ -284,15 +284,15 @@ export function relevanceNode(node: NodeF64, rule: Rule, ins: Tensor64[], out: T
     case 'globalavgpool':
       return globalAvgPoolRel(node, rule, ins, out, R);
     case 'layernorm':
-      return layerNormRel(node as Node<'layernorm'>, rule, ins, out, R);
+      return layerNormRel(node, rule, ins, out, R);
     case 'softmax':
-      return softmaxRel(node as Node<'softmax'>, rule, ins, out, R);
+      return softmaxRel(node, rule, ins, out, R);
     case 'matmul':
       return matmulRel(node, rule, ins, out, R);
     case 'embedding':
-      return embeddingRel(node as Node<'embedding'>, rule, ins, out, R);
+      return embeddingRel(node, rule, ins, out, R);
     case 'constant':
-      return constantRel(node as Node<'constant'>, rule);
+      return constantRel(node, rule);
     default:
       throw new UnsupportedError(`the float64 reference does not cover ${where(node)}`);
   }

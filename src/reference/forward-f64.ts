@@ -66,15 +66,15 @@ export function forwardNode(node: NodeF64, ins: Tensor64[], sample = 0): Tensor6
     case 'globalavgpool':
       return globalAvgPoolF64(node, ins[0]);
     case 'layernorm':
-      return layerNormF64(node as Node<'layernorm'>, ins[0]).y;
+      return layerNormF64(node, ins[0]).y;
     case 'softmax':
       return softmaxF64(ins[0]);
     case 'matmul':
       return matmulF64(node, ins[0], ins[1]);
     case 'embedding':
-      return embeddingF64(node as Node<'embedding'>, ins[0], sample);
+      return embeddingF64(node, ins[0], sample);
     case 'constant':
-      return constantF64(node as Node<'constant'>);
+      return constantF64(node);
     default:
       throw new UnsupportedError(`the float64 reference does not cover ${where(node)}`);
   }

@@ -1,46 +1,11 @@
 /**
  * What the float64 reference interpreter (attnlrp.ts, forward-f64.ts) reads: a graph of IR nodes and
- * per-sample float64 tensors. The transformer node types are the ones agreed in the transformer
- * contract (issue 10), written here structurally so that the reference does not depend on the op modules.
+ * per-sample float64 tensors. Only the node types come from the IR; no formula is taken from src/ops/.
  */
-import type { GraphNode, NodeBase, Shape } from '../graph/ir.js';
+import type { GraphNode, Shape } from '../graph/ir.js';
 
-/** nn.LayerNorm over the last per-sample axis. */
-export interface LayerNormNodeF64 extends NodeBase {
-  op: 'layernorm';
-  features: number;
-  epsilon: number;
-  weight: Float32Array | null;
-  bias: Float32Array | null;
-}
-
-/** Softmax over the last per-sample axis (inside the graph). */
-export interface SoftmaxNodeF64 extends NodeBase {
-  op: 'softmax';
-}
-
-/** Product of two activations: [...lead, M, K] · [...lead, K, N]. */
-export interface MatMulNodeF64 extends NodeBase {
-  op: 'matmul';
-}
-
-/** Token ids [T] → vectors [T, dim]. */
-export interface EmbeddingNodeF64 extends NodeBase {
-  op: 'embedding';
-  vocab: number;
-  dim: number;
-  table: Float32Array;
-}
-
-/** A constant tensor, the same for every sample. */
-export interface ConstantNodeF64 extends NodeBase {
-  op: 'constant';
-  shape: Shape;
-  value: Float32Array;
-}
-
-/** Every node the reference knows (a few op types of the IR it does not cover are refused when met). */
-export type NodeF64 = GraphNode | LayerNormNodeF64 | SoftmaxNodeF64 | MatMulNodeF64 | EmbeddingNodeF64 | ConstantNodeF64;
+/** Every node of the IR; the reference refuses the op types it does not cover when it meets them. */
+export type NodeF64 = GraphNode;
 
 /** The part of a Graph the reference reads. An IR Graph is one. */
 export interface GraphF64 {

@@ -4,7 +4,7 @@
 //   ·v; heads back; dense) → residual add → layernorm → MLP (dense, GELU, dense) → residual add → head.
 import { MODEL_INPUT, type Graph } from '../../src/graph/ir.js';
 import { mulberry32, normal } from '../../src/evaluate/random.js';
-import type { GraphF64, NodeF64 } from '../../src/reference/nodes-f64.js';
+import type { NodeF64 } from '../../src/reference/nodes-f64.js';
 
 export interface TinyOptions {
   seed?: number;
@@ -14,8 +14,8 @@ export interface TinyOptions {
   gelu?: 'gelu' | 'gelu-tanh';
 }
 
-/** A graph the reference reads and the engine loads (the transformer ops are typed structurally until they land). */
-export type TinyGraph = GraphF64 & Omit<Graph, 'nodes'>;
+/** A graph the reference reads and the engine loads. */
+export type TinyGraph = Graph;
 
 class Builder {
   readonly nodes: NodeF64[] = [];
