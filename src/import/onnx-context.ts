@@ -10,12 +10,15 @@ import type { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
 import type { ConstTensor, onnx } from './onnx-tensor.js';
 import { shapeNotSupported, type ShapeValue } from './onnx-shape.js';
+import { batchMoved, type BatchLayout } from './onnx-batch.js';
 
 /** An activation: the output of an IR node (or the model input), with its per-sample shape. */
 export interface ActValue {
   kind: 'act';
   node: string;
   shape: Shape;
+  /** Set when the batch is not the leading ONNX axis (onnx-batch.ts); `shape` is then the ONNX tensor without the batch. */
+  batch?: BatchLayout;
 }
 /** The output of a zero-constant Pad, waiting to be merged into the next Conv / pool. */
 export interface PadValue {
@@ -80,8 +83,15 @@ export function padNotMerged(n: OnnxNode, v: PadValue): UnsupportedError {
   );
 }
 
-/** An activation input (not a constant, not a pending Pad). */
+/** An activation input with the batch as its leading ONNX axis (not a constant, not a pending Pad). */
 export function act(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
+  const v = tracked(n, ctx, i, what);
+  if (v.batch) throw batchMoved(n.where, v, what, `${n.op} needs the batch as the leading axis`);
+  return v;
+}
+
+/** An activation input wherever its batch sits (for the ops that map ONNX axes through onnx-batch.ts). */
+export function tracked(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
   const v = required(n, ctx, i, what);
   if (v.kind === 'pad') throw padNotMerged(n, v);
   if (v.kind === 'shape') throw shapeNotSupported(n, v, what);
@@ -99,6 +109,7 @@ export function actOrPad(n: OnnxNode, ctx: OnnxContext): { x: ActValue; pad: Pad
   if (v.kind === 'const') {
     throw new UnsupportedError(`${n.where}: input is the constant '${v.t.name}'; expected an activation`);
   }
+  if (v.batch) throw batchMoved(n.where, v, 'input', `${n.op} needs the batch as the leading axis`);
   return { x: v, pad: null };
 }
 

@@ -7,6 +7,7 @@
 import { LrpError, ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import { MODEL_INPUT, type Conv2dNode, type DenseNode, type Graph, type Shape } from '../graph/ir.js';
 import { Attrs } from './onnx-attrs.js';
+import { layoutStr } from './onnx-batch.js';
 import { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
 import { ONNX_OPS, type OnnxContext, type OnnxNode, type Value } from './onnx-ops.js';
@@ -202,6 +203,12 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   if (out.kind === 'pad') throw new UnsupportedError(`the ONNX graph output '${outputName}' comes from a Pad`);
   if (out.kind === 'shape') throw new UnsupportedError(`the ONNX graph output '${outputName}' is a shape value (from Shape '${out.from}')`);
   if (out.node === MODEL_INPUT) throw new ModelFormatError('the ONNX graph has no layers between input and output');
+  if (out.batch && ctx.staticBatch !== 1) {
+    throw new UnsupportedError(
+      `the ONNX graph output '${outputName}' has the layout ${layoutStr(out.batch.axes)} (N = batch size, moved by ${out.batch.movedBy}); ` +
+        'the batch must be its leading axis',
+    );
+  }
   if (out.shape.length !== 1) {
     notes.push(`the model output has per-sample shape ${shapeStr(out.shape)} (not a logit vector)`);
   }
