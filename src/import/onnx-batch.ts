@@ -104,6 +104,17 @@ export function batchMoved(where: string, x: ActValue, what: string, needs: stri
   );
 }
 
+/**
+ * `axes` with axis `i` given the length `len` (a dense's features, a matmul's columns). Only a
+ * fixed batch of 1 can be in such an axis: it stays there. Another batch axis elsewhere wins.
+ */
+export function resizeAxis(axes: readonly OnnxAxis[], i: number, len: number): OnnxAxis[] {
+  const out = axes.slice();
+  const keep = isBatchAxis(axes[i]) && axes.filter(isBatchAxis).length === 1;
+  out[i] = keep ? { pre: 1, post: len } : len;
+  return out;
+}
+
 /** Transpose of the ONNX axes: the new axes and the permutation of the IR axes (null: none needed). */
 export function transposeAxes(axes: readonly OnnxAxis[], perm: readonly number[]): { axes: OnnxAxis[]; irPerm: number[] | null } {
   const out = perm.map((p) => axes[p]);

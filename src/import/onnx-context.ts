@@ -60,6 +60,10 @@ export interface OnnxContext {
   /** Number of readers of a tensor (node inputs, plus one if it is a graph output). */
   consumers(tensor: string): number;
   isGraphOutput(tensor: string): boolean;
+  /** ONNX element type of the model input (null when the file does not say). */
+  inputType(): number | null;
+  /** Records that an embedding reads the model input as token ids (Graph.inputKind = 'tokens'). */
+  markTokenInput(n: OnnxNode): void;
   /**
    * Dense / conv nodes created without a bias, by their output tensor: an Add of a constant that
    * directly follows (and is the only reader) supplies the bias.

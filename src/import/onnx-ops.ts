@@ -20,11 +20,13 @@ import {
   castConstant, constReshape, dimsStr, isBatchDim, reshapeTarget, SHAPE_OPS, shapeArithmetic, shapeConcat, shapeNotSupported, type Dim,
 } from './onnx-shape.js';
 import {
-  batchLeads, batchMoved, holdsBatch, isBatchAxis, irShape, layoutStr, onnxAxes, regroup, sameAxes, sameLayout, withAxes, type TargetAxis,
+  batchLeads, batchMoved, holdsBatch, isBatchAxis, irShape, layoutStr, onnxAxes, regroup, resizeAxis, sameAxes, sameLayout, withAxes, type TargetAxis,
 } from './onnx-batch.js';
 
 import { gatingMul, ONNX_ELEMENTWISE_OPS } from './onnx-elementwise.js';
 import { ONNX_LAYOUT_OPS } from './onnx-layout.js';
+import { fullConstantAdd, ONNX_TOKEN_OPS, perSampleConstant } from './onnx-tokens.js';
+import { activationMatMul, ONNX_TRANSFORMER_OPS } from './onnx-transformer.js';
 export type { ActValue, PadValue, ConstValue, Value, OnnxNode, OnnxContext, OpHandler } from './onnx-context.js';
 import {
   act, actOrPad, constant, extraOutputsUnused, name, optionalConstant, pair, padNotMerged, rank3, required, sameShape, tracked,
@@ -189,8 +191,7 @@ function featuresInput(n: OnnxNode, ctx: OnnxContext, x: ActValue, onnxRank: num
 /** The output of a dense over the last axis of `x`: the same layout with `m` features. */
 function denseOutput(x: ActValue, node: string, m: number): ActValue {
   const axes = onnxAxes(x);
-  axes[axes.length - 1] = m;
-  return withAxes(node, axes, x.batch?.movedBy ?? '');
+  return withAxes(node, resizeAxis(axes, axes.length - 1, m), x.batch?.movedBy ?? '');
 }
 
 const gemm: OpHandler = (n, ctx) => {
@@ -241,7 +242,8 @@ const matmul: OpHandler = (n, ctx) => {
   }
   const b = ctx.input(n, 1);
   if (b?.kind === 'act') {
-    throw new UnsupportedError(`${n.where}: MatMul of two activations is not supported (B must be a constant)`);
+    activationMatMul(n, ctx);
+    return;
   }
   const x = tracked(n, ctx, 0, 'A');
   const k = featuresInput(n, ctx, x, null);
@@ -334,9 +336,10 @@ function arithmetic(op: Arith): OpHandler {
     // Where the batch has moved, only a scalar broadcasts without knowing the axes.
     const c = x.batch ? (constSize(t) === 1 ? constFloats(t, `constant of ${n.where}`) : null) : channelConstant(n, t, x.shape, 'constant');
     if (!c) {
+      if ((op === 'Add' || op === 'Sub') && fullConstantAdd(n, ctx, x, t, op, xFirst)) return;
       throw new UnsupportedError(
         `${n.where}: ${op} of the activation ${x.batch ? `${layoutStr(onnxAxes(x))} (N = batch size)` : shapeStr(x.shape)} and the constant '${t.name}' ${shapeStr(t.dims)} is only supported ` +
-          `for a scalar or per-channel constant${x.batch ? '' : ' '}`,
+          `for a scalar or per-channel constant${x.batch ? '' : ' (Add and Sub: also a constant the same for every sample, as a position embedding)'}`,
       );
     }
     const len = c.length;
@@ -412,24 +415,6 @@ function passThrough(op: 'identity' | 'dropout'): OpHandler {
     ctx.setOutput(n, 0, sameLayout(v, node.name));
   };
 }
-
-const softmax: OpHandler = (n, ctx) => {
-  const x = act(n, ctx);
-  const out = n.proto.output?.[0] ?? '';
-  if (!ctx.isGraphOutput(out) || ctx.consumers(out) !== 1) {
-    throw new UnsupportedError(`${n.where}: Softmax is only supported as the last node (at the model output)`);
-  }
-  const axis = n.attrs.int('axis', ctx.opset >= 13 ? -1 : 1);
-  const full = x.shape.length + 1;
-  const ax = axis < 0 ? axis + full : axis;
-  if (x.shape.length !== 1 || ax !== 1) {
-    throw new UnsupportedError(
-      `${n.where}: Softmax over axis ${axis} of per-sample shape ${shapeStr(x.shape)}; only over the logits [N, classes]`,
-    );
-  }
-  const node = ctx.b.add({ op: 'softmax', name: name(n, ctx), inputs: [x.node], source: n.name });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
-};
 
 /**
  * Reshape: a view that regroups the ONNX axes (onnx-batch.ts). The batch atom may be merged with
@@ -511,23 +496,39 @@ const concat: OpHandler = (n, ctx) => {
   const count = n.proto.input?.length ?? 0;
   if (count < 1) throw new ModelFormatError(`${n.where}: Concat has no inputs`);
   const kinds = Array.from({ length: count }, (_, i) => ctx.input(n, i)?.kind);
-  if (kinds.some((k) => k === 'const' || k === 'shape')) {
-    if (kinds.some((k) => k === 'act' || k === 'pad')) {
-      throw new UnsupportedError(`${n.where}: Concat of activations with constants or shape values is not supported`);
-    }
+  const withData = kinds.some((k) => k === 'act' || k === 'pad');
+  if (kinds.some((k) => k === 'shape') || !withData) {
+    if (withData) throw new UnsupportedError(`${n.where}: Concat of activations with shape values is not supported`);
     shapeConcat(n, ctx); // shape arithmetic: Concat(Unsqueeze(Gather(Shape(x))), [-1])
     return;
   }
-  const xs: ActValue[] = [];
-  for (let i = 0; i < count; i++) xs.push(act(n, ctx, i, `input ${i}`));
   if (!n.attrs.has('axis')) throw new ModelFormatError(`${n.where}: Concat needs an axis attribute`);
-  const full = xs[0].shape.length + 1;
+  const first = act(n, ctx, kinds.indexOf('act') >= 0 ? kinds.indexOf('act') : 0, 'input');
+  const full = first.shape.length + 1;
   const axis = n.attrs.int('axis', 1);
   const ax = axis < 0 ? axis + full : axis;
   if (ax < 1 || ax >= full) {
     throw new UnsupportedError(`${n.where}: Concat along axis ${axis} (the batch axis or out of range) is not supported`);
   }
   const a = ax - 1;
+  // A constant input (a class token) joins as a `constant` node, the same for every sample.
+  const xs: ActValue[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = required(n, ctx, i, `input ${i}`);
+    if (v.kind !== 'const') {
+      xs.push(act(n, ctx, i, `input ${i}`));
+      continue;
+    }
+    const shape = first.shape.slice();
+    shape[a] = v.t.dims.length === full ? v.t.dims[ax] : NaN;
+    const c = Number.isNaN(shape[a]) ? null : perSampleConstant(n, ctx, v.t, shape, `input ${i}`);
+    if (!c) {
+      throw new UnsupportedError(
+        `${n.where}: input ${i} is the constant '${v.t.name}' ${shapeStr(v.t.dims)}, which is not the same for every sample of [N, ${shapeStr(first.shape).slice(1)}`,
+      );
+    }
+    xs.push(c);
+  }
   const out = xs[0].shape.slice();
   out[a] = 0;
   for (const x of xs) {
@@ -764,9 +765,10 @@ export const ONNX_OPS: Readonly<Record<string, OpHandler>> = {
   Constant: constantOp,
   Identity: passThrough('identity'),
   Dropout: passThrough('dropout'),
-  Softmax: softmax,
   Cast: cast,
   ...SHAPE_OPS,
   ...ONNX_ELEMENTWISE_OPS,
   ...ONNX_LAYOUT_OPS,
+  ...ONNX_TOKEN_OPS,
+  ...ONNX_TRANSFORMER_OPS,
 };

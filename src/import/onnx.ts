@@ -46,13 +46,14 @@ function defaultOpset(model: onnx.ModelProto): number {
 }
 
 /** Per-sample input shape from the graph input's type and the caller's override. */
-function resolveInputShape(vi: onnx.IValueInfoProto, override: number[] | undefined): Shape {
+function resolveInputShape(vi: onnx.IValueInfoProto, override: number[] | undefined, tokenIds: boolean): Shape {
   const inName = vi.name ?? MODEL_INPUT;
   const tt = vi.type?.tensorType;
   if (vi.type && !tt) throw new UnsupportedError(`the ONNX model input '${inName}' is not a tensor`);
-  if (tt && tt.elemType !== undefined && tt.elemType !== null && tt.elemType !== DT.FLOAT && tt.elemType !== 0) {
+  if (tt && tt.elemType !== undefined && tt.elemType !== null && tt.elemType !== DT.FLOAT && tt.elemType !== 0 && !tokenIds) {
     throw new UnsupportedError(
-      `the ONNX model input '${inName}' has element type ${dtypeName(tt.elemType)}; only float32 inputs are supported`,
+      `the ONNX model input '${inName}' has element type ${dtypeName(tt.elemType)}; only float32 inputs are supported, ` +
+        'or integer token ids (int64/int32) read only by Gather on an embedding table',
     );
   }
   if (override) {
@@ -136,7 +137,15 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   }
   const inputName = inputs[0].name ?? '';
   const outputName = outputs[0].name ?? '';
-  const inputShape = resolveInputShape(inputs[0], opts.inputShape);
+  // Integer inputs are token ids when every node reading them is a Gather that takes them as
+  // indices (an embedding; Shape reads only the dimensions).
+  const inputType = inputs[0].type?.tensorType?.elemType ?? null;
+  const tokenIds =
+    (inputType === DT.INT64 || inputType === DT.INT32) &&
+    (g.node ?? []).every((node) =>
+      !(node.input ?? []).includes(inputName) || node.opType === 'Shape' || (node.opType === 'Gather' && node.input?.[1] === inputName && node.input?.[0] !== inputName),
+    );
+  const inputShape = resolveInputShape(inputs[0], opts.inputShape, tokenIds);
   const batchDim = inputs[0].type?.tensorType?.shape?.dim?.[0]?.dimValue;
   const staticBatch = batchDim !== undefined && batchDim !== null ? toNum(batchDim, `the batch size of input '${inputName}'`) : null;
   values.set(inputName, { kind: 'act', node: MODEL_INPUT, shape: inputShape.slice() });
@@ -153,6 +162,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   const b = new GraphBuilder();
   const notes: string[] = [];
   const biasless = new Map<string, DenseNode | Conv2dNode>();
+  let tokens = false;
   const ctx: OnnxContext = {
     b,
     opset,
@@ -176,6 +186,11 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
     },
     consumers: (tensor) => readers.get(tensor) ?? 0,
     isGraphOutput: (tensor) => tensor === outputName,
+    inputType: () => inputType,
+    markTokenInput(n: OnnxNode): void {
+      if (!tokens) notes.push(`${n.where} reads the model input as token ids (an embedding)`);
+      tokens = true;
+    },
   };
 
   (g.node ?? []).forEach((proto, index) => {
@@ -233,5 +248,6 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
     output: out.node,
     notes,
     format: 'onnx',
+    ...(tokens ? { inputKind: 'tokens' as const } : {}),
   };
 }
