@@ -1,6 +1,6 @@
 /**
  * ONNX layout ops and reductions on activations → IR nodes: Transpose, Slice, Split, Squeeze,
- * Unsqueeze, Flatten at any axis, ReduceMean/ReduceSum over the spatial axes (global pooling),
+ * Unsqueeze, Flatten at any axis, ReduceMean/ReduceSum/ReduceMax over per-sample axes (global pooling),
  * GlobalMaxPool. On shape values (Shape's outputs) Slice/Squeeze/Unsqueeze/Gather are evaluated
  * by onnx-shape.ts instead. Relevance moves by index through all of these (exact gradients).
  */
@@ -13,6 +13,7 @@ import {
 import { shapeStr } from './geometry.js';
 import { constNumbers } from './onnx-tensor.js';
 import { SHAPE_OPS } from './onnx-shape.js';
+import { run1d } from './onnx-conv1d.js';
 
 /** Integers from an attribute (older opsets) or a constant input (newer ones); undefined if absent. */
 function intsArg(n: OnnxNode, ctx: OnnxContext, attr: string, input: number, inputSince: number): number[] | undefined {
@@ -203,39 +204,66 @@ const flatten: OpHandler = (n, ctx) => {
   reshapeTo(n, ctx, x, out);
 };
 
-/** ReduceMean/ReduceSum over the spatial axes of [N, C, H, W]: global average (or sum) pooling. */
-function reduce(kind: 'mean' | 'sum'): OpHandler {
+/**
+ * ReduceMean / ReduceSum / ReduceMax over per-sample axes: global pooling. Over the spatial axes
+ * of [N, C, H, W] it is one globalavgpool / avgpool (divisor 1) / maxpool node; over any other
+ * axes (the time axis of [N, C, L], the tokens of [N, T, D]) the reduced axes are moved last
+ * (a transpose, if needed), the tensor is viewed as [kept, 1, reduced] and pooled the same way.
+ */
+function reduce(kind: 'mean' | 'sum' | 'max'): OpHandler {
+  const opName = { mean: 'ReduceMean', sum: 'ReduceSum', max: 'ReduceMax' }[kind];
   return (n, ctx) => {
     const x = act(n, ctx);
     const sinceInput = kind === 'sum' ? 13 : 18;
     const axes = intsArg(n, ctx, 'axes', 1, sinceInput);
     const keep = n.attrs.int('keepdims', 1) !== 0;
-    const picked = new Set((axes ?? []).map((a) => sampleAxis(n, ctx, a, x, 'axis')));
-    if (x.shape.length !== 3 || picked.size !== 2 || !picked.has(1) || !picked.has(2)) {
-      throw new UnsupportedError(
-        `${n.where}: Reduce${kind === 'mean' ? 'Mean' : 'Sum'} over axes ${shapeStr(axes ?? [])} of per-sample shape ${shapeStr(x.shape)} ` +
-          'is not supported (only over the spatial axes of [N, C, H, W], i.e. global pooling)',
-      );
+    if (!axes || axes.length === 0) {
+      throw new UnsupportedError(`${n.where}: ${opName} over all axes (no axes given) is not supported (it would reduce the batch)`);
     }
-    const [c, h, w] = x.shape;
-    const pooled = ctx.b.unique(n.name);
-    if (kind === 'mean') ctx.b.add({ op: 'globalavgpool', name: pooled, inputs: [x.node], source: n.name });
-    else
-      ctx.b.add({
-        op: 'avgpool2d', name: pooled, inputs: [x.node], source: n.name, kernel: [h, w], stride: [1, 1],
-        padding: [0, 0, 0, 0], ceilMode: false, countIncludePad: false, divisorOverride: 1,
-      });
-    const out: ActValue = { kind: 'act', node: pooled, shape: [c, 1, 1] };
-    if (keep) ctx.setOutput(n, 0, out);
-    else {
-      const flat = ctx.b.add({ op: 'flatten', name: ctx.b.unique(`${n.name}_flatten`), inputs: [pooled], source: n.name });
-      ctx.setOutput(n, 0, { kind: 'act', node: flat.name, shape: [c] });
+    const picked = [...new Set(axes.map((a) => sampleAxis(n, ctx, a, x, 'axis')))].sort((a, b) => a - b);
+    const rank = x.shape.length;
+    const kept = x.shape.map((_, i) => i).filter((i) => !picked.includes(i));
+    if (kept.length === 0 && !keep) {
+      throw new UnsupportedError(`${n.where}: ${opName} over every axis of per-sample shape ${shapeStr(x.shape)} leaves a scalar per sample, which is not supported`);
     }
+    const keptLen = size(kept.map((i) => x.shape[i]));
+    const len = size(picked.map((i) => x.shape[i]));
+    // [kept..., reduced...] as [C, H, W] for the 2-D pooling ops
+    let src = x;
+    const spatial = rank === 3 && picked.length === 2 && picked[0] === 1 && picked[1] === 2;
+    let window: [number, number] = [x.shape[1], x.shape[2]];
+    if (!spatial) {
+      const perm = [...kept, ...picked];
+      if (perm.some((a, i) => a !== i)) {
+        const t = ctx.b.add({ op: 'transpose', name: ctx.b.unique(`${n.name}_last`), inputs: [src.node], source: n.name, perm });
+        src = { kind: 'act', node: t.name, shape: perm.map((a) => x.shape[a]) };
+      }
+      const v = ctx.b.add({ op: 'reshape', name: ctx.b.unique(`${n.name}_2d`), inputs: [src.node], source: n.name, shape: [keptLen, 1, len] });
+      src = { kind: 'act', node: v.name, shape: [keptLen, 1, len] };
+      window = [1, len];
+    }
+    const pooled = ctx.b.unique(spatial ? n.name : `${n.name}_pool`);
+    const common = { name: pooled, inputs: [src.node], source: n.name, kernel: window, padding: [0, 0, 0, 0] as [number, number, number, number], ceilMode: false };
+    if (kind === 'mean') ctx.b.add({ op: 'globalavgpool', name: pooled, inputs: [src.node], source: n.name });
+    else if (kind === 'sum') ctx.b.add({ op: 'avgpool2d', ...common, stride: [1, 1], countIncludePad: false, divisorOverride: 1 });
+    else ctx.b.add({ op: 'maxpool2d', ...common, stride: window, dilation: [1, 1] });
+    const c = spatial ? x.shape[0] : keptLen;
+    const out = keep ? x.shape.map((d, i) => (picked.includes(i) ? 1 : d)) : kept.map((i) => x.shape[i]);
+    if (spatial && keep) {
+      ctx.setOutput(n, 0, { kind: 'act', node: pooled, shape: [c, 1, 1] });
+      return;
+    }
+    const view =
+      out.length === 1
+        ? ctx.b.add({ op: 'flatten', name: ctx.b.unique(spatial ? `${n.name}_flatten` : n.name), inputs: [pooled], source: n.name })
+        : ctx.b.add({ op: 'reshape', name: ctx.b.unique(n.name), inputs: [pooled], source: n.name, shape: out });
+    ctx.setOutput(n, 0, { kind: 'act', node: view.name, shape: out });
   };
 }
 
 const globalMaxPool: OpHandler = (n, ctx) => {
   const x = act(n, ctx);
+  if (x.shape.length === 2) return run1d(n, ctx, globalMaxPool);
   if (x.shape.length !== 3) throw new ShapeError(`${n.where}: expects [N, C, H, W], got per-sample shape ${shapeStr(x.shape)}`);
   const [c, h, w] = x.shape;
   const node = ctx.b.add({
@@ -288,6 +316,7 @@ export const ONNX_LAYOUT_OPS: Readonly<Record<string, OpHandler>> = {
   Flatten: flatten,
   ReduceMean: reduce('mean'),
   ReduceSum: reduce('sum'),
+  ReduceMax: reduce('max'),
   GlobalMaxPool: globalMaxPool,
   Resize: resize,
   Upsample: resize,

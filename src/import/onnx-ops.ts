@@ -27,6 +27,7 @@ import { gatingMul, ONNX_ELEMENTWISE_OPS } from './onnx-elementwise.js';
 import { ONNX_LAYOUT_OPS } from './onnx-layout.js';
 import { fullConstantAdd, ONNX_TOKEN_OPS, perSampleConstant } from './onnx-tokens.js';
 import { activationMatMul, ONNX_TRANSFORMER_OPS } from './onnx-transformer.js';
+import { run1d } from './onnx-conv1d.js';
 export type { ActValue, PadValue, ConstValue, Value, OnnxNode, OnnxContext, OpHandler } from './onnx-context.js';
 import {
   act, actOrPad, constant, extraOutputsUnused, name, optionalConstant, pair, padNotMerged, rank3, required, sameShape, tracked,
@@ -100,11 +101,12 @@ function mergedNote(ctx: OnnxContext, pad: PadValue | null, into: string): void 
 // ---- linear ops --------------------------------------------------------------------------
 
 const conv: OpHandler = (n, ctx) => {
-  const { x, pad } = actOrPad(n, ctx);
   const wt = constant(n, ctx, 1, 'weight');
+  if (wt.dims.length === 3 && ctx.input(n, 0)?.kind === 'act') return run1d(n, ctx, conv, wt); // Conv1d
+  const { x, pad } = actOrPad(n, ctx);
   if (wt.dims.length !== 4) {
     throw new UnsupportedError(
-      `${n.where}: weight '${wt.name}' has shape ${shapeStr(wt.dims)}; only 2-D convolutions (4-D weights) are supported`,
+      `${n.where}: weight '${wt.name}' has shape ${shapeStr(wt.dims)}; only 1-D and 2-D convolutions (3-D and 4-D weights) are supported`,
     );
   }
   const [c] = rank3(n, x);
@@ -561,8 +563,12 @@ function poolKernel(n: OnnxNode): Pair {
   return pair(n, k, 'kernel_shape');
 }
 
+/** A 1-D window (kernel_shape of one entry) on [N, C, L]: run as 2-D (onnx-conv1d.ts). */
+const is1d = (n: OnnxNode, ctx: OnnxContext) => n.attrs.ints('kernel_shape')?.length === 1 && ctx.input(n, 0)?.kind === 'act';
+
 const maxPool: OpHandler = (n, ctx) => {
   extraOutputsUnused(n, ctx, 1, 'Indices');
+  if (is1d(n, ctx)) return run1d(n, ctx, maxPool);
   if (n.attrs.int('storage_order', 0) !== 0) {
     throw new UnsupportedError(`${n.where}: storage_order=1 is not supported`);
   }
@@ -591,6 +597,7 @@ const maxPool: OpHandler = (n, ctx) => {
 };
 
 const averagePool: OpHandler = (n, ctx) => {
+  if (is1d(n, ctx)) return run1d(n, ctx, averagePool);
   const { x, pad } = actOrPad(n, ctx);
   const [c] = rank3(n, x);
   const win = windowOf(n, x, pad, poolKernel(n), n.attrs.int('ceil_mode', 0) !== 0);
@@ -625,6 +632,7 @@ const averagePool: OpHandler = (n, ctx) => {
 
 const globalAveragePool: OpHandler = (n, ctx) => {
   const x = act(n, ctx);
+  if (x.shape.length === 2) return run1d(n, ctx, globalAveragePool);
   const [c] = rank3(n, x);
   const node = ctx.b.add({ op: 'globalavgpool', name: name(n, ctx), inputs: [x.node], source: n.name });
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [c, 1, 1] });

@@ -8,6 +8,7 @@ import { LrpError, ModelFormatError, ShapeError, UnsupportedError } from '../err
 import { MODEL_INPUT, type Conv2dNode, type DenseNode, type Graph, type Shape } from '../graph/ir.js';
 import { Attrs } from './onnx-attrs.js';
 import { layoutStr } from './onnx-batch.js';
+import { fuseLayerNorms } from './onnx-layernorm-pattern.js';
 import { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
 import { ONNX_OPS, type OnnxContext, type OnnxNode, type Value } from './onnx-ops.js';
@@ -152,15 +153,16 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
 
   // Shape reads only the dimensions, not the values: it does not count as a reader (so a
   // `x.view(x.size(0), -1)` after a bias-less MatMul/Conv still lets a bias Add fold).
+  const notes: string[] = [];
+  const graphNodes = fuseLayerNorms(g.node ?? [], g.initializer ?? [], [outputName], notes);
   const readers = new Map<string, number>();
-  for (const node of g.node ?? []) {
+  for (const node of graphNodes) {
     if (node.opType === 'Shape' && DEFAULT_DOMAINS.has(node.domain ?? '')) continue;
     for (const i of node.input ?? []) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
   }
   readers.set(outputName, (readers.get(outputName) ?? 0) + 1);
 
   const b = new GraphBuilder();
-  const notes: string[] = [];
   const biasless = new Map<string, DenseNode | Conv2dNode>();
   let tokens = false;
   const ctx: OnnxContext = {
@@ -193,7 +195,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
     },
   };
 
-  (g.node ?? []).forEach((proto, index) => {
+  graphNodes.forEach((proto, index) => {
     const op = proto.opType ?? '';
     const label = nodeLabel(proto, index);
     const domain = proto.domain ?? '';
