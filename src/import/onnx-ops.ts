@@ -526,7 +526,7 @@ const concat: OpHandler = (n, ctx) => {
     const c = Number.isNaN(shape[a]) ? null : perSampleConstant(n, ctx, v.t, shape, `input ${i}`);
     if (!c) {
       throw new UnsupportedError(
-        `${n.where}: input ${i} is the constant '${v.t.name}' ${shapeStr(v.t.dims)}, which is not the same for every sample of [N, ${shapeStr(first.shape).slice(1)}`,
+        `${n.where}: input ${i} is the constant '${v.t.name}' ${shapeStr(v.t.dims)}, which is not one value per sample that could join [N, ${shapeStr(first.shape).slice(1)} along axis ${axis}`,
       );
     }
     xs.push(c);
