@@ -64,6 +64,12 @@ export interface Graph {
    * (TF.js). The graph itself is always NCHW; the model API transposes at its boundary.
    */
   inputLayout: 'NCHW' | 'NHWC';
+  /**
+   * 'tokens' when the input holds token ids read by an embedding (ONNX Gather on a constant table,
+   * TF.js Embedding): integer ids carried as float32 values, relevance one value per token.
+   * Absent: the input holds values (pixels, features).
+   */
+  inputKind?: 'tokens';
   /** Value range of the inputs if the model file declares one (used as zbox default bounds). */
   inputRange?: [number, number];
   /** Nodes in topological order. */

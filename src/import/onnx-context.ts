@@ -10,12 +10,15 @@ import type { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
 import type { ConstTensor, onnx } from './onnx-tensor.js';
 import { shapeNotSupported, type ShapeValue } from './onnx-shape.js';
+import { batchMoved, type BatchLayout } from './onnx-batch.js';
 
 /** An activation: the output of an IR node (or the model input), with its per-sample shape. */
 export interface ActValue {
   kind: 'act';
   node: string;
   shape: Shape;
+  /** Set when the batch is not the leading ONNX axis (onnx-batch.ts); `shape` is then the ONNX tensor without the batch. */
+  batch?: BatchLayout;
 }
 /** The output of a zero-constant Pad, waiting to be merged into the next Conv / pool. */
 export interface PadValue {
@@ -57,6 +60,10 @@ export interface OnnxContext {
   /** Number of readers of a tensor (node inputs, plus one if it is a graph output). */
   consumers(tensor: string): number;
   isGraphOutput(tensor: string): boolean;
+  /** ONNX element type of the model input (null when the file does not say). */
+  inputType(): number | null;
+  /** Records that an embedding reads the model input as token ids (Graph.inputKind = 'tokens'). */
+  markTokenInput(n: OnnxNode): void;
   /**
    * Dense / conv nodes created without a bias, by their output tensor: an Add of a constant that
    * directly follows (and is the only reader) supplies the bias.
@@ -80,8 +87,15 @@ export function padNotMerged(n: OnnxNode, v: PadValue): UnsupportedError {
   );
 }
 
-/** An activation input (not a constant, not a pending Pad). */
+/** An activation input with the batch as its leading ONNX axis (not a constant, not a pending Pad). */
 export function act(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
+  const v = tracked(n, ctx, i, what);
+  if (v.batch) throw batchMoved(n.where, v, what, `${n.op} needs the batch as the leading axis`);
+  return v;
+}
+
+/** An activation input wherever its batch sits (for the ops that map ONNX axes through onnx-batch.ts). */
+export function tracked(n: OnnxNode, ctx: OnnxContext, i = 0, what = 'input'): ActValue {
   const v = required(n, ctx, i, what);
   if (v.kind === 'pad') throw padNotMerged(n, v);
   if (v.kind === 'shape') throw shapeNotSupported(n, v, what);
@@ -99,6 +113,7 @@ export function actOrPad(n: OnnxNode, ctx: OnnxContext): { x: ActValue; pad: Pad
   if (v.kind === 'const') {
     throw new UnsupportedError(`${n.where}: input is the constant '${v.t.name}'; expected an activation`);
   }
+  if (v.batch) throw batchMoved(n.where, v, 'input', `${n.op} needs the batch as the leading axis`);
   return { x: v, pad: null };
 }
 

@@ -5,20 +5,21 @@
 import { ModelFormatError, UnsupportedError } from '../errors.js';
 import type { ActivationFn } from '../ops/activation.js';
 import { classifyProduct } from './gating.js';
-import { act, constant, name, type ActValue, type OnnxContext, type OnnxNode, type OpHandler } from './onnx-context.js';
+import { act, constant, name, tracked, type ActValue, type OnnxContext, type OnnxNode, type OpHandler } from './onnx-context.js';
 import { constFloats, constNumbers, constSize } from './onnx-tensor.js';
 import { shapeStr } from './geometry.js';
+import { sameLayout } from './onnx-batch.js';
 
 function activationNode(n: OnnxNode, ctx: OnnxContext, x: ActValue, fn: ActivationFn, params?: number[]): void {
   for (const p of params ?? [])
     if (Number.isNaN(p)) throw new ModelFormatError(`${n.where}: parameter ${p} is not a number`);
   const node = ctx.b.add({ op: 'activation', name: name(n, ctx), inputs: [x.node], source: n.name, fn, params });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+  ctx.setOutput(n, 0, sameLayout(x, node.name));
 }
 
 /** An activation without inputs beyond x; `params` reads its attributes. */
 function unary(fn: ActivationFn, params?: (n: OnnxNode) => number[]): OpHandler {
-  return (n, ctx) => activationNode(n, ctx, act(n, ctx), fn, params?.(n));
+  return (n, ctx) => activationNode(n, ctx, tracked(n, ctx), fn, params?.(n));
 }
 
 /** A scalar bound of Clip (opset ≥ 11: optional inputs). */
@@ -30,14 +31,14 @@ function clipBound(n: OnnxNode, ctx: OnnxContext, i: number, role: string, def: 
 }
 
 const clip: OpHandler = (n, ctx) => {
-  const x = act(n, ctx);
+  const x = tracked(n, ctx);
   const [lo, hi] =
     ctx.opset < 11
       ? [n.attrs.float('min', -3.4028234663852886e38), n.attrs.float('max', 3.4028234663852886e38)]
       : [clipBound(n, ctx, 1, 'min', -Infinity), clipBound(n, ctx, 2, 'max', Infinity)];
   if (lo === 0 && hi >= 3.4e38) {
     const node = ctx.b.add({ op: 'relu', name: name(n, ctx), inputs: [x.node], source: n.name });
-    ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+    ctx.setOutput(n, 0, sameLayout(x, node.name));
     return;
   }
   activationNode(n, ctx, x, 'clip', [lo, hi]);
@@ -46,7 +47,7 @@ const clip: OpHandler = (n, ctx) => {
 const gelu: OpHandler = (n, ctx) => {
   const approx = n.attrs.string('approximate', 'none');
   if (approx !== 'none' && approx !== 'tanh') throw new UnsupportedError(`${n.where}: approximate='${approx}' is not supported`);
-  activationNode(n, ctx, act(n, ctx), approx === 'tanh' ? 'gelu-tanh' : 'gelu');
+  activationNode(n, ctx, tracked(n, ctx), approx === 'tanh' ? 'gelu-tanh' : 'gelu');
 };
 
 /** PRelu with a scalar or per-channel slope ([C], [C, 1, 1], [1, C, 1, 1]). */
@@ -79,7 +80,7 @@ export function gatingMul(n: OnnxNode, ctx: OnnxContext, a: ActValue, b: ActValu
     );
   }
   const node = ctx.b.add({ op: 'mul', name: name(n, ctx), inputs: [g.signal.node, g.gate.node], source: n.name, pattern: g.pattern });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: g.signal.shape.slice() });
+  ctx.setOutput(n, 0, sameLayout(g.signal, node.name));
 }
 
 /** Handlers by ONNX op type. */

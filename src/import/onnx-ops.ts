@@ -16,13 +16,21 @@ import {
   dtypeName,
   type ConstTensor,
 } from './onnx-tensor.js';
-import { BATCH, castConstant, dimsStr, reshapeTarget, SHAPE_OPS, shapeArithmetic, shapeConcat, shapeNotSupported } from './onnx-shape.js';
+import {
+  castConstant, constReshape, dimsStr, isBatchDim, reshapeTarget, SHAPE_OPS, shapeArithmetic, shapeConcat, shapeNotSupported, type Dim,
+} from './onnx-shape.js';
+import {
+  batchLeads, batchMoved, holdsBatch, isBatchAxis, irShape, layoutStr, onnxAxes, regroup, resizeAxis, sameAxes, sameLayout, withAxes, type TargetAxis,
+} from './onnx-batch.js';
 
 import { gatingMul, ONNX_ELEMENTWISE_OPS } from './onnx-elementwise.js';
 import { ONNX_LAYOUT_OPS } from './onnx-layout.js';
+import { fullConstantAdd, ONNX_TOKEN_OPS, perSampleConstant } from './onnx-tokens.js';
+import { activationMatMul, ONNX_TRANSFORMER_OPS } from './onnx-transformer.js';
+import { run1d } from './onnx-conv1d.js';
 export type { ActValue, PadValue, ConstValue, Value, OnnxNode, OnnxContext, OpHandler } from './onnx-context.js';
 import {
-  act, actOrPad, constant, extraOutputsUnused, name, optionalConstant, pair, padNotMerged, rank3, required, sameShape,
+  act, actOrPad, constant, extraOutputsUnused, name, optionalConstant, pair, padNotMerged, rank3, required, sameShape, tracked,
   type ActValue, type ConstValue, type OnnxContext, type OnnxNode, type OpHandler, type PadValue, type Value,
 } from './onnx-context.js';
 
@@ -93,11 +101,12 @@ function mergedNote(ctx: OnnxContext, pad: PadValue | null, into: string): void 
 // ---- linear ops --------------------------------------------------------------------------
 
 const conv: OpHandler = (n, ctx) => {
-  const { x, pad } = actOrPad(n, ctx);
   const wt = constant(n, ctx, 1, 'weight');
+  if (wt.dims.length === 3 && ctx.input(n, 0)?.kind === 'act') return run1d(n, ctx, conv, wt); // Conv1d
+  const { x, pad } = actOrPad(n, ctx);
   if (wt.dims.length !== 4) {
     throw new UnsupportedError(
-      `${n.where}: weight '${wt.name}' has shape ${shapeStr(wt.dims)}; only 2-D convolutions (4-D weights) are supported`,
+      `${n.where}: weight '${wt.name}' has shape ${shapeStr(wt.dims)}; only 1-D and 2-D convolutions (3-D and 4-D weights) are supported`,
     );
   }
   const [c] = rank3(n, x);
@@ -143,15 +152,6 @@ const conv: OpHandler = (n, ctx) => {
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [m, win.out[0], win.out[1]] });
 };
 
-function denseInput(n: OnnxNode, x: ActValue): number {
-  if (x.shape.length !== 1) {
-    throw new ShapeError(
-      `${n.where}: expects a 2-D input [N, features], got per-sample shape ${shapeStr(x.shape)} (add a Flatten)`,
-    );
-  }
-  return x.shape[0];
-}
-
 /** [k, m] row-major -> [m, k] row-major. */
 function transpose(src: Float32Array, k: number, m: number): Float32Array {
   const out = new Float32Array(k * m);
@@ -165,7 +165,7 @@ function rowBias(n: OnnxNode, t: ConstTensor, m: number, role: string): Float32A
   const size = constSize(t);
   const lastOk = dims.length === 0 || dims[dims.length - 1] === 1 || dims[dims.length - 1] === m;
   const leadingOnes = dims.slice(0, -1).every((d) => d === 1);
-  if (dims.length > 2 || !lastOk || !leadingOnes || (size !== 1 && size !== m)) {
+  if (!lastOk || !leadingOnes || (size !== 1 && size !== m)) {
     throw new UnsupportedError(
       `${n.where}: ${role} '${t.name}' has shape ${shapeStr(dims)}; only a per-feature bias ([${m}] or [1, ${m}]) is supported`,
     );
@@ -174,12 +174,34 @@ function rowBias(n: OnnxNode, t: ConstTensor, m: number, role: string): Float32A
   return size === m ? v : new Float32Array(m).fill(v[0]);
 }
 
+/**
+ * The input of a Gemm / MatMul with a constant weight: any activation whose last ONNX axis (the
+ * features) holds no batch; the IR dense acts on the last per-sample axis, rows = the rest.
+ */
+function featuresInput(n: OnnxNode, ctx: OnnxContext, x: ActValue, onnxRank: number | null): number {
+  const axes = onnxAxes(x);
+  if (onnxRank !== null && axes.length !== onnxRank) {
+    throw new ShapeError(`${n.where}: expects a ${onnxRank}-D input [rows, features], got ${layoutStr(axes)} (N = batch size)`);
+  }
+  const last = axes[axes.length - 1];
+  if (axes.length < 2 || holdsBatch(last, ctx.staticBatch)) {
+    throw new UnsupportedError(`${n.where}: the input ${layoutStr(axes)} (N = batch size) has the batch in its feature axis`);
+  }
+  return isBatchAxis(last) ? last.pre * last.post : last;
+}
+
+/** The output of a dense over the last axis of `x`: the same layout with `m` features. */
+function denseOutput(x: ActValue, node: string, m: number): ActValue {
+  const axes = onnxAxes(x);
+  return withAxes(node, resizeAxis(axes, axes.length - 1, m), x.batch?.movedBy ?? '');
+}
+
 const gemm: OpHandler = (n, ctx) => {
   if (n.attrs.int('transA', 0) !== 0) {
     throw new UnsupportedError(`${n.where}: transA=1 is not supported (the batch must be the first axis of A)`);
   }
-  const x = act(n, ctx, 0, 'A');
-  const k = denseInput(n, x);
+  const x = tracked(n, ctx, 0, 'A');
+  const k = featuresInput(n, ctx, x, 2);
   const bt = constant(n, ctx, 1, 'weight B');
   if (bt.dims.length !== 2) throw new ShapeError(`${n.where}: B '${bt.name}' has shape ${shapeStr(bt.dims)}, expected 2-D`);
   const transB = n.attrs.int('transB', 0) !== 0;
@@ -211,25 +233,22 @@ const gemm: OpHandler = (n, ctx) => {
     bias,
   });
   if (!bias) ctx.biasless.set(n.proto.output?.[0] ?? '', node);
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [m] });
+  ctx.setOutput(n, 0, denseOutput(x, node.name, m));
 };
 
+/** MatMul: an activation times a constant [K, M] is a dense over the last axis; two activations: matmul (onnx-transformer.ts). */
 const matmul: OpHandler = (n, ctx) => {
   const a = ctx.input(n, 0);
   if (a?.kind === 'const') {
     throw new UnsupportedError(`${n.where}: a constant left operand is not supported (expected x · W with W constant)`);
   }
-  const x = act(n, ctx, 0, 'A');
   const b = ctx.input(n, 1);
-  if (b && (b.kind === 'act' || b.kind === 'pad')) {
-    throw new UnsupportedError(`${n.where}: MatMul of two activations is not supported (B must be a constant)`);
+  if (b?.kind === 'act') {
+    activationMatMul(n, ctx);
+    return;
   }
-  if (x.shape.length !== 1) {
-    throw new UnsupportedError(
-      `${n.where}: MatMul on per-sample shape ${shapeStr(x.shape)} is not supported (only [N, features] · [features, out])`,
-    );
-  }
-  const k = x.shape[0];
+  const x = tracked(n, ctx, 0, 'A');
+  const k = featuresInput(n, ctx, x, null);
   const bt = constant(n, ctx, 1, 'weight B');
   if (bt.dims.length !== 2 || bt.dims[0] !== k) {
     throw new ShapeError(`${n.where}: B '${bt.name}' has shape ${shapeStr(bt.dims)}, expected [${k}, out]`);
@@ -246,7 +265,7 @@ const matmul: OpHandler = (n, ctx) => {
     bias: null,
   });
   ctx.biasless.set(n.proto.output?.[0] ?? '', node);
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [m] });
+  ctx.setOutput(n, 0, denseOutput(x, node.name, m));
 };
 
 /** A per-channel conv bias from a constant broadcasting over [N, C, H, W]: [C,1,1], [1,C,1,1], [C] not allowed. */
@@ -301,6 +320,13 @@ function arithmetic(op: Arith): OpHandler {
     }
     for (const v of [a, b]) if (v.kind === 'shape') throw shapeNotSupported(n, v);
     if (a.kind === 'act' && b.kind === 'act') {
+      if (a.batch || b.batch) {
+        if (!sameAxes(onnxAxes(a), onnxAxes(b))) {
+          throw new UnsupportedError(
+            `${n.where}: ${op} of activations with the ONNX layouts ${layoutStr(onnxAxes(a))} and ${layoutStr(onnxAxes(b))} (N = batch size) is not supported`,
+          );
+        }
+      }
       if (op === 'Add') return residualAdd(n, ctx, a, b);
       if (op === 'Mul') return gatingMul(n, ctx, a, b);
       throw new UnsupportedError(`${n.where}: ${op} of two activations is not supported`);
@@ -309,11 +335,13 @@ function arithmetic(op: Arith): OpHandler {
     const x = (xFirst ? a : b) as ActValue;
     const t = ((xFirst ? b : a) as ConstValue).t;
     if (op === 'Add' && foldBias(n, ctx, x, t, xFirst ? 0 : 1)) return;
-    const c = channelConstant(n, t, x.shape, 'constant');
+    // Where the batch has moved, only a scalar broadcasts without knowing the axes.
+    const c = x.batch ? (constSize(t) === 1 ? constFloats(t, `constant of ${n.where}`) : null) : channelConstant(n, t, x.shape, 'constant');
     if (!c) {
+      if ((op === 'Add' || op === 'Sub') && fullConstantAdd(n, ctx, x, t, op, xFirst)) return;
       throw new UnsupportedError(
-        `${n.where}: ${op} of the activation ${shapeStr(x.shape)} and the constant '${t.name}' ${shapeStr(t.dims)} is only supported ` +
-          'for a scalar or per-channel constant',
+        `${n.where}: ${op} of the activation ${x.batch ? `${layoutStr(onnxAxes(x))} (N = batch size)` : shapeStr(x.shape)} and the constant '${t.name}' ${shapeStr(t.dims)} is only supported ` +
+          `for a scalar or per-channel constant${x.batch ? '' : ' (Add and Sub: also a constant the same for every sample, as a position embedding)'}`,
       );
     }
     const len = c.length;
@@ -333,7 +361,7 @@ function arithmetic(op: Arith): OpHandler {
       scale = c.map((v) => 1 / v);
     }
     const node = ctx.b.add({ op: 'affine', name: name(n, ctx), inputs: [x.node], source: n.name, scale, shift });
-    ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+    ctx.setOutput(n, 0, sameLayout(x, node.name));
   };
 }
 
@@ -344,7 +372,7 @@ function residualAdd(n: OnnxNode, ctx: OnnxContext, a: ActValue, b: ActValue): v
     );
   }
   const node = ctx.b.add({ op: 'add', name: name(n, ctx), inputs: [a.node, b.node], source: n.name });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: a.shape.slice() });
+  ctx.setOutput(n, 0, sameLayout(a, node.name));
 }
 
 /** An Add of a constant right after a bias-less MatMul/Gemm/Conv (its only reader) becomes its bias. */
@@ -371,9 +399,9 @@ function foldBias(n: OnnxNode, ctx: OnnxContext, x: ActValue, t: ConstTensor, xi
 // ---- element-wise and view ops --------------------------------------------------------------
 
 const relu: OpHandler = (n, ctx) => {
-  const x = act(n, ctx);
+  const x = tracked(n, ctx);
   const node = ctx.b.add({ op: 'relu', name: name(n, ctx), inputs: [x.node], source: n.name });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
+  ctx.setOutput(n, 0, sameLayout(x, node.name));
 };
 
 function passThrough(op: 'identity' | 'dropout'): OpHandler {
@@ -386,98 +414,123 @@ function passThrough(op: 'identity' | 'dropout'): OpHandler {
     }
     if (v.kind === 'pad') throw padNotMerged(n, v);
     const node = ctx.b.add({ op, name: name(n, ctx), inputs: [v.node], source: n.name });
-    ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: v.shape.slice() });
+    ctx.setOutput(n, 0, sameLayout(v, node.name));
   };
 }
 
-const softmax: OpHandler = (n, ctx) => {
-  const x = act(n, ctx);
-  const out = n.proto.output?.[0] ?? '';
-  if (!ctx.isGraphOutput(out) || ctx.consumers(out) !== 1) {
-    throw new UnsupportedError(`${n.where}: Softmax is only supported as the last node (at the model output)`);
-  }
-  const axis = n.attrs.int('axis', ctx.opset >= 13 ? -1 : 1);
-  const full = x.shape.length + 1;
-  const ax = axis < 0 ? axis + full : axis;
-  if (x.shape.length !== 1 || ax !== 1) {
-    throw new UnsupportedError(
-      `${n.where}: Softmax over axis ${axis} of per-sample shape ${shapeStr(x.shape)}; only over the logits [N, classes]`,
-    );
-  }
-  const node = ctx.b.add({ op: 'softmax', name: name(n, ctx), inputs: [x.node], source: n.name });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: x.shape.slice() });
-};
-
+/**
+ * Reshape: a view that regroups the ONNX axes (onnx-batch.ts). The batch atom may be merged with
+ * other axes (T·N, N·heads) but never split or moved; 0 copies an input axis, -1 is inferred, a
+ * multiple of N comes from Shape arithmetic, and in a fixed-batch model literal lengths may
+ * include the batch (found by grouping).
+ */
 const reshape: OpHandler = (n, ctx) => {
-  const x = act(n, ctx);
-  // The target: constant, or computed from Shape (onnx-shape.ts) with the batch size as BATCH.
-  let target: Array<number | typeof BATCH>;
+  const src = required(n, ctx, 0, 'data');
+  if (src.kind === 'shape' || src.kind === 'const') {
+    constReshape(n, ctx);
+    return;
+  }
+  const x = tracked(n, ctx);
+  let target: Dim[];
   if (ctx.opset < 5 || (n.attrs.has('shape') && !ctx.input(n, 1))) {
     target = n.attrs.ints('shape', []);
   } else {
     target = reshapeTarget(n, ctx, 1);
   }
-  const allowZero = n.attrs.int('allowzero', 0) !== 0;
-  const inFull = [-1, ...x.shape]; // -1 stands for the batch
-  const size = product(x.shape);
-  const bad = (why: string) =>
-    new UnsupportedError(`${n.where}: reshape of ${shapeStr(x.shape)} to ${dimsStr(target)} ${why}`);
-  if (target.length < 1) throw bad('has no batch axis');
-  const mixed = target.indexOf(BATCH, 1);
-  if (mixed >= 1) {
-    throw bad(`puts the batch size N into axis ${mixed}; only the first axis may be the batch (N = batch size)`);
+  const axes = onnxAxes(x);
+  const bad = (why: string) => new UnsupportedError(`${n.where}: reshape of ${layoutStr(axes)} to ${dimsStr(target)} ${why}`);
+  if (n.attrs.int('allowzero', 0) !== 0 && target.includes(0)) throw bad('with allowzero=1 and a 0 entry is not supported');
+  const fixed = ctx.staticBatch;
+  const entries = target.map((d, i): TargetAxis | 'infer' => {
+    if (isBatchDim(d)) return { k: d.k, batch: true };
+    if (d === 0) {
+      if (i >= axes.length) throw bad('copies (0) an axis the input does not have');
+      const a = axes[i];
+      return isBatchAxis(a) ? { k: a.pre * a.post, batch: true } : { k: a, batch: false };
+    }
+    if (d === -1) return 'infer';
+    if (d < -1 || !Number.isInteger(d)) throw bad('has negative dimensions');
+    return { k: d, batch: fixed === null ? false : null };
+  });
+  const known = entries.filter((e): e is TargetAxis => e !== 'infer');
+  const inferred = entries.length - known.length;
+  if (inferred > 1) throw bad('has more than one -1');
+  if (known.filter((e) => e.batch === true).length > 1) throw bad('has the batch size N in more than one axis');
+  const perSample = product(irShape(axes));
+  const hasBatch = known.some((e) => e.batch === true);
+  if (fixed === null) {
+    const k = product(known.map((e) => e.k));
+    if (inferred === 1) {
+      if (k === 0 || perSample % k !== 0) throw bad(`cannot infer the -1 (size ${perSample} per sample)`);
+      entries[entries.indexOf('infer')] = { k: perSample / k, batch: !hasBatch };
+    } else if (k !== perSample) {
+      throw bad(`changes the per-sample size (${perSample} to ${k})`);
+    } else if (!hasBatch) {
+      throw bad('leaves no axis for the batch size N (use 0, -1 or the batch size read from Shape for it)');
+    }
+  } else {
+    // Lengths with the fixed batch counted in.
+    const total = perSample * fixed;
+    const full = product(known.map((e) => (e.batch === true ? e.k * fixed : e.k)));
+    if (inferred === 1) {
+      if (full === 0 || total % full !== 0) throw bad(`cannot infer the -1 (size ${total} with the batch of ${fixed})`);
+      entries[entries.indexOf('infer')] = { k: total / full, batch: hasBatch ? false : null };
+    } else if (full !== total) {
+      throw bad(`changes the size (${total} with the batch of ${fixed}, to ${full})`);
+    }
   }
-  // Batch axis: N (the batch size read from Shape), 0 (copy), -1 (inferred: must come out as the
-  // batch), or the literal batch of a static model.
-  const spec = target.map((d) => (d === BATCH ? 0 : d));
-  if (allowZero && target.includes(0)) throw bad('with allowzero=1 and a 0 entry is not supported');
-  const head = spec[0];
-  if (spec.length === 1 && head === -1) throw bad('merges the batch axis into the other axes');
-  if (head > 0 && head !== 1 && head !== ctx.staticBatch) throw bad(`fixes the batch to ${head}; use 0 or -1 for the batch axis`);
-  if (head < -1) throw bad('has negative dimensions');
-  const rest = spec.slice(1).map((d, i) => (d === 0 ? (i + 1 < inFull.length ? inFull[i + 1] : NaN) : d));
-  if (rest.some((d) => Number.isNaN(d))) throw bad('copies (0) an axis the input does not have');
-  if (rest.some((d) => d < -1)) throw bad('has negative dimensions');
-  const unknown = rest.filter((d) => d === -1).length;
-  if (unknown > 1) throw bad('has more than one -1');
-  if (unknown === 1 && head === -1) throw bad('has -1 both in the batch axis and another axis');
-  const known = product(rest.filter((d) => d !== -1));
-  if (unknown === 1) {
-    if (known === 0 || size % known !== 0) throw bad(`cannot infer the -1 (size ${size})`);
-    rest[rest.indexOf(-1)] = size / known;
-  } else if (known !== size) {
-    throw bad(`changes the per-sample size (${size} to ${known}); the batch axis must stay first`);
+  const out = regroup(axes, entries as TargetAxis[], fixed);
+  if (typeof out === 'string') throw bad(`would split or move the batch: ${out}`);
+  const shape = irShape(out);
+  if (shape.length === 0) throw bad('leaves a scalar per sample, which is not supported');
+  // A regrouping that leaves the per-sample tensor as it is needs no IR node (the common case
+  // keeps its flatten / reshape node, as importers always made one).
+  const same = sameShape(shape, x.shape) && !(x.batch === undefined && batchLeads(out));
+  const nodeName = same ? x.node : name(n, ctx);
+  if (!same) {
+    if (shape.length === 1) ctx.b.add({ op: 'flatten', name: nodeName, inputs: [x.node], source: n.name });
+    else ctx.b.add({ op: 'reshape', name: nodeName, inputs: [x.node], source: n.name, shape: shape.slice() });
   }
-  if (head >= 1) ctx.notes.push(`${n.where}: reshape with a literal batch of ${head} treated as keeping the batch`);
-  const nodeName = name(n, ctx);
-  const node =
-    rest.length === 1
-      ? ctx.b.add({ op: 'flatten', name: nodeName, inputs: [x.node], source: n.name })
-      : ctx.b.add({ op: 'reshape', name: nodeName, inputs: [x.node], source: n.name, shape: rest.slice() });
-  ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: rest });
+  ctx.setOutput(n, 0, withAxes(nodeName, out, x.batch && same ? x.batch.movedBy : n.name));
 };
 
 const concat: OpHandler = (n, ctx) => {
   const count = n.proto.input?.length ?? 0;
   if (count < 1) throw new ModelFormatError(`${n.where}: Concat has no inputs`);
   const kinds = Array.from({ length: count }, (_, i) => ctx.input(n, i)?.kind);
-  if (kinds.some((k) => k === 'const' || k === 'shape')) {
-    if (kinds.some((k) => k === 'act' || k === 'pad')) {
-      throw new UnsupportedError(`${n.where}: Concat of activations with constants or shape values is not supported`);
-    }
+  const withData = kinds.some((k) => k === 'act' || k === 'pad');
+  if (kinds.some((k) => k === 'shape') || !withData) {
+    if (withData) throw new UnsupportedError(`${n.where}: Concat of activations with shape values is not supported`);
     shapeConcat(n, ctx); // shape arithmetic: Concat(Unsqueeze(Gather(Shape(x))), [-1])
     return;
   }
-  const xs: ActValue[] = [];
-  for (let i = 0; i < count; i++) xs.push(act(n, ctx, i, `input ${i}`));
   if (!n.attrs.has('axis')) throw new ModelFormatError(`${n.where}: Concat needs an axis attribute`);
-  const full = xs[0].shape.length + 1;
+  const first = act(n, ctx, kinds.indexOf('act') >= 0 ? kinds.indexOf('act') : 0, 'input');
+  const full = first.shape.length + 1;
   const axis = n.attrs.int('axis', 1);
   const ax = axis < 0 ? axis + full : axis;
   if (ax < 1 || ax >= full) {
     throw new UnsupportedError(`${n.where}: Concat along axis ${axis} (the batch axis or out of range) is not supported`);
   }
   const a = ax - 1;
+  // A constant input (a class token) joins as a `constant` node, the same for every sample.
+  const xs: ActValue[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = required(n, ctx, i, `input ${i}`);
+    if (v.kind !== 'const') {
+      xs.push(act(n, ctx, i, `input ${i}`));
+      continue;
+    }
+    const shape = first.shape.slice();
+    shape[a] = v.t.dims.length === full ? v.t.dims[ax] : NaN;
+    const c = Number.isNaN(shape[a]) ? null : perSampleConstant(n, ctx, v.t, shape, `input ${i}`);
+    if (!c) {
+      throw new UnsupportedError(
+        `${n.where}: input ${i} is the constant '${v.t.name}' ${shapeStr(v.t.dims)}, which is not one value per sample that could join [N, ${shapeStr(first.shape).slice(1)} along axis ${axis}`,
+      );
+    }
+    xs.push(c);
+  }
   const out = xs[0].shape.slice();
   out[a] = 0;
   for (const x of xs) {
@@ -510,8 +563,12 @@ function poolKernel(n: OnnxNode): Pair {
   return pair(n, k, 'kernel_shape');
 }
 
+/** A 1-D window (kernel_shape of one entry) on [N, C, L]: run as 2-D (onnx-conv1d.ts). */
+const is1d = (n: OnnxNode, ctx: OnnxContext) => n.attrs.ints('kernel_shape')?.length === 1 && ctx.input(n, 0)?.kind === 'act';
+
 const maxPool: OpHandler = (n, ctx) => {
   extraOutputsUnused(n, ctx, 1, 'Indices');
+  if (is1d(n, ctx)) return run1d(n, ctx, maxPool);
   if (n.attrs.int('storage_order', 0) !== 0) {
     throw new UnsupportedError(`${n.where}: storage_order=1 is not supported`);
   }
@@ -540,6 +597,7 @@ const maxPool: OpHandler = (n, ctx) => {
 };
 
 const averagePool: OpHandler = (n, ctx) => {
+  if (is1d(n, ctx)) return run1d(n, ctx, averagePool);
   const { x, pad } = actOrPad(n, ctx);
   const [c] = rank3(n, x);
   const win = windowOf(n, x, pad, poolKernel(n), n.attrs.int('ceil_mode', 0) !== 0);
@@ -574,6 +632,7 @@ const averagePool: OpHandler = (n, ctx) => {
 
 const globalAveragePool: OpHandler = (n, ctx) => {
   const x = act(n, ctx);
+  if (x.shape.length === 2) return run1d(n, ctx, globalAveragePool);
   const [c] = rank3(n, x);
   const node = ctx.b.add({ op: 'globalavgpool', name: name(n, ctx), inputs: [x.node], source: n.name });
   ctx.setOutput(n, 0, { kind: 'act', node: node.name, shape: [c, 1, 1] });
@@ -643,6 +702,7 @@ const pad: OpHandler = (n, ctx) => {
     throw new UnsupportedError(`${n.where}: Pad with constant value ${value} is not supported (only zero padding)`);
   }
   const x = v.kind === 'pad' ? v.src : v;
+  if (x.batch) throw batchMoved(n.where, x, 'data', 'Pad needs the batch as the leading axis');
   const full = x.shape.length + 1;
   const axisList = (axes ?? Array.from({ length: full }, (_, i) => i)).map((a) => (a < 0 ? a + full : a));
   if (pads.length !== 2 * axisList.length) {
@@ -713,9 +773,10 @@ export const ONNX_OPS: Readonly<Record<string, OpHandler>> = {
   Constant: constantOp,
   Identity: passThrough('identity'),
   Dropout: passThrough('dropout'),
-  Softmax: softmax,
   Cast: cast,
   ...SHAPE_OPS,
   ...ONNX_ELEMENTWISE_OPS,
   ...ONNX_LAYOUT_OPS,
+  ...ONNX_TOKEN_OPS,
+  ...ONNX_TRANSFORMER_OPS,
 };

@@ -13,12 +13,21 @@ import { ModelFormatError, UnsupportedError } from '../errors.js';
 import { shapeStr } from './geometry.js';
 import type { OnnxContext, OnnxNode, OpHandler } from './onnx-ops.js';
 import { constFromValues, constNumbers, dtypeName, DT } from './onnx-tensor.js';
+import { isBatchAxis, onnxAxes } from './onnx-batch.js';
 
-/** The batch size: unknown at import time. */
-export const BATCH = 'N';
-export type Dim = number | typeof BATCH;
+/** k times the batch size N (unknown at import time); printed "N", "12·N". */
+export class BatchMultiple {
+  constructor(readonly k: number) {}
+  toString(): string {
+    return this.k === 1 ? 'N' : `${this.k}·N`;
+  }
+}
+/** The batch size itself. */
+export const BATCH = new BatchMultiple(1);
+export type Dim = number | BatchMultiple;
+export const isBatchDim = (d: Dim): d is BatchMultiple => d instanceof BatchMultiple;
 
-/** An integer tensor whose values are known except for the batch size (at least one entry is BATCH). */
+/** An integer tensor whose values are known except for the batch size (at least one entry is a multiple of N). */
 export interface ShapeValue {
   kind: 'shape';
   /** [] (a scalar) or [length]. */
@@ -88,7 +97,7 @@ function vector(n: OnnxNode, ctx: OnnxContext, i: number, role: string): Ints {
 
 /** Integers that must not depend on the batch size (indices, axes, starts…). */
 function known(n: OnnxNode, t: Ints, role: string): number[] {
-  if (t.values.includes(BATCH)) {
+  if (t.values.some(isBatchDim)) {
     throw new UnsupportedError(`${n.where}: the ${role} ${dimsStr(t.values)} depends on the batch size N`);
   }
   return t.values as number[];
@@ -110,7 +119,7 @@ function axis0(n: OnnxNode, axis: number, what: string): void {
 
 function emit(n: OnnxNode, ctx: OnnxContext, dims: number[], values: Dim[], dataType: number, from: string | null): void {
   const out = n.proto.output?.[0] ?? n.name;
-  if (values.includes(BATCH)) {
+  if (values.some(isBatchDim)) {
     ctx.setOutput(n, 0, { kind: 'shape', dims, values, dataType, from: from ?? n.name });
   } else {
     ctx.setOutput(n, 0, { kind: 'const', t: constFromValues(out, dims, dataType, values as number[]) });
@@ -138,7 +147,7 @@ const shapeOp: OpHandler = (n, ctx) => {
   let from: string | null = n.name;
   switch (v.kind) {
     case 'act':
-      full = [BATCH, ...v.shape];
+      full = onnxAxes(v).map((a) => (isBatchAxis(a) ? new BatchMultiple(a.pre * a.post) : a));
       break;
     case 'pad': {
       const [c, h, w] = v.src.shape;
@@ -302,17 +311,12 @@ export function shapeArithmetic(n: OnnxNode, ctx: OnnxContext, op: 'Add' | 'Sub'
       throw new UnsupportedError(`${n.where}: cannot broadcast shape tensors ${dimsStr(a.values)} and ${dimsStr(b.values)}`);
   const at = (t: Ints, i: number) => t.values[t.values.length === 1 ? 0 : i];
   const values: Dim[] = [];
+  const depends = () => new UnsupportedError(`${n.where}: ${op} of ${dimsStr(a.values)} and ${dimsStr(b.values)} would make a shape depend on the batch size N`);
   for (let i = 0; i < len; i++) {
     const x = at(a, i);
     const y = at(b, i);
-    if (x === BATCH || y === BATCH) {
-      const other = x === BATCH ? y : x;
-      const identity =
-        other !== BATCH &&
-        ((op === 'Mul' && other === 1) || (op === 'Add' && other === 0) || (x === BATCH && ((op === 'Div' && other === 1) || (op === 'Sub' && other === 0))));
-      if (!identity)
-        throw new UnsupportedError(`${n.where}: ${op} of ${dimsStr(a.values)} and ${dimsStr(b.values)} would make a shape depend on the batch size N`);
-      values.push(BATCH);
+    if (isBatchDim(x) || isBatchDim(y)) {
+      values.push(batchArithmetic(op, x, y, depends));
       continue;
     }
     if (op === 'Div' && y === 0) throw new ModelFormatError(`${n.where}: integer division by zero in shape arithmetic`);
@@ -323,10 +327,116 @@ export function shapeArithmetic(n: OnnxNode, ctx: OnnxContext, op: 'Add' | 'Sub'
   emit(n, ctx, dims, values, a.dataType, a.from ?? b.from);
 }
 
+/**
+ * Arithmetic with a multiple of the batch size: k·N times or divided by a constant (the batch
+ * merged with or split from the heads of an attention layer, k·N / c when c divides k), plus or
+ * minus 0. Anything else would tie a per-sample length to N.
+ */
+function batchArithmetic(op: 'Add' | 'Sub' | 'Mul' | 'Div', x: Dim, y: Dim, depends: () => Error): Dim {
+  if (isBatchDim(x) && isBatchDim(y)) throw depends();
+  const [m, c] = isBatchDim(x) ? [x, y as number] : [y as BatchMultiple, x as number];
+  const batchFirst = isBatchDim(x);
+  switch (op) {
+    case 'Mul':
+      if (c >= 1) return new BatchMultiple(m.k * c);
+      break;
+    case 'Div':
+      if (batchFirst && c >= 1 && m.k % c === 0) return new BatchMultiple(m.k / c);
+      break;
+    case 'Add':
+      if (c === 0) return m;
+      break;
+    case 'Sub':
+      if (batchFirst && c === 0) return m;
+      break;
+  }
+  throw depends();
+}
+
 /** Floor / Ceil of a shape value or integer constant: integers are unchanged. */
 const roundInts: OpHandler = (n, ctx) => {
   const t = vector(n, ctx, 0, 'X');
   emit(n, ctx, t.dims.slice(), t.values.slice(), t.dataType, t.from);
+};
+
+/** The lengths of Reshape's 0 / -1 entries for a tensor of known dims (constants, shape values). */
+function constTarget(n: OnnxNode, dims: number[], target: Dim[], what: string): number[] {
+  const total = dims.reduce((a, b) => a * b, 1);
+  if (target.some(isBatchDim)) throw new UnsupportedError(`${n.where}: reshape of ${what} to ${dimsStr(target)}, which depends on the batch size N`);
+  const out = (target as number[]).map((d, i) => (d === 0 ? dims[i] : d));
+  const rest = out.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  if (out.filter((d) => d === -1).length > 1 || out.some((d) => d === undefined || d < -1)) throw new ModelFormatError(`${n.where}: invalid shape ${dimsStr(target)}`);
+  const inferIdx = out.indexOf(-1);
+  if (inferIdx >= 0) out[inferIdx] = rest === 0 ? 0 : total / rest;
+  if (out.reduce((a, b) => a * b, 1) !== total || out.some((d) => !Number.isInteger(d)))
+    throw new ModelFormatError(`${n.where}: cannot reshape ${shapeStr(dims)} to ${dimsStr(target)}`);
+  return out;
+}
+
+/** Reshape of a constant or a shape value (e.g. the class token's Expand shape): new dims, same values. */
+export const constReshape: OpHandler = (n, ctx) => {
+  const v = ctx.input(n, 0)!;
+  const target = reshapeTarget(n, ctx, 1);
+  if (v.kind === 'const') {
+    const dims = constTarget(n, v.t.dims, target, `the constant '${v.t.name}'`);
+    ctx.setOutput(n, 0, { kind: 'const', t: { ...v.t, name: n.proto.output?.[0] ?? v.t.name, dims } });
+    return;
+  }
+  if (v.kind !== 'shape') throw new ModelFormatError(`${n.where}: expected a constant or shape value`);
+  const dims = constTarget(n, v.dims, target, `the shape value ${dimsStr(v.values)}`);
+  if (dims.length > 1) throw new UnsupportedError(`${n.where}: reshape of the shape value ${dimsStr(v.values)} to rank ${dims.length} is not supported`);
+  emit(n, ctx, dims, v.values.slice(), v.dataType, v.from);
+};
+
+/** ConstantOfShape with a known shape: a constant filled with its `value` (default float 0). */
+const constantOfShape: OpHandler = (n, ctx) => {
+  const shape = known(n, vector(n, ctx, 0, 'shape'), 'shape');
+  const out = n.proto.output?.[0] ?? n.name;
+  const fill = n.attrs.tensor('value', out);
+  const dataType = fill?.dataType ?? DT.FLOAT;
+  const value = fill ? constNumbers(fill, `value of ${n.where}`)[0] ?? 0 : 0;
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count > 1 << 16) throw new UnsupportedError(`${n.where}: ConstantOfShape of ${shapeStr(shape)} is too large for a shape computation`);
+  const t = constFromValues(out, shape, dataType, new Array<number>(count).fill(value));
+  ctx.setOutput(n, 0, { kind: 'const', t });
+};
+
+/** Equal of shape values / integer constants: a BOOL constant (N ≥ 1, so N equals no constant ≤ 0). */
+const equal: OpHandler = (n, ctx) => {
+  const a = vector(n, ctx, 0, 'A');
+  const b = vector(n, ctx, 1, 'B');
+  const len = Math.max(a.values.length, b.values.length);
+  for (const t of [a, b])
+    if (t.values.length !== len && t.values.length !== 1)
+      throw new UnsupportedError(`${n.where}: cannot broadcast shape tensors ${dimsStr(a.values)} and ${dimsStr(b.values)}`);
+  const at = (t: Ints, i: number) => t.values[t.values.length === 1 ? 0 : i];
+  const values = Array.from({ length: len }, (_, i) => {
+    const x = at(a, i);
+    const y = at(b, i);
+    if (!isBatchDim(x) && !isBatchDim(y)) return x === y ? 1 : 0;
+    if (isBatchDim(x) && isBatchDim(y)) return x.k === y.k ? 1 : 0;
+    const c = (isBatchDim(x) ? y : x) as number;
+    if (c <= 0) return 0;
+    throw new UnsupportedError(`${n.where}: Equal of ${dimsStr(a.values)} and ${dimsStr(b.values)} depends on the batch size N`);
+  });
+  const dims = a.dims.length >= b.dims.length ? a.dims.slice() : b.dims.slice();
+  if (dims.length === 1) dims[0] = len;
+  ctx.setOutput(n, 0, { kind: 'const', t: constFromValues(n.proto.output?.[0] ?? n.name, dims, DT.BOOL, values) });
+};
+
+/** Where with a known condition over shape values / integer constants. */
+const where: OpHandler = (n, ctx) => {
+  const cv = ctx.input(n, 0);
+  if (!cv || cv.kind !== 'const') throw new UnsupportedError(`${n.where}: Where is only supported with a constant condition on shape values`);
+  const cond = constNumbers(cv.t, `condition of ${n.where}`);
+  const a = vector(n, ctx, 1, 'X');
+  const b = vector(n, ctx, 2, 'Y');
+  const len = Math.max(cond.length, a.values.length, b.values.length);
+  const pick = <T,>(v: T[], i: number) => v[v.length === 1 ? 0 : i];
+  for (const v of [cond, a.values, b.values])
+    if (v.length !== len && v.length !== 1) throw new UnsupportedError(`${n.where}: cannot broadcast the inputs of Where`);
+  const values = Array.from({ length: len }, (_, i) => (pick(cond, i) ? pick(a.values, i) : pick(b.values, i)));
+  emit(n, ctx, [len], values, a.dataType, a.from ?? b.from);
 };
 
 /** Shape-only handlers, by ONNX op type (Concat and Cast are shared with onnx-ops). */
@@ -338,4 +448,7 @@ export const SHAPE_OPS: Readonly<Record<string, OpHandler>> = {
   Squeeze: squeeze,
   Floor: roundInts,
   Ceil: roundInts,
+  ConstantOfShape: constantOfShape,
+  Equal: equal,
+  Where: where,
 };

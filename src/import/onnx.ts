@@ -7,6 +7,8 @@
 import { LrpError, ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import { MODEL_INPUT, type Conv2dNode, type DenseNode, type Graph, type Shape } from '../graph/ir.js';
 import { Attrs } from './onnx-attrs.js';
+import { layoutStr } from './onnx-batch.js';
+import { fuseLayerNorms } from './onnx-layernorm-pattern.js';
 import { GraphBuilder } from './builder.js';
 import { shapeStr } from './geometry.js';
 import { ONNX_OPS, type OnnxContext, type OnnxNode, type Value } from './onnx-ops.js';
@@ -45,13 +47,14 @@ function defaultOpset(model: onnx.ModelProto): number {
 }
 
 /** Per-sample input shape from the graph input's type and the caller's override. */
-function resolveInputShape(vi: onnx.IValueInfoProto, override: number[] | undefined): Shape {
+function resolveInputShape(vi: onnx.IValueInfoProto, override: number[] | undefined, tokenIds: boolean): Shape {
   const inName = vi.name ?? MODEL_INPUT;
   const tt = vi.type?.tensorType;
   if (vi.type && !tt) throw new UnsupportedError(`the ONNX model input '${inName}' is not a tensor`);
-  if (tt && tt.elemType !== undefined && tt.elemType !== null && tt.elemType !== DT.FLOAT && tt.elemType !== 0) {
+  if (tt && tt.elemType !== undefined && tt.elemType !== null && tt.elemType !== DT.FLOAT && tt.elemType !== 0 && !tokenIds) {
     throw new UnsupportedError(
-      `the ONNX model input '${inName}' has element type ${dtypeName(tt.elemType)}; only float32 inputs are supported`,
+      `the ONNX model input '${inName}' has element type ${dtypeName(tt.elemType)}; only float32 inputs are supported, ` +
+        'or integer token ids (int64/int32) read only by Gather on an embedding table',
     );
   }
   if (override) {
@@ -135,23 +138,33 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   }
   const inputName = inputs[0].name ?? '';
   const outputName = outputs[0].name ?? '';
-  const inputShape = resolveInputShape(inputs[0], opts.inputShape);
+  // Integer inputs are token ids when every node reading them is a Gather that takes them as
+  // indices (an embedding; Shape reads only the dimensions).
+  const inputType = inputs[0].type?.tensorType?.elemType ?? null;
+  const tokenIds =
+    (inputType === DT.INT64 || inputType === DT.INT32) &&
+    (g.node ?? []).every((node) =>
+      !(node.input ?? []).includes(inputName) || node.opType === 'Shape' || (node.opType === 'Gather' && node.input?.[1] === inputName && node.input?.[0] !== inputName),
+    );
+  const inputShape = resolveInputShape(inputs[0], opts.inputShape, tokenIds);
   const batchDim = inputs[0].type?.tensorType?.shape?.dim?.[0]?.dimValue;
   const staticBatch = batchDim !== undefined && batchDim !== null ? toNum(batchDim, `the batch size of input '${inputName}'`) : null;
   values.set(inputName, { kind: 'act', node: MODEL_INPUT, shape: inputShape.slice() });
 
   // Shape reads only the dimensions, not the values: it does not count as a reader (so a
   // `x.view(x.size(0), -1)` after a bias-less MatMul/Conv still lets a bias Add fold).
+  const notes: string[] = [];
+  const graphNodes = fuseLayerNorms(g.node ?? [], g.initializer ?? [], [outputName], notes);
   const readers = new Map<string, number>();
-  for (const node of g.node ?? []) {
+  for (const node of graphNodes) {
     if (node.opType === 'Shape' && DEFAULT_DOMAINS.has(node.domain ?? '')) continue;
     for (const i of node.input ?? []) if (i) readers.set(i, (readers.get(i) ?? 0) + 1);
   }
   readers.set(outputName, (readers.get(outputName) ?? 0) + 1);
 
   const b = new GraphBuilder();
-  const notes: string[] = [];
   const biasless = new Map<string, DenseNode | Conv2dNode>();
+  let tokens = false;
   const ctx: OnnxContext = {
     b,
     opset,
@@ -175,9 +188,14 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
     },
     consumers: (tensor) => readers.get(tensor) ?? 0,
     isGraphOutput: (tensor) => tensor === outputName,
+    inputType: () => inputType,
+    markTokenInput(n: OnnxNode): void {
+      if (!tokens) notes.push(`${n.where} reads the model input as token ids (an embedding)`);
+      tokens = true;
+    },
   };
 
-  (g.node ?? []).forEach((proto, index) => {
+  graphNodes.forEach((proto, index) => {
     const op = proto.opType ?? '';
     const label = nodeLabel(proto, index);
     const domain = proto.domain ?? '';
@@ -202,6 +220,12 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
   if (out.kind === 'pad') throw new UnsupportedError(`the ONNX graph output '${outputName}' comes from a Pad`);
   if (out.kind === 'shape') throw new UnsupportedError(`the ONNX graph output '${outputName}' is a shape value (from Shape '${out.from}')`);
   if (out.node === MODEL_INPUT) throw new ModelFormatError('the ONNX graph has no layers between input and output');
+  if (out.batch && ctx.staticBatch !== 1) {
+    throw new UnsupportedError(
+      `the ONNX graph output '${outputName}' has the layout ${layoutStr(out.batch.axes)} (N = batch size, moved by ${out.batch.movedBy}); ` +
+        'the batch must be its leading axis',
+    );
+  }
   if (out.shape.length !== 1) {
     notes.push(`the model output has per-sample shape ${shapeStr(out.shape)} (not a logit vector)`);
   }
@@ -226,5 +250,6 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Gra
     output: out.node,
     notes,
     format: 'onnx',
+    ...(tokens ? { inputKind: 'tokens' as const } : {}),
   };
 }

@@ -224,26 +224,30 @@ describe('ONNX shape subgraphs: errors', () => {
     ],
   });
 
-  it('rejects reshapes that mix the batch into other axes, naming the node', () => {
+  it('rejects reshapes that split or move the batch, naming the node; a merged batch must lead again at the output', () => {
+    // [-1] merges the batch with everything: allowed as a view, refused where it reaches the output
     const toMinus1: ModelSpec = {
       inputShape: [C, H, W],
       nodes: [node('Relu', ['x'], ['r']), i64('m1', [1], [-1]), node('Reshape', ['r', 'm1'], ['y'], [], 'rs')],
     };
     expect(() => imp(toMinus1)).toThrow(UnsupportedError);
-    expect(() => imp(toMinus1)).toThrow(/ONNX Reshape node 'rs': reshape of \[2, 6, 6\] to \[-1\] merges the batch axis/);
-    // [-1, N]: the batch size in the second axis
+    expect(() => imp(toMinus1)).toThrow(/the ONNX graph output 'y' has the layout \[N·72\] \(N = batch size, moved by rs\)/);
+    // [-1, N]: the batch would have to move behind the other elements
     const late = withN([i64('m1', [1], [-1]), node('Concat', ['m1', 'u'], ['shp'], [attr.i('axis', 0)]), node('Reshape', ['r', 'shp'], ['y'], [], 'rs')]);
     expect(() => imp(late)).toThrow(UnsupportedError);
-    expect(() => imp(late)).toThrow(/ONNX Reshape node 'rs': reshape of \[2, 6, 6\] to \[-1, N\] puts the batch size N into axis 1/);
+    expect(() => imp(late)).toThrow(/ONNX Reshape node 'rs': reshape of \[N, 2, 6, 6\] to \[-1, N\] would split or move the batch: axis 0 \(length 72\) would take the batch N/);
     // [N, N, -1]
     const twice = withN([i64('m1', [1], [-1]), node('Concat', ['u', 'u', 'm1'], ['shp'], [attr.i('axis', 0)]), node('Reshape', ['r', 'shp'], ['y'], [], 'rs')]);
-    expect(() => imp(twice)).toThrow(/to \[N, N, -1\] puts the batch size N into axis 1/);
+    expect(() => imp(twice)).toThrow(/to \[N, N, -1\] has the batch size N in more than one axis/);
     // [N]: nothing left per sample
     const onlyN = withN([node('Reshape', ['r', 'u'], ['y'], [], 'rs')]);
-    expect(() => imp(onlyN)).toThrow(/ONNX Reshape node 'rs': reshape of \[2, 6, 6\] to \[N\] changes the per-sample size/);
-    // N·2 would tie a per-sample shape to the batch size
-    const times2 = withN([i64('two', [1], [2]), node('Mul', ['u', 'two'], ['n2'], [], 'mul'), node('Reshape', ['r', 'n2'], ['y'], [], 'rs')]);
-    expect(() => imp(times2)).toThrow(/ONNX Mul node 'mul': Mul of \[N\] and \[2\] would make a shape depend on the batch size N/);
+    expect(() => imp(onlyN)).toThrow(/ONNX Reshape node 'rs': reshape of \[N, 2, 6, 6\] to \[N\] changes the per-sample size \(72 to 1\)/);
+    // [3·N, -1] would split the batch's neighbour 2 unevenly: 3 does not divide it
+    const times3 = withN([i64('three', [1], [3]), node('Mul', ['u', 'three'], ['n3'], [], 'mul'), i64('m1', [1], [-1]), node('Concat', ['n3', 'm1'], ['shp'], [attr.i('axis', 0)]), node('Reshape', ['r', 'shp'], ['y'], [], 'rs')]);
+    expect(() => imp(times3)).toThrow(/ONNX Reshape node 'rs': reshape of \[N, 2, 6, 6\] to \[3·N, -1\] would split or move the batch: axis 0 \(length 3\) does not divide the elements 2/);
+    // N·N is no shape
+    const squared = withN([node('Mul', ['u', 'u'], ['nn'], [], 'mul'), node('Reshape', ['r', 'nn'], ['y'], [], 'rs')]);
+    expect(() => imp(squared)).toThrow(/ONNX Mul node 'mul': Mul of \[N\] and \[N\] would make a shape depend on the batch size N/);
   });
 
   it('rejects other ops reading a shape value, naming the node', () => {
@@ -255,7 +259,7 @@ describe('ONNX shape subgraphs: errors', () => {
     const addC = withN([i64('one', [1], [1]), node('Add', ['u', 'one'], ['y'], [], 'bad_add')]);
     expect(() => imp(addC)).toThrow(/ONNX Add node 'bad_add': Add of \[N\] and \[1\] would make a shape depend on the batch size N/);
     const asData = withN([node('Reshape', ['u', 'u'], ['y'], [], 'rs')]);
-    expect(() => imp(asData)).toThrow(/ONNX Reshape node 'rs': the input is the shape value \[N\]/);
+    expect(() => imp(asData)).toThrow(/ONNX Reshape node 'rs': reshape of the shape value \[N\] to \[N\], which depends on the batch size N/);
     const castF = withN([node('Cast', ['u'], ['y'], [attr.i('to', 1)], 'tofloat')]);
     expect(() => imp(castF)).toThrow(/ONNX Cast node 'tofloat': Cast of the shape value \[N\] to FLOAT is not supported/);
     const out = withN([], { outputs: ['u'] });
@@ -265,9 +269,9 @@ describe('ONNX shape subgraphs: errors', () => {
   it('rejects shape ops on activations and malformed shape arithmetic', () => {
     const gatherAct: ModelSpec = { inputShape: [4], nodes: [i64('i0', [], [0]), node('Gather', ['x', 'i0'], ['y'], [], 'ga')] };
     expect(() => imp(gatherAct)).toThrow(UnsupportedError);
-    expect(() => imp(gatherAct)).toThrow(/ONNX Gather node 'ga': the data is an activation; Gather is only supported on shape values/);
+    expect(() => imp(gatherAct)).toThrow(/ONNX Gather node 'ga': Gather along axis 0 of \[N, 4\] \(N = batch size\) selects samples, which is not supported/);
     const mixed: ModelSpec = { inputShape: [4], nodes: [i64('c', [1], [1]), node('Concat', ['x', 'c'], ['y'], [attr.i('axis', 1)], 'cat')] };
-    expect(() => imp(mixed)).toThrow(/ONNX Concat node 'cat': Concat of activations with constants or shape values is not supported/);
+    expect(() => imp(mixed)).toThrow(/ONNX Concat node 'cat': input 1 is the constant 'c' \[1\], which is not one value per sample that could join \[N, 4\] along axis 1/);
     const range = withN([i64('i9', [], [9]), node('Gather', ['s', 'i9'], ['y'], [], 'g9'), node('Reshape', ['r', 'y'], ['z'])]);
     expect(() => imp(range)).toThrow(ModelFormatError);
     expect(() => imp(range)).toThrow(/ONNX Gather node 'g9': index 9 is out of range for \[N, 2, 6, 6\]/);
