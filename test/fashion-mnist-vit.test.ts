@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, type Model } from '../src/index.js';
-import { fashionLabels, fashionSamples, garmentShares } from './helpers/fashion-mnist.js';
+import { composites, loadModel, rules, type Model } from '../src/index.js';
+import { fashionLabels, fashionSamples, garmentStats } from './helpers/fashion-mnist.js';
 import { ortRun, relDiff } from './helpers/oracle.js';
 
 const file = join(import.meta.dirname, '..', 'models', 'fashion-mnist-vit', 'model.onnx');
@@ -35,11 +35,18 @@ describe('bundled Fashion-MNIST ViT', () => {
   });
 
   it('puts the positive AttnLRP relevance on the garment and its outline, not on the background', () => {
-    const r = vit.explain(x, { composite: 'attnlrp' });
-    const shares = garmentShares(x, r.relevance);
-    console.log('ViT: share of positive relevance on/near the garment:', shares.map((v) => v.toFixed(2)).join(' '));
-    const mean = shares.reduce((a, b) => a + b, 0) / shares.length;
-    expect(mean).toBeGreaterThan(0.75);
-    for (const [i, v] of shares.entries()) expect(v, fashionLabels[i].file).toBeGreaterThan(0.5);
+    // zbox on the patch embedding (as epsilon-gamma-box for the CNN): unlike epsilon there, it can credit black
+    // background pixels, so the share on the garment says something about the model and the attention rules
+    const composite = composites.custom({ name: 'attnlrp + zbox', first: rules.zBox(0, 1), firstOn: 'conv', conv: rules.epsilon(1e-6), dense: rules.epsilon(1e-6) });
+    const r = vit.explain(x, { composite });
+    const stats = garmentStats(x, r.relevance);
+    console.log('ViT: share of positive relevance on/near the garment (share of the image):', stats.map((v) => `${v.share.toFixed(2)} (${v.area.toFixed(2)})`).join(' '));
+    // measured: 0.42 (a sandal, near-garment region 0.30 of the image) to 0.95, mean 0.78 over a mean region of 0.62.
+    // Less concentrated than the CNN's (0.69-0.98): for garments that fill most of the image (a pullover: 0.85) the
+    // ViT's share is about the region's own share, so only the mean is held above the region's mean
+    const mean = (f: (v: { share: number; area: number }) => number) => stats.reduce((a, v) => a + f(v), 0) / stats.length;
+    expect(mean((v) => v.share)).toBeGreaterThan(0.7);
+    expect(mean((v) => v.share)).toBeGreaterThan(mean((v) => v.area) + 0.1);
+    for (const [i, v] of stats.entries()) expect(v.share, fashionLabels[i].file).toBeGreaterThan(0.4);
   });
 });

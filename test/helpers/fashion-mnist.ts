@@ -22,7 +22,12 @@ export function fashionSamples(layout: 'NCHW' | 'NHWC'): Float32Array {
 
 /** For every 28×28 sample of x (values in [0, 1]), the share of its positive relevance near the garment. */
 export function garmentShares(x: Float32Array, relevance: Float32Array): number[] {
-  const shares: number[] = [];
+  return garmentStats(x, relevance).map((s) => s.share);
+}
+
+/** Per sample: the share of positive relevance near the garment, and the share of the image that is near it. */
+export function garmentStats(x: Float32Array, relevance: Float32Array): Array<{ share: number; area: number }> {
+  const shares: Array<{ share: number; area: number }> = [];
   for (let s = 0; s < x.length / 784; s++) {
     const img = x.subarray(s * 784, (s + 1) * 784);
     const near = (p: number) => {
@@ -36,12 +41,16 @@ export function garmentShares(x: Float32Array, relevance: Float32Array): number[
     };
     let inside = 0;
     let total = 0;
+    let area = 0;
     for (let i = 0; i < 784; i++) {
       const v = Math.max(relevance[s * 784 + i], 0);
       total += v;
-      if (near(i)) inside += v;
+      if (near(i)) {
+        inside += v;
+        area++;
+      }
     }
-    shares.push(inside / total);
+    shares.push({ share: inside / total, area: area / 784 });
   }
   return shares;
 }
