@@ -16,8 +16,8 @@
  *   pooling layers where that keeps their semantics); any other reader is rejected.
  *
  * The handlers of this file cover linear, pooling, normalisation and padding layers; activations,
- * layout layers and merge layers live in tfjs-activations.ts, tfjs-reshaping.ts and
- * tfjs-merge.ts. TFJS_LAYERS at the end is the one table the importer reads.
+ * layout layers, merge layers and sequence layers live in tfjs-activations.ts, tfjs-reshaping.ts,
+ * tfjs-merge.ts and tfjs-sequence.ts. TFJS_LAYERS at the end is the one table the importer reads.
  */
 import { ShapeError, UnsupportedError, ModelFormatError } from '../errors.js';
 import type { Conv2dNode, DenseNode, Pads4, Pair } from '../graph/ir.js';
@@ -29,6 +29,7 @@ import {
 } from './tfjs-context.js';
 import { TFJS_MERGE_LAYERS } from './tfjs-merge.js';
 import { TFJS_RESHAPING_LAYERS } from './tfjs-reshaping.js';
+import { TFJS_SEQUENCE_LAYERS } from './tfjs-sequence.js';
 import type { KerasLayer } from './tfjs-topology.js';
 
 export type { LayerContext, LayerHandler, PendingPad, TValue } from './tfjs-context.js';
@@ -453,6 +454,7 @@ export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   BatchNormalization: batchNorm,
   Rescaling: rescaling,
   Dropout: dropout,
+  SpatialDropout1D: dropout,
   SpatialDropout2D: dropout,
   AlphaDropout: dropout,
   GaussianDropout: dropout,
@@ -461,4 +463,5 @@ export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   ...TFJS_ACTIVATION_LAYERS,
   ...TFJS_RESHAPING_LAYERS,
   ...TFJS_MERGE_LAYERS,
+  ...TFJS_SEQUENCE_LAYERS,
 };
