@@ -1,7 +1,10 @@
 // The demo page: the bundled Fashion-MNIST CNN in a Web Worker (createExplainer); pick a sample,
 // drop/paste/draw an image, pick a composite or a rule; see the input, the heatmap, the overlay,
 // the class scores, each layer's relevance and the time per explain; compare every composite.
+// The Evaluate view (#evaluate, evaluate.js) measures the methods on the bundled samples.
+// `?backend=wasm-simd` picks the kernels (e.g. Node 20's, for the digits `lrp evaluate` prints).
 import { colormapNames, COMPOSITE_NAMES, createExplainer } from 'lrp-wasm';
+import { setUpEvaluate } from './evaluate.js';
 
 const MODEL = 'models/fashion-mnist/tfjs/model.json';
 const METADATA = 'models/fashion-mnist/metadata.json';
@@ -9,7 +12,7 @@ const SAMPLES = 'models/fashion-mnist/samples/';
 
 const $ = (id) => document.getElementById(id);
 /** What the end-to-end test reads: readiness, the last result, the count of finished explains. */
-const demo = { ready: false, explained: 0, last: null };
+const demo = { ready: false, explained: 0, last: null, evaluated: 0, failed: 0, cancelled: 0, evaluating: false };
 globalThis.demo = demo;
 
 let explainer;
@@ -126,6 +129,8 @@ async function compareAll() {
   status(`${current.label}: every composite`);
 }
 
+/** The bundled samples, as labels.json lists them ({ file, className, … }). */
+let sampleList = [];
 const sampleBytes = new Map();
 async function sample(file) {
   if (!sampleBytes.has(file)) sampleBytes.set(file, new Uint8Array(await (await fetch(SAMPLES + file)).arrayBuffer()));
@@ -134,6 +139,7 @@ async function sample(file) {
 
 async function setUpSamples() {
   const labels = await (await fetch(`${SAMPLES}labels.json`)).json();
+  sampleList = labels;
   for (const { file, className } of labels) {
     const b = document.createElement('button');
     b.type = 'button';
@@ -216,6 +222,22 @@ function setUpControls() {
   $('compare').addEventListener('click', () => compareAll().catch((e) => status(e.message, true)));
 }
 
+const sampleInputs = new Map();
+/** A sample's model input, as explainImage prepares it (decoded PNG, scaled to the model's range). */
+async function inputOf(file) {
+  if (!sampleInputs.has(file)) sampleInputs.set(file, (await explainer.explainImage(await sample(file))).input);
+  return sampleInputs.get(file);
+}
+
+/** Shows the view the address names (#evaluate, else the explain view). */
+function showView() {
+  const evaluate = location.hash === '#evaluate';
+  $('explain-view').hidden = evaluate;
+  $('evaluate-view').hidden = !evaluate;
+  $('to-explain').classList.toggle('active', !evaluate);
+  $('to-evaluate').classList.toggle('active', evaluate);
+}
+
 /** Frames per second of the page, to show that it stays responsive while the worker computes. */
 function frameCounter() {
   let frames = 0;
@@ -237,15 +259,20 @@ async function main() {
   setUpDrop();
   setUpDrawing();
   frameCounter();
+  showView();
+  addEventListener('hashchange', showView);
+  const backend = new URLSearchParams(location.search).get('backend') ?? undefined;
   try {
     await setUpSamples();
-    explainer = await createExplainer(MODEL, { workerUrl: new URL('worker.js', import.meta.url), metadata: METADATA });
+    explainer = await createExplainer(MODEL, { workerUrl: new URL('worker.js', import.meta.url), metadata: METADATA, backend });
     await explainer.warmup(1, { composite: 'epsilon-gamma-box' });
   } catch (e) {
     status(`cannot start: ${e.message}`, true);
     return;
   }
-  status(`ready: ${explainer.name}, input ${explainer.inputShape.join('×')} (${explainer.inputLayout}), ${explainer.outputSize} classes. Pick an image.`);
+  setUpEvaluate({ explainer, samples: () => sampleList, inputOf, state: demo });
+  $('eval-run').disabled = false;
+  status(`ready: ${explainer.name}, input ${explainer.inputShape.join('×')} (${explainer.inputLayout}), ${explainer.outputSize} classes, kernels ${explainer.backendName}. Pick an image.`);
   demo.ready = true;
 }
 

@@ -30,6 +30,10 @@ export interface Composite {
   affine?: Rule;
   /** Products of two activations, e.g. squeeze-excitation gates (default: signal-take-all). */
   mul?: Rule;
+  /** Layer norms (default: attnlrp, identity on the std and epsilon on the rest; or gradient). */
+  layerNorm?: Rule;
+  /** Softmax inside the graph, e.g. attention weights (default: attnlrp, AttnLRP's Prop. 3.1; or gradient). */
+  softmax?: Rule;
   /** By node position in the imported graph (0-based). */
   byIndex?: Record<number, Rule>;
   /** By node name (e.g. "0", "block1.conv2", a Keras layer name). */
@@ -42,7 +46,8 @@ export type CompositeName =
   | 'epsilon-gamma-box'
   | 'epsilon-alpha2-beta1'
   | 'epsilon-plus-flat'
-  | 'epsilon-alpha2-beta1-flat';
+  | 'epsilon-alpha2-beta1-flat'
+  | 'attnlrp';
 
 /** Zennit's spellings of the presets (class names and snake_case), accepted as aliases. */
 export type CompositeAlias =
@@ -103,6 +108,13 @@ export const composites = {
     };
   },
   /**
+   * AttnLRP (Achtibat et al. 2024), the paper's setting for transformers: dense and conv epsilon, layer norm,
+   * softmax and products of activations their AttnLRP rules (each op's default), residual adds norm.
+   */
+  attnlrp(opts: { epsilon?: number } = {}): Composite {
+    return { name: 'attnlrp', dense: rules.epsilon(opts?.epsilon ?? EPS), conv: rules.epsilon(opts?.epsilon ?? EPS) };
+  },
+  /**
    * Your own mapping; unspecified layer types keep Zennit's defaults (dense/conv: epsilon 1e-6).
    * Unknown keys and rules that cannot apply to their layer type are rejected, naming the key.
    */
@@ -114,7 +126,7 @@ export const composites = {
         throw new RuleError(`composite: unknown key '${key}' (known: ${COMPOSITE_KEYS.join(', ')})`);
     if (spec.name !== undefined && typeof spec.name !== 'string') throw new RuleError(`composite.name must be a string, got ${typeof spec.name}`);
     const c: Composite = { ...spec, name: spec.name ?? 'custom' };
-    for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul'] as const) {
+    for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'layerNorm', 'softmax'] as const) {
       const r = c[key];
       if (r === undefined) continue;
       const rule = validateRule(r, `composite.${key}`);
@@ -150,6 +162,8 @@ export const composites = {
         return composites.epsilonPlusFlat();
       case 'epsilon-alpha2-beta1-flat':
         return composites.epsilonAlpha2Beta1Flat();
+      case 'attnlrp':
+        return composites.attnlrp();
       default:
         throw new RuleError(`unknown composite '${name}' (known: ${COMPOSITE_NAMES.join(', ')})`);
     }
@@ -163,10 +177,11 @@ export const COMPOSITE_NAMES: readonly CompositeName[] = [
   'epsilon-alpha2-beta1',
   'epsilon-plus-flat',
   'epsilon-alpha2-beta1-flat',
+  'attnlrp',
 ];
 
 const COMPOSITE_KEYS: ReadonlyArray<keyof Composite> = [
-  'name', 'first', 'firstOn', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'byIndex', 'byName',
+  'name', 'first', 'firstOn', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'layerNorm', 'softmax', 'byIndex', 'byName',
 ];
 
 /** The rules every op of a key accepts (each op module lists its own, src/ops/). */
@@ -175,7 +190,7 @@ function rulesOf(...ops: Array<keyof typeof OPS>): readonly RuleName[] {
   return lists[0].filter((r) => lists.every((l) => l.includes(r)));
 }
 
-type LayerKey = 'first' | 'dense' | 'conv' | 'pool' | 'maxpool' | 'add' | 'activation' | 'affine' | 'mul';
+type LayerKey = 'first' | 'dense' | 'conv' | 'pool' | 'maxpool' | 'add' | 'activation' | 'affine' | 'mul' | 'layerNorm' | 'softmax';
 
 /** The ops each layer-type key of a composite stands for, and how messages name them. */
 const KEY_OPS: Record<LayerKey, { ops: Array<keyof typeof OPS>; kind: string }> = {
@@ -188,6 +203,8 @@ const KEY_OPS: Record<LayerKey, { ops: Array<keyof typeof OPS>; kind: string }> 
   activation: { ops: ['relu', 'activation', 'prelu'], kind: 'activations' },
   affine: { ops: ['affine', 'batchnorm'], kind: 'constant scale/shift and unfolded batch norms' },
   mul: { ops: ['mul'], kind: 'gated products' },
+  layerNorm: { ops: ['layernorm'], kind: 'layer norms' },
+  softmax: { ops: ['softmax'], kind: 'softmax inside the graph' },
 };
 
 const APPLICABLE = Object.fromEntries(Object.entries(KEY_OPS).map(([k, v]) => [k, rulesOf(...v.ops)])) as Record<LayerKey, readonly RuleName[]>;

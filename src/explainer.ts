@@ -7,6 +7,9 @@
  */
 import { platform } from '#platform';
 import * as errors from './errors.js';
+import type { CompareOptions, MethodEvaluation } from './evaluate/compare.js';
+import type { Method } from './evaluate/methods.js';
+import type { SanityOptions, SanityResult } from './evaluate/sanity.js';
 import { DisposedError, InputError, WorkerError } from './errors.js';
 import { concatExplanations, sliceExplainOptions } from './explanation-parts.js';
 import type { ExplainImageOptions, ImageExplanation } from './image/explain-image.js';
@@ -40,12 +43,14 @@ export interface ExplainerOptions extends LoadOptions {
   startTimeoutMs?: number;
 }
 
-/** Progress of one call: samples done out of total. */
+/** Progress of one call: samples done out of total (compareMethods: samples over all methods; sanityCheck: randomised layers over all methods). */
 export interface Progress {
   /** Samples done. */
   done: number;
   /** Samples in the call. */
   total: number;
+  /** compareMethods and sanityCheck: the method at work. */
+  method?: string;
 }
 
 /** What every Explainer call takes besides its own options. */
@@ -77,6 +82,7 @@ interface LoadedInfo {
   name: string;
   metadata: ModelMetadata | null;
   inputRange: [number, number] | null;
+  backendName: string;
 }
 
 /** A model that lives in workers; see {@link createExplainer}. */
@@ -94,6 +100,8 @@ export class Explainer {
   readonly name: string = '';
   /** The metadata given to createExplainer, parsed (or null). */
   readonly metadata: ModelMetadata | null = null;
+  /** The kernels the workers run (e.g. 'wasm-simd', 'wasm-relaxed-simd'): numbers are reproducible on the same ones. */
+  readonly backendName: string = '';
 
   private constructor(private readonly workers: WorkerPort[]) {
     for (const w of workers) {
@@ -113,7 +121,7 @@ export class Explainer {
     const ex = new Explainer(await startWorkers(workers, workerUrl, startTimeoutMs, createWorker));
     try {
       const infos = (await Promise.all(ex.workers.map((w) => ex.call(w, 'load', [src, loadOpts])))) as LoadedInfo[];
-      Object.assign(ex, { inputShape: infos[0].inputShape, inputLayout: infos[0].inputLayout, outputSize: infos[0].outputSize, name: infos[0].name, metadata: infos[0].metadata });
+      Object.assign(ex, { inputShape: infos[0].inputShape, inputLayout: infos[0].inputLayout, outputSize: infos[0].outputSize, name: infos[0].name, metadata: infos[0].metadata, backendName: infos[0].backendName });
     } catch (e) {
       await ex.dispose();
       throw e;
@@ -233,6 +241,25 @@ export class Explainer {
     const r = (await this.call(this.workers[0], 'attribute', [x, rest], signal)) as Explanation;
     onProgress?.({ done: r.targets.length, total: r.targets.length });
     return r;
+  }
+
+  /**
+   * `compareMethods` (src/evaluate/) in one worker: the same numbers as in this thread on the same kernels
+   * ({@link backendName}). Progress counts samples over all methods; a cancelled call rejects at
+   * once and the worker stops before the next method.
+   */
+  compareMethods(x: Float32Array, methods: ReadonlyArray<string | Method>, opts: Omit<CompareOptions, 'onProgress'> & CallOptions = {}): Promise<MethodEvaluation[]> {
+    const { signal, onProgress, ...rest } = opts;
+    return this.call(this.workers[0], 'compareMethods', [x, methods, rest], signal, onProgress) as Promise<MethodEvaluation[]>;
+  }
+
+  /**
+   * `sanityCheck` (src/evaluate/) in one worker. Progress counts randomised layers over all methods; a
+   * cancelled call rejects at once and the worker stops before the next method.
+   */
+  sanityCheck(x: Float32Array, methods: ReadonlyArray<string | Method>, opts: Omit<SanityOptions, 'onProgress'> & CallOptions = {}): Promise<SanityResult> {
+    const { signal, onProgress, ...rest } = opts;
+    return this.call(this.workers[0], 'sanityCheck', [x, methods, rest], signal, onProgress) as Promise<SanityResult>;
   }
 
   /** {@link Model.describe}: the layers, their shapes and rules. */

@@ -8,11 +8,12 @@
 import { createBackend, type BackendChoice } from './backends.js';
 import { canonicalize } from './graph/canonicalize.js';
 import type { Graph } from './graph/ir.js';
-import { LrpError, ModelFormatError, UnsupportedError } from './errors.js';
+import { InputError, LrpError, ModelFormatError, UnsupportedError } from './errors.js';
+import { WASM32_MAX_BYTES } from './kernels/arena.js';
 import { openSource, type ModelSource, type OpenedFile } from './import/source.js';
 import { shardPaths } from './import/tfjs-fetch.js';
 import { loadMetadata, parseMetadata, type ModelMetadata } from './image/metadata.js';
-import { Model } from './model.js';
+import { DEFAULT_MEMORY_LIMIT, Model } from './model.js';
 
 export type { ModelSource, ResponseLike, BlobLike, TfjsModelArtifacts, TfjsLayersModelLike, TfjsInMemory, TfjsSaveResult } from './import/source.js';
 
@@ -34,6 +35,12 @@ export interface LoadOptions {
    * mean/std, which explainImage uses and explain checks inputs against. Becomes `model.metadata`.
    */
   metadata?: string | URL | ModelMetadata | Record<string, unknown>;
+  /**
+   * Bytes of WebAssembly memory the model should plan for (default 2 GiB, at most 4 GiB): calls
+   * without a `batch` option run the largest chunk of samples whose buffers fit in it (see
+   * `model.memoryPlan`). An explicit `batch` may go above it, up to what WebAssembly can address.
+   */
+  memoryLimit?: number;
 }
 
 /** The importers a load function may use, each loaded on demand. */
@@ -74,6 +81,7 @@ export function loadOnnxModel(source: ModelSource, opts: LoadOptions = {}): Prom
 }
 
 async function loadWith(importers: Importers, source: ModelSource, opts: LoadOptions): Promise<Model> {
+  const limit = checkMemoryLimit(opts.memoryLimit);
   const m = opts.metadata;
   const metadata = m === undefined ? null : typeof m === 'string' || m instanceof URL ? await loadMetadata(m) : parseMetadata(m, 'metadata');
   const graph = await importWith(importers, source, opts);
@@ -81,7 +89,15 @@ async function loadWith(importers: Importers, source: ModelSource, opts: LoadOpt
   const backend = await createBackend(opts.backend ?? 'wasm');
   const model = new Model(canonical, backend);
   model.metadata = metadata;
+  model.memoryLimit = limit;
   return model;
+}
+
+function checkMemoryLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_MEMORY_LIMIT;
+  if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 16 * 2 ** 20 || limit > WASM32_MAX_BYTES)
+    throw new InputError(`memoryLimit must be a number of bytes between 16 MiB and 4 GiB (${WASM32_MAX_BYTES}), got ${String(limit)}`, 'E_OPTION');
+  return limit;
 }
 
 /** Imports a model to the IR without canonicalizing it or choosing a backend (for tools that inspect graphs). */

@@ -5,13 +5,14 @@
  */
 import { composites, ruleComposite, type Composite, type CompositeAlias, type CompositeName } from './composites.js';
 import { assignRules, type Assigned } from './engine/assign.js';
-import { Engine } from './engine/engine.js';
+import { Engine, type MemoryPlan } from './engine/engine.js';
 import { DisposedError, InputError, RuleError } from './errors.js';
-import type { Graph, Shape } from './graph/ir.js';
+import { MODEL_INPUT, type Graph, type Shape } from './graph/ir.js';
+import type { TensorBuf } from './engine/tensors.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
 import { MemoryLimitError } from './kernels/arena.js';
-import { checkFinite, checkForward, checkParameters, checkRelevance } from './numeric-checks.js';
+import { checkFinite, checkForward, checkParameters, relevanceWatch } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
 import { specOf } from './ops/registry.js';
 import type { ExplainImageOptions, ImageExplanation } from './image/explain-image.js';
@@ -102,6 +103,8 @@ export interface Explanation {
 }
 
 const DEFAULT_BATCH = 32;
+/** The memory budget of a model unless loadModel is given one: half of what wasm32 can address. */
+export const DEFAULT_MEMORY_LIMIT = 2 ** 31;
 /** The longest Float32Array V8 allocates (the relevance has as many values as x). */
 const MAX_INPUT_VALUES = 2 ** 32 - 1;
 /** SmoothGrad copies / Integrated Gradients steps per sample: beyond this it is a mistake, not a setting. */
@@ -125,6 +128,8 @@ export class Model {
   readonly format: Graph['format'];
   /** Class names, input range and mean/std from `loadModel(src, { metadata })`, or null. */
   metadata: ModelMetadata | null = null;
+  /** Bytes of WebAssembly memory calls without a `batch` plan for (`loadModel(src, { memoryLimit })`, default 2 GiB). */
+  memoryLimit: number = DEFAULT_MEMORY_LIMIT;
   private engine: Engine | null;
   private readonly assignCache = new Map<string, Map<string, Assigned>>();
 
@@ -151,6 +156,16 @@ export class Model {
   /** The kernels in use, e.g. 'wasm-relaxed', 'wasm-simd', 'reference'. */
   get backendName(): string {
     return this.live().backend.name;
+  }
+
+  /**
+   * Bytes of linear memory by purpose for explaining `batch` samples at a time: parameters,
+   * the modified parameter sets the rules have cached so far, activations, relevance (buffers
+   * shared by liveness; `relevanceUnshared` is what they would take without), scratch.
+   */
+  memoryPlan(batch = 1): MemoryPlan {
+    if (!Number.isInteger(batch) || batch < 1) throw new InputError(`memoryPlan: batch must be a positive integer, got ${batch}`);
+    return this.live().memoryPlan(batch);
   }
 
   /** Size of the backend's linear memory in bytes (diagnostics). */
@@ -322,10 +337,19 @@ export class Model {
         startSums[s + i] = sum;
       }
       mem.f32().set(startBuf.subarray(0, m * O), ws.tensor(engine.graph.output).rel >>> 2);
-      memoryLimit(() => engine.relevance(m, assigned));
-      checkRelevance(engine, ws, assigned, s, m);
+      const watch = relevanceWatch(engine, m);
+      // relevance buffers are shared by liveness: each layer's is copied out when the walk completes it
+      const onFinal = (t: TensorBuf) => {
+        watch.onFinal(t);
+        if (!layers || t.name === MODEL_INPUT) return;
+        const dst = (layers[t.name] ??= new Float32Array(n * t.size));
+        const view = mem.f32().subarray(t.rel >>> 2, (t.rel >>> 2) + m * t.size);
+        this.toCallerLayout(view, t.shape, m, dst, s * t.size);
+      };
+      memoryLimit(() => engine.relevance(m, assigned, onFinal));
+      watch.check(assigned, s);
 
-      const inRel = ws.tensor('input').rel >>> 2;
+      const inRel = ws.tensor(MODEL_INPUT).rel >>> 2;
       const chunk = mem.f32().subarray(inRel, inRel + m * this.inputSize);
       this.toCallerLayout(chunk, this.inputShape, m, relevance, s * this.inputSize);
       const per = this.inputSize;
@@ -333,14 +357,6 @@ export class Model {
         let sum = 0;
         for (let j = 0; j < per; j++) sum += chunk[i * per + j];
         inputSums[s + i] = sum;
-      }
-      if (layers) {
-        for (const node of engine.graph.nodes) {
-          const t = ws.tensor(node.name);
-          const dst = (layers[node.name] ??= new Float32Array(n * t.size));
-          const view = mem.f32().subarray(t.rel >>> 2, (t.rel >>> 2) + m * t.size);
-          this.toCallerLayout(view, t.shape, m, dst, s * t.size);
-        }
       }
     }
     checkFinite(startSums, 1, 'the sum of the start relevance');
@@ -508,7 +524,8 @@ export class Model {
   }
 
   private checkBatch(batch: number | undefined, n: number): number {
-    if (batch === undefined) return Math.min(n, DEFAULT_BATCH);
+    // without a batch: the largest chunk (up to 32) whose buffers fit in the memory limit
+    if (batch === undefined) return this.live().fitBatch(Math.min(n, DEFAULT_BATCH), this.memoryLimit);
     if (!Number.isInteger(batch) || batch < 1) throw new InputError(`batch must be a positive integer, got ${batch}`);
     return Math.min(batch, n);
   }

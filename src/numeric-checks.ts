@@ -8,7 +8,7 @@
  */
 import type { Assigned } from './engine/assign.js';
 import type { Engine } from './engine/engine.js';
-import type { Workspace } from './engine/tensors.js';
+import { aliasRoots, type TensorBuf, type Workspace } from './engine/tensors.js';
 import { ModelFormatError, NumericError } from './errors.js';
 import type { Graph, GraphNode } from './graph/ir.js';
 import { specOf } from './ops/registry.js';
@@ -50,30 +50,40 @@ export function checkForward(engine: Engine, ws: Workspace, s: number, m: number
 }
 
 /**
- * Throws if the last relevance pass left NaN or ±Infinity in the relevance of any tensor (the
- * input's, and every layer's: a ReLU's gradient mask may hide a NaN on its way), naming the
- * sample and the first node of the backward walk whose input relevance is non-finite (the rule
- * that produced it).
+ * Watches a relevance pass for NaN or ±Infinity in the relevance of any tensor (the input's, and
+ * every layer's: a ReLU's gradient mask may hide a NaN on its way). Relevance buffers are shared
+ * by liveness, so each tensor is scanned when the walk completes it (`onFinal`); `check` then
+ * throws naming the sample and the first node of the backward walk whose input relevance is
+ * non-finite (the rule that produced it).
  */
-export function checkRelevance(engine: Engine, ws: Workspace, assigned: Map<string, Assigned>, s: number, m: number): void {
+export function relevanceWatch(engine: Engine, m: number): { onFinal(t: TensorBuf): void; check(assigned: Map<string, Assigned>, s: number): void } {
   const k = engine.backend.kernels;
-  const tensors = [...ws.tensors.values()].filter((t) => !t.view);
-  if (tensors.every((t) => k.hasNonFinite(t.rel, m * t.size) === 0)) return;
-  let i = 0;
-  while (i < m - 1 && tensors.every((t) => !sampleNonFinite(engine, t.rel, t.size, i))) i++;
-  const nodes = engine.graph.nodes;
-  let culprit: GraphNode | undefined;
-  for (let j = nodes.length - 1; j >= 0 && !culprit; j--) {
-    const node = nodes[j];
-    if (specOf(node).view) continue; // a view shares its input's relevance buffer
-    if (node.inputs.some((name) => sampleNonFinite(engine, ws.tensor(name).rel, ws.tensor(name).size, i))) culprit = node;
-  }
-  const rule = culprit ? assigned.get(culprit.name)?.rule : undefined;
-  throw new NumericError(
-    `the relevance overflows float32 for sample ${s + i}` +
-      (culprit ? `: it first holds NaN or Infinity at the input of ${describeNode(culprit)}${rule ? ` (rule ${formatRule(rule)})` : ''}` : '') +
-      ' (inputs or weights too large for this model)',
-  );
+  let bad: { tensor: string; sample: number } | null = null;
+  return {
+    onFinal(t) {
+      if (bad || t.view || k.hasNonFinite(t.rel, m * t.size) === 0) return;
+      let i = 0;
+      while (i < m - 1 && !sampleNonFinite(engine, t.rel, t.size, i)) i++;
+      bad = { tensor: t.name, sample: i };
+    },
+    check(assigned, s) {
+      if (!bad) return;
+      const { tensor, sample } = bad;
+      bad = null;
+      const nodes = engine.graph.nodes;
+      let culprit: GraphNode | undefined;
+      // the last reader of the tensor (or of a view of it) sent it the non-finite values first
+      const roots = aliasRoots(engine.graph);
+      for (let j = nodes.length - 1; j >= 0 && !culprit; j--)
+        if (!specOf(nodes[j]).view && nodes[j].inputs.some((name) => roots.get(name) === roots.get(tensor))) culprit = nodes[j];
+      const rule = culprit ? assigned.get(culprit.name)?.rule : undefined;
+      throw new NumericError(
+        `the relevance overflows float32 for sample ${s + sample}` +
+          (culprit ? `: it first holds NaN or Infinity at the input of ${describeNode(culprit)}${rule ? ` (rule ${formatRule(rule)})` : ''}` : '') +
+          ' (inputs or weights too large for this model)',
+      );
+    },
+  };
 }
 
 /** Throws if `values` (samples of `per` floats) holds NaN or ±Infinity; `what` names the array. */
@@ -92,7 +102,7 @@ export function checkFinite(values: Float32Array, per: number, what: string): vo
 export function checkParameters(graph: Graph): void {
   for (const node of graph.nodes) {
     const params: Array<[string, ArrayLike<number> | null | undefined]> =
-      node.op === 'dense' || node.op === 'conv2d'
+      node.op === 'dense' || node.op === 'conv2d' || node.op === 'layernorm'
         ? [['weight', node.weight], ['bias', node.bias]]
         : node.op === 'batchnorm'
           ? [['weight', node.weight], ['bias', node.bias], ['running_mean', node.runningMean], ['running_var', node.runningVar]]

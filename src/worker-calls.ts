@@ -2,7 +2,8 @@
  * The calls a worker answers, on the one model it holds: load, predict, explain, attribute,
  * describe, warmup, explainImage, and the chunked forms explainer.ts uses (explainChunked,
  * predictChunked), which run `batch` samples at a time, post { id, progress } after each chunk and
- * yield to the event loop in between, so that a { cancel: id } message stops them.
+ * yield to the event loop in between, so that a { cancel: id } message stops them; and the
+ * evaluation calls (compareMethods, sanityCheck: worker-evaluate.ts), which stop between methods.
  */
 import { loadModel } from './load.js';
 import type { ExplainOptions, Explanation, Model } from './model.js';
@@ -59,6 +60,12 @@ function samplesOf(m: Model, x: ArrayLike<number>): number | null {
   return Number.isInteger(n) && n > 0 ? n : null;
 }
 
+/** Between two pieces of a call: lets a cancel in, and stops the call if it came. */
+async function checkpoint(id: number): Promise<void> {
+  await yieldToEvents();
+  if (cancelled.has(id)) throw new Cancelled();
+}
+
 const slice = (x: ArrayLike<number>, a: number, b: number): ArrayLike<number> =>
   ArrayBuffer.isView(x) ? (x as unknown as Float32Array).subarray(a, b) : Array.prototype.slice.call(x, a, b);
 
@@ -101,6 +108,12 @@ async function run(m: Model, msg: Call, post: Post): Promise<unknown> {
       parts.forEach((p, i) => out.set(p, i * (opts.batch ?? 32) * m.outputSize));
       return out;
     }
+    case 'compareMethods':
+    case 'sanityCheck': {
+      const { compareCall, sanityCall } = await import('./worker-evaluate.js'); // loaded with the first evaluation
+      const report = (progress: unknown) => post({ id: msg.id, progress });
+      return (msg.method === 'compareMethods' ? compareCall : sanityCall)(m, args, report, () => checkpoint(msg.id));
+    }
     default:
       throw new Error(`unknown call ${String(msg.method)}`);
   }
@@ -117,7 +130,7 @@ export async function answerCall(msg: Call, post: Post): Promise<void> {
       model?.dispose();
       model = null;
       model = await loadModel(msg.args![0] as Parameters<typeof loadModel>[0], msg.args![1] as Parameters<typeof loadModel>[1]);
-      value = { inputShape: model.inputShape, inputLayout: model.inputLayout, outputSize: model.outputSize, name: model.name, metadata: model.metadata, inputRange: model.graph.inputRange ?? null };
+      value = { inputShape: model.inputShape, inputLayout: model.inputLayout, outputSize: model.outputSize, name: model.name, metadata: model.metadata, inputRange: model.graph.inputRange ?? null, backendName: model.backendName };
     } else if (!model) throw new Error('no model loaded in this worker');
     else value = await run(model, msg, post);
     post({ id: msg.id, ok: true, value }, transferables(value));

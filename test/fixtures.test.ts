@@ -42,8 +42,9 @@ const SOURCE = path.resolve(FIXTURES_DIR, '..', '..', '..', 'shared', 'testdata'
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
-/** test/fixtures/arch/ holds other fixtures, with their own index and test (test/import/arch-export.test.ts). */
-const OTHER_SETS = new Set(['arch']);
+/** test/fixtures/arch/ and transformers/ hold other fixtures, with their own index and test
+ *  (test/import/arch-export.test.ts, test/import/transformer-fixtures.test.ts). */
+const OTHER_SETS = new Set(['arch', 'transformers']);
 
 function listFiles(dir: string, base = dir): string[] {
   const out: string[] = [];

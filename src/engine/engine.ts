@@ -12,12 +12,40 @@ import { InputError } from '../errors.js';
 import { specOf } from '../ops/registry.js';
 import type { OpSpec, PrepareEnv, RelevanceStep } from '../ops/spec.js';
 import type { Assigned } from './assign.js';
-import { Workspace, workspaceBytes, type TensorBuf } from './tensors.js';
+import { LinearLayer } from './linear.js';
+import { planRelevance, Workspace, workspaceBytes, workspaceParts, type TensorBuf } from './tensors.js';
 
 interface Prepared {
   node: GraphNode;
   spec: OpSpec<GraphNode, unknown>;
   state: unknown;
+}
+
+/**
+ * Bytes of linear memory by purpose for one batch size (Model.memoryPlan). The workspace parts
+ * (activations, relevance, scratch) are what a workspace for `batch` samples allocates; scratch
+ * is an upper bound (its buffers are allocated when a rule first uses them).
+ */
+export interface MemoryPlan {
+  batch: number;
+  /** Weights and biases of the dense and conv layers. */
+  parameters: number;
+  /** Modified parameter sets (W⁺, W⁻, W+γW⁺, W², …) cached so far, by the rules that have run. */
+  modifiedParameters: number;
+  /** Other constants of the ops (descriptors, per-channel scales, tables). */
+  constants: number;
+  /** Every node's output for `batch` samples (kept for the relevance pass). */
+  activations: number;
+  /** The relevance buffers, shared by liveness. */
+  relevance: number;
+  /** What the relevance buffers would take without sharing. */
+  relevanceUnshared: number;
+  /** Rule scratch and im2col buffers (an upper bound). */
+  scratch: number;
+  /** parameters + modifiedParameters + constants + activations + relevance + scratch. */
+  total: number;
+  /** The linear memory's current size (it only grows; freed blocks are reused). */
+  linearMemory: number;
 }
 
 export class Engine {
@@ -26,6 +54,7 @@ export class Engine {
   readonly outputSize: number;
   private readonly prepared: Prepared[];
   private readonly owned: number[] = [];
+  private ownedBytes = 0;
   private ws: Workspace | null = null;
 
   constructor(
@@ -48,6 +77,7 @@ export class Engine {
       const p = mem.alloc(Math.max(values.length, 4) * 4);
       view().set(values, p >>> 2);
       this.owned.push(p);
+      this.ownedBytes += Math.max(values.length, 4) * 4;
       return p;
     };
     return {
@@ -57,6 +87,47 @@ export class Engine {
       floats: (values) => put(values, () => mem.f32()),
       ints: (values) => put(values, () => mem.i32()),
     };
+  }
+
+  /** What linear memory holds or will hold for a batch of `batch` samples; see Model.memoryPlan. */
+  memoryPlan(batch: number): MemoryPlan {
+    let parameters = 0;
+    let modifiedParameters = 0;
+    let convScratch = 0;
+    for (const p of this.prepared) {
+      if (p.state instanceof LinearLayer) {
+        const node = p.state.node;
+        parameters += (node.weight.length + (node.bias?.length ?? 0)) * 4;
+        modifiedParameters += p.state.modifiedBytes;
+      }
+      convScratch = Math.max(convScratch, p.spec.scratchBytes?.(p.state, this.backend) ?? 0);
+    }
+    const ws = workspaceParts(this.graph, this.shapes, batch, convScratch);
+    const rel = planRelevance(this.graph, this.shapes, batch);
+    return {
+      batch,
+      parameters,
+      modifiedParameters,
+      constants: this.ownedBytes,
+      activations: ws.activations,
+      relevance: ws.relevance,
+      relevanceUnshared: rel.unsharedBytes,
+      scratch: ws.scratch,
+      total: parameters + modifiedParameters + this.ownedBytes + ws.activations + ws.relevance + ws.scratch,
+      linearMemory: this.backend.memory.byteLength(),
+    };
+  }
+
+  /**
+   * The largest batch ≤ max whose workspace fits in `limit` bytes next to the parameters, the
+   * constants and one modified copy of the parameters (what most rules cache); at least 1.
+   */
+  fitBatch(max: number, limit: number): number {
+    const plan = this.memoryPlan(1);
+    const fixed = plan.parameters + plan.constants + Math.max(plan.modifiedParameters, plan.parameters);
+    const convScratch = plan.scratch - workspaceParts(this.graph, this.shapes, 1, 0).scratch;
+    for (let b = max; b > 1; b--) if (fixed + workspaceBytes(this.graph, this.shapes, b, convScratch) <= limit) return b;
+    return 1;
   }
 
   /** Make sure buffers exist for at least n samples (reallocates only when n grows). */
@@ -117,22 +188,34 @@ export class Engine {
    * Walk the graph backwards from the relevance already written at the output tensor's `rel`
    * buffer. A tensor read by several nodes gets the sum of what they send back: the first of its
    * consumers (in the backward walk) writes its relevance buffer, the others add to it, so no
-   * buffer needs zeroing first.
+   * buffer needs zeroing first. Relevance buffers are shared by liveness (tensors.ts,
+   * planRelevance): a tensor's relevance is only complete, and only valid, when its producer is
+   * reached; `onFinal` sees each tensor (and each view of it) at that moment, the input last.
    */
-  relevance(n: number, assigned: Map<string, Assigned>): void {
+  relevance(n: number, assigned: Map<string, Assigned>, onFinal?: (t: TensorBuf) => void): void {
     const ws = this.ws!;
     const k = this.backend.kernels;
-    const written = new Set<number>([ws.tensor(this.graph.output).rel]);
+    const written = new Set<string>([ws.tensor(this.graph.output).root]);
     const first = (t: TensorBuf): boolean => {
-      const isFirst = !written.has(t.rel);
-      written.add(t.rel);
+      const isFirst = !written.has(t.root);
+      written.add(t.root);
       return isFirst;
     };
     const put = (t: TensorBuf, src: number) => (first(t) ? k.copy(src, t.rel, n * t.size) : k.add(t.rel, src, t.rel, n * t.size));
-    const target = (t: TensorBuf, scratch: number) => (written.has(t.rel) ? scratch : t.rel);
+    const target = (t: TensorBuf, scratch: number) => (written.has(t.root) ? scratch : t.rel);
     const commit = (t: TensorBuf, buf: number) => (buf !== t.rel ? put(t, buf) : void first(t));
+    const finalize = (name: string) => {
+      const t = ws.tensor(name);
+      // a tensor no node sent relevance to (a gate branch, an unused output) holds zeros, not another tensor's values
+      if (!written.has(t.root)) {
+        k.fill(t.rel, n * t.size, 0);
+        written.add(t.root);
+      }
+      if (onFinal) for (const v of ws.byRoot.get(name)!) onFinal(v);
+    };
     for (let i = this.prepared.length - 1; i >= 0; i--) {
       const { node, spec, state } = this.prepared[i];
+      if (!spec.view) finalize(node.name);
       const a = assigned.get(node.name)!;
       const fn = spec.rules[a.rule.name];
       if (!fn) throw new Error(`internal: rule '${a.rule.name}' reached ${node.op} node '${node.name}'`);
@@ -144,8 +227,7 @@ export class Engine {
       };
       fn(step);
     }
-    // tensors no node sent relevance to (a gate branch, an unused input) hold zeros, not stale values
-    for (const t of ws.tensors.values()) if (!t.view && !written.has(t.rel)) k.fill(t.rel, n * t.size, 0);
+    finalize(MODEL_INPUT);
   }
 
   dispose(): void {

@@ -13,10 +13,14 @@ export type ParamKind = 'w' | 'b';
 export class LinearLayer {
   readonly inSize: number;
   readonly outSize: number;
+  /** Dense: rows of inFeatures values per sample (1 for a vector input; T for [T, D]). Conv: 1. */
+  readonly rows: number;
   /** Conv descriptor pointer (0 for dense). */
   readonly desc: number;
   readonly descInts: Int32Array | null;
   private readonly cache = new Map<string, number>();
+  /** Bytes of the modified parameter sets cached so far (W⁺, W⁻, W+γW⁺, …; not the parameters themselves). */
+  modifiedBytes = 0;
 
   constructor(
     private readonly backend: Backend,
@@ -26,6 +30,7 @@ export class LinearLayer {
   ) {
     this.inSize = size(inShape);
     this.outSize = size(outShape);
+    this.rows = node.op === 'dense' ? this.inSize / node.inFeatures : 1;
     if (node.op === 'conv2d') {
       const d = new Int32Array(DESC_INTS);
       d[ConvDesc.C] = inShape[0];
@@ -76,6 +81,7 @@ export class LinearLayer {
     p = this.backend.memory.alloc(values.length * 4);
     this.backend.memory.f32().set(values, p >>> 2);
     this.cache.set(cacheKey, p);
+    if (key !== 'id') this.modifiedBytes += values.length * 4;
     return p;
   }
 
@@ -90,20 +96,21 @@ export class LinearLayer {
   /** y = f(x; W, b) for n samples (bPtr 0: no bias). */
   forward(x: number, w: number, b: number, y: number, n: number, convScratch: number): void {
     const k = this.backend.kernels;
-    if (this.node.op === 'dense') k.denseForward(x, w, b, y, n, this.inSize, this.outSize);
+    if (this.node.op === 'dense') k.denseForward(x, w, b, y, n * this.rows, this.node.inFeatures, this.node.outFeatures);
     else k.conv2dForward(this.desc, x, w, b, y, convScratch, n);
   }
 
   /** out (+)= J^T(g; W) for n samples. */
   transpose(g: number, w: number, out: number, n: number, accumulate: boolean, convScratch: number): void {
     const k = this.backend.kernels;
-    if (this.node.op === 'dense') k.denseTranspose(g, w, out, n, this.inSize, this.outSize, accumulate ? 1 : 0);
+    if (this.node.op === 'dense') k.denseTranspose(g, w, out, n * this.rows, this.node.inFeatures, this.node.outFeatures, accumulate ? 1 : 0);
     else k.conv2dTranspose(this.desc, g, w, out, convScratch, n, accumulate ? 1 : 0);
   }
 
   dispose(): void {
     for (const p of this.cache.values()) this.backend.memory.free(p);
     this.cache.clear();
+    this.modifiedBytes = 0;
     if (this.desc) this.backend.memory.free(this.desc);
   }
 }

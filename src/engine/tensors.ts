@@ -17,38 +17,124 @@ export interface TensorBuf {
   rel: number;
   /** true when this tensor aliases another (flatten/reshape) */
   view: boolean;
+  /** The tensor whose buffers this one shares (itself unless a view). */
+  root: string;
 }
 
 /** Rounded like Arena blocks: at least 16 bytes, a multiple of 16. */
 const block = (floats: number) => Math.ceil((Math.max(floats, 4) * 4) / 16) * 16;
 
+/** The tensor whose buffers each tensor shares: itself, or a view's source (followed through views). */
+export function aliasRoots(graph: Graph): Map<string, string> {
+  const roots = new Map<string, string>([[MODEL_INPUT, MODEL_INPUT]]);
+  for (const node of graph.nodes) roots.set(node.name, specOf(node).view ? roots.get(node.inputs[0])! : node.name);
+  return roots;
+}
+
 /**
- * Bytes a workspace for `capacity` samples takes (what the constructor allocates), so that the
- * engine can refuse a batch that cannot fit before growing the memory.
+ * Where every relevance buffer lives in one slab, reused by liveness. The backward walk goes from
+ * the last node to the first; a tensor's relevance is first written by its last reader (in graph
+ * order) and last read by its producer, so it is live over the node indices [producer, last
+ * reader] (the model output from the start, the input until the end). Buffers whose intervals do
+ * not overlap share bytes: placed largest first at the lowest offset that collides with no
+ * placed buffer live at the same time (the greedy-by-size plan of TFLite's arena planner).
  */
-export function workspaceBytes(graph: Graph, shapes: Map<string, Shape>, capacity: number, convScratchBytes: number): number {
-  let bytes = 2 * block(size(shapes.get(MODEL_INPUT)!) * capacity);
+export interface RelevancePlan {
+  /** Byte offset of each root tensor's relevance in the slab. */
+  offsets: Map<string, number>;
+  slabBytes: number;
+  /** What the buffers would take without reuse (for memoryPlan()). */
+  unsharedBytes: number;
+}
+
+export function planRelevance(graph: Graph, shapes: Map<string, Shape>, capacity: number): RelevancePlan {
+  const roots = aliasRoots(graph);
+  const index = new Map<string, number>([[MODEL_INPUT, -1]]);
+  graph.nodes.forEach((node, i) => index.set(node.name, i));
+  const live = new Map<string, { from: number; to: number; bytes: number }>();
+  for (const [name, root] of roots)
+    if (name === root) live.set(root, { from: index.get(root)!, to: index.get(root)!, bytes: block(size(shapes.get(root)!) * capacity) });
+  graph.nodes.forEach((node, i) => {
+    for (const input of node.inputs) {
+      const l = live.get(roots.get(input)!)!;
+      l.to = Math.max(l.to, i);
+    }
+  });
+  live.get(roots.get(graph.output)!)!.to = graph.nodes.length;
+  const order = [...live.entries()].sort((a, b) => b[1].bytes - a[1].bytes || a[1].from - b[1].from);
+  const placed: Array<{ from: number; to: number; at: number; end: number }> = [];
+  const offsets = new Map<string, number>();
+  let slabBytes = 0;
+  let unsharedBytes = 0;
+  for (const [name, l] of order) {
+    unsharedBytes += l.bytes;
+    const clashes = placed.filter((p) => p.from <= l.to && l.from <= p.to).sort((a, b) => a.at - b.at);
+    let at = 0;
+    for (const p of clashes) {
+      if (at + l.bytes <= p.at) break;
+      at = Math.max(at, p.end);
+    }
+    placed.push({ from: l.from, to: l.to, at, end: at + l.bytes });
+    offsets.set(name, at);
+    slabBytes = Math.max(slabBytes, at + l.bytes);
+  }
+  return { offsets, slabBytes, unsharedBytes };
+}
+
+/** Bytes of the workspace's parts for `capacity` samples (what the constructor allocates). */
+export interface WorkspaceBytes {
+  activations: number;
+  relevance: number;
+  scratch: number;
+}
+
+export function workspaceParts(graph: Graph, shapes: Map<string, Shape>, capacity: number, convScratchBytes: number): WorkspaceBytes {
+  let activations = block(size(shapes.get(MODEL_INPUT)!) * capacity);
   let maxIn = 1;
   let maxOut = 1;
   let maxAny = size(shapes.get(MODEL_INPUT)!);
   for (const node of graph.nodes) {
     const s = size(shapes.get(node.name)!);
-    if (!specOf(node).view) bytes += 2 * block(s * capacity);
+    if (!specOf(node).view) activations += block(s * capacity);
     maxIn = Math.max(maxIn, ...node.inputs.map((i) => size(shapes.get(i)!)));
     maxOut = Math.max(maxOut, s);
     maxAny = Math.max(maxAny, s);
   }
-  return bytes + 3 * block(maxIn * capacity) + 4 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
+  const scratch = 3 * block(maxIn * capacity) + 4 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
+  return { activations, relevance: planRelevance(graph, shapes, capacity).slabBytes, scratch };
+}
+
+/**
+ * Bytes a workspace for `capacity` samples takes, so that the engine can refuse a batch that
+ * cannot fit before growing the memory.
+ */
+export function workspaceBytes(graph: Graph, shapes: Map<string, Shape>, capacity: number, convScratchBytes: number): number {
+  const p = workspaceParts(graph, shapes, capacity, convScratchBytes);
+  return p.activations + p.relevance + p.scratch;
+}
+
+/** `count` buffer pointers, each allocated by `alloc` when first read. */
+function lazyBuffers(count: number, alloc: () => number): readonly number[] {
+  const ptrs: number[] = [];
+  const list: number[] = [];
+  for (let i = 0; i < count; i++)
+    Object.defineProperty(list, i, { enumerable: true, get: () => (ptrs[i] ??= alloc()) });
+  return list;
 }
 
 export class Workspace {
   readonly tensors = new Map<string, TensorBuf>();
-  /** Scratch sized like the largest layer input (x+, x−, transposed product). */
-  readonly scratchIn: number[] = [];
-  /** Scratch sized like the largest layer output (z+, z−, g+, g−). */
-  readonly scratchOut: number[] = [];
-  /** All ones, as large as the largest tensor (flat rule, relu gradient mask). */
-  readonly ones: number;
+  /** Each root tensor with the views that share its buffers (root first). */
+  readonly byRoot = new Map<string, TensorBuf[]>();
+  /**
+   * Scratch sized like the largest layer input (x+, x−, transposed product). Each buffer is
+   * allocated the first time a rule reads its pointer and kept (epsilon-plus on non-negative
+   * inputs never touches most of them).
+   */
+  readonly scratchIn: readonly number[];
+  /** Scratch sized like the largest layer output (z+, z−, g+, g−), allocated on first use. */
+  readonly scratchOut: readonly number[];
+  private onesPtr = 0;
   /** Conv im2col / col2im scratch. */
   readonly convScratch: number;
   /** Per-capacity constants (flat/wsquare denominators, zbox offsets), keyed by node and rule. */
@@ -69,13 +155,16 @@ export class Workspace {
         this.owned.push(p);
         return p;
       };
+      const plan = planRelevance(graph, shapes, capacity);
+      const slab = mem.alloc(Math.max(plan.slabBytes, 16));
+      this.owned.push(slab);
       const add = (name: string, shape: Shape, aliasOf?: TensorBuf) => {
         const s = size(shape);
         this.tensors.set(
           name,
           aliasOf
-            ? { name, shape, size: s, act: aliasOf.act, rel: aliasOf.rel, view: true }
-            : { name, shape, size: s, act: alloc(s * capacity), rel: alloc(s * capacity), view: false },
+            ? { name, shape, size: s, act: aliasOf.act, rel: aliasOf.rel, view: true, root: aliasOf.root }
+            : { name, shape, size: s, act: alloc(s * capacity), rel: slab + plan.offsets.get(name)!, view: false, root: name },
         );
       };
       add(MODEL_INPUT, shapes.get(MODEL_INPUT)!);
@@ -90,16 +179,32 @@ export class Workspace {
         maxOut = Math.max(maxOut, size(shape));
         maxAny = Math.max(maxAny, size(shape));
       }
-      for (let i = 0; i < 3; i++) this.scratchIn.push(alloc(maxIn * capacity));
-      for (let i = 0; i < 4; i++) this.scratchOut.push(alloc(maxOut * capacity));
-      this.ones = alloc(maxAny * capacity);
-      backend.kernels.fill(this.ones, maxAny * capacity, 1);
+      for (const t of this.tensors.values()) {
+        const group = this.byRoot.get(t.root);
+        if (group) group.push(t);
+        else this.byRoot.set(t.root, [t]);
+      }
+      this.scratchIn = lazyBuffers(3, () => alloc(maxIn * capacity));
+      this.scratchOut = lazyBuffers(4, () => alloc(maxOut * capacity));
+      this.onesFloats = maxAny * capacity;
       this.convScratch = convScratchBytes > 0 ? mem.alloc(convScratchBytes) : 0;
       if (this.convScratch) this.owned.push(this.convScratch);
     } catch (e) {
       this.dispose(); // a workspace that could not be completed gives its blocks back
       throw e;
     }
+  }
+
+  private readonly onesFloats: number;
+
+  /** All ones, as large as the largest tensor (flat rule, relu gradient mask); allocated on first use. */
+  get ones(): number {
+    if (!this.onesPtr) {
+      this.onesPtr = this.backend.memory.alloc(this.onesFloats * 4);
+      this.owned.push(this.onesPtr);
+      this.backend.kernels.fill(this.onesPtr, this.onesFloats, 1);
+    }
+    return this.onesPtr;
   }
 
   tensor(name: string): TensorBuf {

@@ -2,7 +2,8 @@
  * Graph -> Graph rewrites that make the IR explainable. Pure: the input graph and its parameter
  * arrays are never modified (folded weights are new arrays).
  *  - identity and dropout are removed;
- *  - a softmax at the output is removed (we explain the logits), a softmax elsewhere is an error;
+ *  - a softmax that produces the model output is removed (we explain the logits); any other softmax
+ *    (attention) stays, an op like any other (ops/softmax.ts);
  *  - batch norm directly after a dense/conv that feeds nothing else is folded into it
  *    (W' = W·s, b' = (b − mean)·s + beta, s = gamma / sqrt(var + eps)); other batch norms stay and
  *    get the `pass` rule, which describe() reports;
@@ -44,13 +45,13 @@ export function canonicalize(graph: Graph, opts: CanonicalizeOptions = {}): Grap
   for (const node of nodes) node.inputs = node.inputs.map(resolve);
   output = resolve(output);
 
-  const softmaxes = nodes.filter((n) => n.op === 'softmax');
-  for (const s of softmaxes) {
-    if (s.name !== output)
-      throw new UnsupportedError(`softmax node '${s.name}' is not at the model output; only a final softmax is supported (it is removed to explain the logits)`);
-    removeNode(s, s.inputs[0]);
+  // only a softmax nothing else reads: its consumers would otherwise read the logits instead
+  const final = nodes.find((n) => n.name === output && n.op === 'softmax');
+  if (final && !nodes.some((n) => n.inputs.includes(final.name))) {
+    removeNode(final, final.inputs[0]);
+    for (const node of nodes) node.inputs = node.inputs.map(resolve);
     output = resolve(output);
-    notes.push(`removed the final softmax '${s.name}': relevance explains the logits (pre-softmax)`);
+    notes.push(`removed the final softmax '${final.name}': relevance explains the logits (pre-softmax)`);
   }
 
   nodes = recognisePatterns(nodes, output, notes);

@@ -35,6 +35,8 @@ export type { FlattenNode, ReshapeNode } from '../ops/views.js';
 export type { AddNode } from '../ops/add.js';
 export type { ConcatNode } from '../ops/concat.js';
 export type { IdentityNode } from '../ops/removed.js';
+export type { LayerNormNode } from '../ops/layernorm.js';
+export type { SoftmaxNode } from '../ops/softmax.js';
 export type { ActivationNode } from '../ops/activation.js';
 export type { PReluNode } from '../ops/prelu.js';
 export type { MulNode } from '../ops/mul.js';

@@ -173,6 +173,29 @@ export interface Kernels {
    */
   channelDot(aPtr: number, bPtr: number, outPtr: number, n: number, channels: number, inner: number, accumulate: number): void;
 
+  // ---- layer norm and softmax over the last axis, rows x features ([n·rows, F]); float64 row sums, rounded once ----
+  /**
+   * y = ((x − mean)/sqrt(var + eps))·w + b per row (mean and biased variance of the row in float64).
+   * w, b: [F], pointer 0 = none (w = 1, b = 0). y may alias x.
+   */
+  layerNormForward(xPtr: number, wPtr: number, bPtr: number, yPtr: number, rows: number, features: number, eps: number): void;
+  /**
+   * AttnLRP's layer-norm relevance (the std a constant): c = r / (y + stab·sign(y)) (sign(0) = +1),
+   * out_i = x_i/std · (w_i c_i − mean_j(w_j c_j)). y is the forward output (bias included). out may alias x, y or r.
+   */
+  layerNormAttnLrp(xPtr: number, yPtr: number, wPtr: number, rPtr: number, outPtr: number, rows: number, features: number, eps: number, stab: number): void;
+  /** The exact input gradient of layerNormForward (the variance included). out may alias x or g. */
+  layerNormGradient(xPtr: number, wPtr: number, gPtr: number, outPtr: number, rows: number, features: number, eps: number): void;
+  /** y = exp(x − max)/sum(exp(x − max)) per row (exp and sum in float64). y may alias x. */
+  softmaxForward(xPtr: number, yPtr: number, rows: number, features: number): void;
+  /**
+   * AttnLRP's softmax relevance (Prop. 3.1): out = x·(r − s·sum_row r), s = the forward output; x = −∞ counts as 0.
+   * out may alias x, s or r.
+   */
+  softmaxAttnLrp(xPtr: number, sPtr: number, rPtr: number, outPtr: number, rows: number, features: number): void;
+  /** The input gradient: out = s·(g − sum_row(g·s)). out may alias s or g. */
+  softmaxGradient(sPtr: number, gPtr: number, outPtr: number, rows: number, features: number): void;
+
   // ---- strided gather / scatter-add (descriptor: StrideDesc) -------------------------------------------------
   /** y[s*OUT + flat(idx)] = x[s*IN + OFFSET + sum_d idx_d * STRIDES_d]. x and y must not overlap. */
   stridedGather(descPtr: number, xPtr: number, yPtr: number, n: number): void;

@@ -1,4 +1,8 @@
-/** Fully connected layer: y = W x + b over [N, features]. Weight [out, in] (PyTorch's layout). */
+/**
+ * Fully connected layer over the last axis (nn.Linear): input [..., inFeatures] of any rank ≥ 1 (a vector,
+ * tokens [T, D], channels-last [H, W, C]), output [..., outFeatures]; y = W x + b for each of the
+ * size/inFeatures rows of a sample (one GEMM over n·rows rows). Weight [out, in] (PyTorch's layout).
+ */
 import { linearRuleTable } from '../engine/linear-rules.js';
 import { LinearLayer } from '../engine/linear.js';
 import type { NodeBase } from '../graph/ir.js';
@@ -20,10 +24,10 @@ export const dense: OpSpec<DenseNode, LinearLayer> = {
   op: 'dense',
   arity: 1,
   shape(node, [inp], where) {
-    if (inp.length !== 1 || inp[0] !== node.inFeatures)
-      throw new ShapeError(`${where} expects ${node.inFeatures} input features, got shape [${inp.join(', ')}]`);
+    if (inp.length < 1 || inp[inp.length - 1] !== node.inFeatures)
+      throw new ShapeError(`${where} expects ${node.inFeatures} input features in the last axis, got shape [${inp.join(', ')}]`);
     checkParams(where, node.weight, node.outFeatures * node.inFeatures, `${node.outFeatures}x${node.inFeatures}`, node.bias, node.outFeatures);
-    return [node.outFeatures];
+    return [...inp.slice(0, -1), node.outFeatures];
   },
   prepare: (node, env) => new LinearLayer(env.backend, node, env.inShapes[0], env.outShape),
   forward({ state, ins, out, n, ws }) {

@@ -12,11 +12,13 @@ import { batchnorm } from './batchnorm.js';
 import { concat } from './concat.js';
 import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
+import { layernorm } from './layernorm.js';
 import { maxpool2d } from './maxpool2d.js';
 import { mul } from './mul.js';
 import { prelu } from './prelu.js';
 import { relu } from './relu.js';
-import { dropout, identity, softmax } from './removed.js';
+import { dropout, identity } from './removed.js';
+import { softmax } from './softmax.js';
 import type { OpSpec } from './spec.js';
 import { flatten, reshape } from './views.js';
 import { slice } from './slice.js';
@@ -34,6 +36,7 @@ export const OPS = {
   avgpool2d,
   globalavgpool,
   batchnorm,
+  layernorm,
   affine,
   flatten,
   reshape,

@@ -1,10 +1,10 @@
-/** Nodes canonicalize removes before the engine sees the graph: identity, dropout (inference), a final softmax. */
+/** Nodes canonicalize removes before the engine sees the graph: identity, dropout (inference). (A final softmax is removed too: see softmax.ts.) */
 import type { NodeBase } from '../graph/ir.js';
 import { rules } from '../rules.js';
 import type { OpSpec } from './spec.js';
 
 export interface IdentityNode extends NodeBase {
-  op: 'identity' | 'dropout' | 'softmax';
+  op: 'identity' | 'dropout';
 }
 
 function removedOp(op: IdentityNode['op']): OpSpec<IdentityNode> {
@@ -18,10 +18,9 @@ function removedOp(op: IdentityNode['op']): OpSpec<IdentityNode> {
     },
     rules: {},
     defaultRule: () => rules.gradient(),
-    nonNegative: op === 'softmax' ? () => true : (_node, ins) => ins[0],
+    nonNegative: (_node, ins) => ins[0],
   };
 }
 
 export const identity = removedOp('identity');
 export const dropout = removedOp('dropout');
-export const softmax = removedOp('softmax');

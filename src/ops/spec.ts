@@ -62,7 +62,7 @@ export interface OpSpec<N extends NodeBase = NodeBase, S = undefined> {
   readonly arity: number | [number, number];
   /** The output aliases input 0 (same buffers): flatten, reshape. */
   readonly view?: boolean;
-  /** Removed by canonicalize (identity, dropout, a final softmax); never reaches the engine. */
+  /** Removed by canonicalize (identity, dropout); never reaches the engine. */
   readonly removed?: boolean;
   prepare?(node: N, env: PrepareEnv): S;
   /** Bytes of the workspace's conv scratch this node needs. */

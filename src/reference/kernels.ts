@@ -7,6 +7,7 @@ import type { Backend, Kernels, Memory } from '../kernels/abi.js';
 import { ConvDesc as CD, PoolDesc as PD, StrideDesc as SD, checkActKind } from '../kernels/abi.js';
 import { Arena } from '../kernels/arena.js';
 import { activationDerivRef, activationRef } from './activations.js';
+import { referenceRowKernels } from './rows.js';
 
 class GrowableHeap {
   buf: ArrayBuffer;
@@ -317,6 +318,7 @@ function referenceKernels(mem: Memory): Kernels {
         for (let o = 0; o < layout.outSize; o++) acc[s * layout.inSize + layout.source(o)] += h[f(g) + s * layout.outSize + o];
       h.set(acc, f(out));
     },
+    ...referenceRowKernels(F),
   };
   return k;
 }

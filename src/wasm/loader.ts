@@ -61,6 +61,12 @@ export interface KernelExports {
   channel_dot_f32(a: number, b: number, out: number, n: number, c: number, inner: number, acc: number): void;
   strided_gather_f32(desc: number, x: number, y: number, n: number): void;
   strided_scatter_add_f32(desc: number, g: number, out: number, n: number): void;
+  layer_norm_forward_f32(x: number, w: number, b: number, y: number, rows: number, f: number, eps: number): void;
+  layer_norm_attnlrp_f32(x: number, y: number, w: number, r: number, out: number, rows: number, f: number, eps: number, stab: number): void;
+  layer_norm_gradient_f32(x: number, w: number, g: number, out: number, rows: number, f: number, eps: number): void;
+  softmax_forward_f32(x: number, y: number, rows: number, f: number): void;
+  softmax_attnlrp_f32(x: number, s: number, r: number, out: number, rows: number, f: number): void;
+  softmax_gradient_f32(s: number, g: number, out: number, rows: number, f: number): void;
 }
 
 /** A Backend over one WASM instance; `exports` gives the raw kernels (e.g. `gemm_f32`). */
@@ -163,6 +169,9 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 /** Creates a backend on a fresh instance of the chosen kernel build (synchronous). */
+/** 16 MiB of 64 KiB pages. */
+const GROW_STEP_PAGES = 256;
+
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const variant = selectVariant(opts.variant ?? 'auto');
   const instance = new WebAssembly.Instance(wasmModule(variant), {});
@@ -173,8 +182,11 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const need = Math.ceil(minBytes / PAGE);
     if (need <= have) return;
     if (need > MAX_PAGES) throw new MemoryLimitError(`lrp-wasm: ${minBytes} bytes are more than the 4 GiB a WebAssembly memory can hold`);
-    // grow geometrically (x1.5) to keep the number of growths small, within the wasm32 limit
-    const want = Math.min(MAX_PAGES, Math.max(need, Math.ceil(have * 1.5)));
+    // small memories grow geometrically (x1.5) to keep the number of growths small; large ones in
+    // 16 MiB steps, so that the memory stays close to what is used (engines reserve the address
+    // space of a wasm32 memory up front: growing is cheap and copies nothing)
+    const step = have * PAGE < 64 * 2 ** 20 ? Math.ceil(have * 1.5) : Math.ceil(need / GROW_STEP_PAGES) * GROW_STEP_PAGES;
+    const want = Math.min(MAX_PAGES, Math.max(need, step));
     try {
       mem.grow(want - have);
     } catch {
@@ -232,5 +244,11 @@ function wrapKernels(ex: KernelExports): Kernels {
     channelDot: (a, b, out, n, c, inner, acc) => ex.channel_dot_f32(a, b, out, n, c, inner, acc),
     stridedGather: (d, x, y, n) => ex.strided_gather_f32(d, x, y, n),
     stridedScatterAdd: (d, g, out, n) => ex.strided_scatter_add_f32(d, g, out, n),
+    layerNormForward: (x, w, b, y, rows, f, eps) => ex.layer_norm_forward_f32(x, w, b, y, rows, f, eps),
+    layerNormAttnLrp: (x, y, w, r, out, rows, f, eps, stab) => ex.layer_norm_attnlrp_f32(x, y, w, r, out, rows, f, eps, stab),
+    layerNormGradient: (x, w, g, out, rows, f, eps) => ex.layer_norm_gradient_f32(x, w, g, out, rows, f, eps),
+    softmaxForward: (x, y, rows, f) => ex.softmax_forward_f32(x, y, rows, f),
+    softmaxAttnLrp: (x, s, r, out, rows, f) => ex.softmax_attnlrp_f32(x, s, r, out, rows, f),
+    softmaxGradient: (s, g, out, rows, f) => ex.softmax_gradient_f32(s, g, out, rows, f),
   };
 }

@@ -63,3 +63,19 @@ describe('sanityCheck()', () => {
     expect(Math.abs(r.steps.at(-1)!.methods.gradient.spearman.summary.mean)).toBeLessThan(0.3);
   });
 });
+
+describe('sanityCheck() with an input range from metadata only', () => {
+  it('zbox composites take the bounds of metadata.json on the randomised copies too', async () => {
+    const meta = JSON.parse((await import('node:fs')).readFileSync('models/fashion-mnist/metadata.json', 'utf8'));
+    const model = await loadModel('models/fashion-mnist/model.onnx', { metadata: meta });
+    try {
+      expect(model.graph.inputRange).toBeUndefined();
+      const x = new Float32Array(2 * model.inputSize).map((_, i) => ((i * 37) % 100) / 100);
+      const r = await sanityCheck(model, x, ['epsilon-gamma-box'], { seed: 1 });
+      expect(r.steps.length).toBeGreaterThan(0);
+      for (const s of r.steps) expect(Number.isFinite(s.methods['epsilon-gamma-box'].spearman.summary.mean)).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+});
