@@ -1,7 +1,8 @@
 /**
  * TF.js sequence models on [N, L, C] inputs: Conv1D (valid, same, causal, strides, dilation),
  * MaxPooling1D / AveragePooling1D, GlobalMaxPooling1D / GlobalAveragePooling1D (keepdims),
- * Flatten of [L, C], SpatialDropout1D. Each in a small model against TF.js predict, explained
+ * Flatten of [L, C], SpatialDropout1D, Dense and LayerNormalization over the last axis (also an
+ * image's channels for LayerNormalization). Each in a small model against TF.js predict, explained
  * with every composite, conserving relevance on its bias-free variant; relevance comes back in
  * the caller's [N, L, C] layout (the gradient equals TF.js's); recurrent layers and bad
  * configurations fail naming the layer.
@@ -138,6 +139,70 @@ describe('Flatten, dropout', () => {
     expect(ops(g)).toContain('sd:dropout');
     const flat = await checkTfjs(chain((x) => x, 19, seq(tf.layers.flatten({ name: 'fl' }))), { inShape: IN });
     expect(flat.nodes.some((n) => n.op === 'transpose')).toBe(false);
+  });
+});
+
+describe('Dense over [L, C]', () => {
+  it('one row per step; on the model input and after a Conv1D', async () => {
+    const mid = seq(tf.layers.dense({ name: 'tok', units: 5, activation: 'relu' }), tf.layers.conv1d({ filters: 4, kernelSize: 3, activation: 'relu' }), tf.layers.dense({ name: 'tok2', units: 3, activation: 'relu' }));
+    const g = await checkTfjs(chain(mid, 21), { inShape: IN, shows: /tok\s+dense\s+\[N, 11, 5\]/ });
+    expect(g.nodes.find((n) => n.name === 'tok')).toMatchObject({ inFeatures: 3, outFeatures: 5 });
+    expect(g.nodes.find((n) => n.name === 'tok2')).toMatchObject({ inFeatures: 4, outFeatures: 3 });
+    await checkTfjs(chain(seq(tf.layers.dense({ units: 4, activation: 'tanh' })), 22, seq(tf.layers.flatten({}))), { inShape: IN });
+  });
+
+  it('refused on an image (Keras [H, W, C])', async () => {
+    const inp = tf.input({ shape: [4, 4, 2] });
+    const y = tf.layers.flatten().apply(tf.layers.dense({ name: 'd', units: 3 }).apply(inp)) as tf.SymbolicTensor;
+    const files = await save(tf.model({ inputs: inp, outputs: y }));
+    expect(() => importTfjs(files.modelJson, files.weights)).toThrow(UnsupportedError);
+    expect(() => importTfjs(files.modelJson, files.weights)).toThrow(/TF.js layer 'd' \(Dense\): Dense on per-sample shape \[4, 4, 2\] is not supported/);
+  });
+});
+
+describe('LayerNormalization', () => {
+  it('over the features of a sequence (axis -1 and [2]), with and without scale and center', async () => {
+    const mid = seq(
+      tf.layers.conv1d({ filters: 5, kernelSize: 3, padding: 'same' }),
+      tf.layers.layerNormalization({ name: 'ln', epsilon: 1e-3 }),
+      tf.layers.dense({ units: 4, activation: 'relu' }),
+      tf.layers.layerNormalization({ name: 'ln2', axis: 2, scale: false }),
+      tf.layers.layerNormalization({ name: 'ln3', center: false }),
+    );
+    const g = await checkTfjs(chain(mid, 23), { inShape: IN, shows: /ln\s+layernorm\s+\[N, 11, 5\]/ });
+    expect(g.nodes.find((n) => n.name === 'ln')).toMatchObject({ op: 'layernorm', features: 5, epsilon: 1e-3 });
+    expect(g.nodes.find((n) => n.name === 'ln2')).toMatchObject({ weight: null });
+    expect(g.nodes.find((n) => n.name === 'ln3')).toMatchObject({ bias: null });
+  });
+
+  it('over a vector, also after a Flatten of an image (gamma and beta permuted with the features)', async () => {
+    const inp = tf.input({ shape: [4, 5, 3] });
+    const c = tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'relu' }).apply(inp) as tf.SymbolicTensor;
+    const n = tf.layers.layerNormalization({ name: 'ln' }).apply(tf.layers.flatten().apply(c)) as tf.SymbolicTensor;
+    const y = tf.layers.dense({ units: 3 }).apply(n) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: inp, outputs: y });
+    randomize(model, 9);
+    await checkTfjs(model, { inShape: [4, 5, 3] });
+  });
+
+  it('over the channels of an image: transposed to channels last around the node', async () => {
+    const inp = tf.input({ shape: [4, 5, 3] });
+    const c = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(inp) as tf.SymbolicTensor;
+    const n = tf.layers.layerNormalization({ name: 'ln' }).apply(c) as tf.SymbolicTensor;
+    const p = tf.layers.globalMaxPooling2d({}).apply(tf.layers.reLU({}).apply(n) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: inp, outputs: tf.layers.dense({ units: 3 }).apply(p) as tf.SymbolicTensor });
+    randomize(model, 10);
+    const g = await checkTfjs(model, { inShape: [4, 5, 3] });
+    expect(ops(g).filter((s) => s.startsWith('ln'))).toEqual(['ln_channels_last:transpose', 'ln_norm:layernorm', 'ln:transpose']);
+  });
+
+  it('other axes are refused naming the layer', async () => {
+    for (const axis of [1, [1, 2]]) {
+      const files = await save(chain(seq(tf.layers.layerNormalization({ name: 'ln' })), 11));
+      layerJson(files, 'ln').config.axis = axis;
+      expect(() => importTfjs(files.modelJson, files.weights)).toThrow(UnsupportedError);
+      expect(() => importTfjs(files.modelJson, files.weights)).toThrow(/TF.js layer 'ln' \(LayerNormalization\): axis .* is not supported on per-sample shape \[11, 3\] \(only the last axis, -1\)/);
+    }
   });
 });
 
