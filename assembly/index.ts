@@ -19,6 +19,8 @@ export { channel_mul_f32, channel_dot_f32 } from "./channel-gate";
 export { strided_gather_f32, strided_scatter_add_f32 } from "./strided";
 export { layer_norm_forward_f32, layer_norm_attnlrp_f32, layer_norm_gradient_f32 } from "./layernorm";
 export { softmax_forward_f32, softmax_attnlrp_f32, softmax_gradient_f32 } from "./softmax";
+export { matmul_f32 } from "./matmul";
+export { embedding_forward_f32 } from "./embedding";
 
 /** First byte above the module's static data and its GEMM workspace: where the TS Arena may start. */
 export function lrp_heap_base(): usize {

@@ -1,12 +1,15 @@
-// Bench of the deployed architectures (architectures issue): lrp-wasm predict and explain (epsilon-plus) against
-// onnxruntime-web's forward pass on the same ONNX file, same batch, in one run, single-threaded, on MobileNetV2 and
-// EfficientNet-B0 at 224×224 (torchvision, random weights, 1000 classes). Medians of interleaved runs.
+// Bench of the deployed architectures: lrp-wasm predict and explain against onnxruntime-web's forward pass on the
+// same ONNX file, same batch, in one run, single-threaded. Medians of interleaved runs.
 //
-//   npm run bench:arch                       # build, export the models if needed, run, write bench/RESULTS-architectures.md
-//   node bench/architectures.mjs [--dir D] [--models a,b] [--batches 1,8] [--quick] [--no-write]
+//   npm run bench:arch          # MobileNetV2, EfficientNet-B0 (224×224), epsilon-plus → bench/RESULTS-architectures.md
+//   npm run bench:transformers  # the bundled Fashion-MNIST ViT and vit_b_16 (224×224), attnlrp → bench/RESULTS-transformers.md
+//   node bench/architectures.mjs [--set cnn|transformers] [--dir D] [--models a,b] [--batches 1,8] [--composite C]
+//                                [--quick] [--no-write]
 //
-// The ONNX files come from `scripts/export-architectures.py --full DIR` (Debian's python3-torch and
-// python3-torchvision); when DIR lacks a model and /usr/bin/python3 has torch, the script exports it first.
+// The torchvision ONNX files come from `scripts/export-architectures.py --full DIR` (CNNs) or
+// `scripts/export-transformers.py --full DIR` (vit_b_16, convnext_tiny), with Debian's python3-torch and
+// python3-torchvision; when DIR lacks a model and /usr/bin/python3 has torch, the script exports it first. A model
+// name that is a folder of models/ (e.g. fashion-mnist-vit) is read from there.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,17 +26,29 @@ const opt = (name, dflt) => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
 const quick = argv.includes('--quick');
-const dir = path.resolve(opt('dir', path.join(os.tmpdir(), 'lrp-arch-full')));
-const models = opt('models', 'mobilenet_v2,efficientnet_b0').split(',');
+const SETS = {
+  cnn: { models: 'mobilenet_v2,efficientnet_b0', composite: 'epsilon-plus', script: 'export-architectures.py', only: true, dir: 'lrp-arch-full', results: 'RESULTS-architectures.md', title: 'Deployed architectures' },
+  transformers: { models: 'fashion-mnist-vit,vit_b_16', composite: 'attnlrp', script: 'export-transformers.py', dir: 'lrp-transformers-full', results: 'RESULTS-transformers.md', title: 'Transformers' },
+};
+const set = SETS[opt('set', 'cnn')];
+if (!set) {
+  console.error(`bench: --set is one of ${Object.keys(SETS).join(', ')}`);
+  process.exit(2);
+}
+const dir = path.resolve(opt('dir', path.join(os.tmpdir(), set.dir)));
+const models = opt('models', set.models).split(',');
 const batches = opt('batches', '1,8').split(',').map(Number);
+const composite = opt('composite', set.composite);
 const cfg = { warmup: quick ? 1 : 2, minRuns: quick ? 3 : 20, floorRuns: quick ? 3 : 20, maxRuns: quick ? 5 : 100, minTime: quick ? 0.1 : 1, maxTime: quick ? 2 : 30 };
-const out = argv.includes('--no-write') ? null : path.join(HERE, 'RESULTS-architectures.md');
+const out = argv.includes('--no-write') ? null : path.join(HERE, set.results);
 
 function ensureExported(name) {
+  const bundled = path.join(ROOT, 'models', name, 'model.onnx');
+  if (fs.existsSync(bundled)) return bundled;
   const file = path.join(dir, `${name}.onnx`);
   if (fs.existsSync(file)) return file;
-  console.log(`exporting ${name} to ${dir} (scripts/export-architectures.py --full)…`);
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts/export-architectures.py'), '--full', dir, '--only', name], { stdio: 'inherit' });
+  console.log(`exporting ${name} to ${dir} (scripts/${set.script} --full)…`);
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts', set.script), '--full', dir, ...(set.only ? ['--only', name] : [])], { stdio: 'inherit' });
   if (r.status !== 0 || !fs.existsSync(file)) {
     console.error(`bench: cannot export ${name}: install Debian's python3-torch python3-torchvision python3-onnx, or pass --dir with ${name}.onnx`);
     process.exit(2);
@@ -68,7 +83,7 @@ async function main() {
       const cands = [
         { name: 'ort', fn: () => session.run(feeds) },
         { name: 'predict', fn: () => model.predict(x) },
-        { name: 'explain', fn: () => model.explain(x, { composite: 'epsilon-plus' }) },
+        { name: 'explain', fn: () => model.explain(x, { composite }) },
       ];
       await measureInterleaved(cands, cfg);
       const [o, p, e] = cands.map((c) => c.stats);
@@ -81,14 +96,14 @@ async function main() {
   }
   if (!out) return;
   const lines = [
-    '# Deployed architectures: lrp-wasm vs onnxruntime-web',
+    `# ${set.title}: lrp-wasm vs onnxruntime-web`,
     '',
-    `Written by \`npm run bench:arch\` (bench/architectures.mjs) on ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}.`,
-    'torchvision models with random weights, 224×224, 1000 classes, ONNX opset 13 (scripts/export-architectures.py --full).',
+    `Written by \`node bench/architectures.mjs --set ${opt('set', 'cnn')}\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}.`,
+    `Models: ${models.join(', ')}; torchvision ones with random weights at 224×224, 1000 classes (scripts/${set.script} --full); bundled ones from models/.`,
     'Single-threaded: onnxruntime-web wasm EP (1 thread, all graph optimisations), lrp-wasm default backend.',
     'Times are medians of interleaved runs; the ratios are against onnxruntime-web\'s forward in the same run.',
     '',
-    '| model | batch | onnxruntime-web fwd (ms) | lrp predict (ms) | predict / ort | lrp explain epsilon-plus (ms) | explain / ort | logits vs ort | WASM memory (MiB) |',
+    `| model | batch | onnxruntime-web fwd (ms) | lrp predict (ms) | predict / ort | lrp explain ${composite} (ms) | explain / ort | logits vs ort | WASM memory (MiB) |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) =>
       `| ${r.name} | ${r.n} | ${ms(r.ort)} | ${ms(r.predict)} | ${(r.predict.median / r.ort.median).toFixed(2)} | ${ms(r.explain)} | ${(r.explain.median / r.ort.median).toFixed(2)} | ${r.rel.toExponential(1)} | ${(r.memory / 2 ** 20).toFixed(0)} |`,

@@ -28,12 +28,14 @@ export interface Composite {
   activation?: Rule;
   /** Constant scale/shift nodes and unfolded batch norms (default: pass). */
   affine?: Rule;
-  /** Products of two activations, e.g. squeeze-excitation gates (default: signal-take-all). */
+  /** Element-wise products of two activations: gates get signal-take-all, other products uniform (the defaults). */
   mul?: Rule;
   /** Layer norms (default: attnlrp, identity on the std and epsilon on the rest; or gradient). */
   layerNorm?: Rule;
   /** Softmax inside the graph, e.g. attention weights (default: attnlrp, AttnLRP's Prop. 3.1; or gradient). */
   softmax?: Rule;
+  /** Matrix products of two activations, e.g. attention's Q·Kᵀ (default: attnlrp). */
+  matmul?: Rule;
   /** By node position in the imported graph (0-based). */
   byIndex?: Record<number, Rule>;
   /** By node name (e.g. "0", "block1.conv2", a Keras layer name). */
@@ -126,7 +128,7 @@ export const composites = {
         throw new RuleError(`composite: unknown key '${key}' (known: ${COMPOSITE_KEYS.join(', ')})`);
     if (spec.name !== undefined && typeof spec.name !== 'string') throw new RuleError(`composite.name must be a string, got ${typeof spec.name}`);
     const c: Composite = { ...spec, name: spec.name ?? 'custom' };
-    for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'layerNorm', 'softmax'] as const) {
+    for (const key of ['first', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'layerNorm', 'softmax', 'matmul'] as const) {
       const r = c[key];
       if (r === undefined) continue;
       const rule = validateRule(r, `composite.${key}`);
@@ -181,7 +183,7 @@ export const COMPOSITE_NAMES: readonly CompositeName[] = [
 ];
 
 const COMPOSITE_KEYS: ReadonlyArray<keyof Composite> = [
-  'name', 'first', 'firstOn', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'layerNorm', 'softmax', 'byIndex', 'byName',
+  'name', 'first', 'firstOn', 'dense', 'conv', 'pool', 'maxpool', 'add', 'activation', 'affine', 'mul', 'layerNorm', 'softmax', 'matmul', 'byIndex', 'byName',
 ];
 
 /** The rules every op of a key accepts (each op module lists its own, src/ops/). */
@@ -190,7 +192,7 @@ function rulesOf(...ops: Array<keyof typeof OPS>): readonly RuleName[] {
   return lists[0].filter((r) => lists.every((l) => l.includes(r)));
 }
 
-type LayerKey = 'first' | 'dense' | 'conv' | 'pool' | 'maxpool' | 'add' | 'activation' | 'affine' | 'mul' | 'layerNorm' | 'softmax';
+type LayerKey = 'first' | 'dense' | 'conv' | 'pool' | 'maxpool' | 'add' | 'activation' | 'affine' | 'mul' | 'layerNorm' | 'softmax' | 'matmul';
 
 /** The ops each layer-type key of a composite stands for, and how messages name them. */
 const KEY_OPS: Record<LayerKey, { ops: Array<keyof typeof OPS>; kind: string }> = {
@@ -202,9 +204,10 @@ const KEY_OPS: Record<LayerKey, { ops: Array<keyof typeof OPS>; kind: string }> 
   add: { ops: ['add'], kind: 'residual adds' },
   activation: { ops: ['relu', 'activation', 'prelu'], kind: 'activations' },
   affine: { ops: ['affine', 'batchnorm'], kind: 'constant scale/shift and unfolded batch norms' },
-  mul: { ops: ['mul'], kind: 'gated products' },
+  mul: { ops: ['mul'], kind: 'element-wise products' },
   layerNorm: { ops: ['layernorm'], kind: 'layer norms' },
   softmax: { ops: ['softmax'], kind: 'softmax inside the graph' },
+  matmul: { ops: ['matmul'], kind: 'matrix products of two activations' },
 };
 
 const APPLICABLE = Object.fromEntries(Object.entries(KEY_OPS).map(([k, v]) => [k, rulesOf(...v.ops)])) as Record<LayerKey, readonly RuleName[]>;

@@ -385,7 +385,7 @@ export class Model {
       const a = assigned?.get(node.name);
       const spec = specOf(node);
       if (spec.ruleNote) ruleNotes.set(node.op, spec.ruleNote);
-      rows.push([String(i), node.name, node.op, shapeStr([-1, ...engine.shapes.get(node.name)!]), spec.detail?.(node) ?? '', a ? formatRule(a.rule) : '']);
+      rows.push([String(i), node.name, node.op, shapeStr([-1, ...engine.shapes.get(node.name)!]), spec.detail?.(node, node.inputs.map((input) => engine.shapes.get(input)!)) ?? '', a ? formatRule(a.rule) : '']);
     });
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const lines = [
@@ -558,7 +558,7 @@ export class Model {
           throw new InputError(`input holds ${data[i]} at sample ${sample}, index ${i - sample * per}: inputs must be finite`);
         }
     }
-    memoryLimit(() => engine.forward(m));
+    memoryLimit(() => engine.forward(m, s));
     return ws;
   }
 

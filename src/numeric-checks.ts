@@ -26,7 +26,7 @@ function sampleNonFinite(engine: Engine, ptr: number, size: number, i: number): 
  * can only appear at their outputs; ReLU and max pooling then may hide a NaN (max(NaN, 0) is 0),
  * so checking the logits alone is not enough.
  */
-const ARITHMETIC = new Set(['dense', 'conv2d', 'batchnorm', 'add', 'avgpool2d', 'globalavgpool']);
+const ARITHMETIC = new Set(['dense', 'conv2d', 'batchnorm', 'add', 'avgpool2d', 'globalavgpool', 'matmul']);
 
 /**
  * Throws if the last forward pass over m samples (the chunk starting at sample s) produced NaN
@@ -106,7 +106,11 @@ export function checkParameters(graph: Graph): void {
         ? [['weight', node.weight], ['bias', node.bias]]
         : node.op === 'batchnorm'
           ? [['weight', node.weight], ['bias', node.bias], ['running_mean', node.runningMean], ['running_var', node.runningVar]]
-          : [];
+          : node.op === 'embedding'
+            ? [['table', node.table]]
+            : node.op === 'constant'
+              ? [['value', node.value]]
+              : [];
     const where = `${node.op} node '${node.name}'${node.source && node.source !== node.name ? ` (${node.source})` : ''}`;
     const folded = graph.notes.some((note) => note.startsWith('folded batch norm') && note.endsWith(` into '${node.name}'`));
     for (const [name, v] of params) {

@@ -171,11 +171,12 @@ export class Engine {
     return this.backend.kernels.hasNonFinite(this.ws!.tensor(MODEL_INPUT).act, n * this.inputSize) !== 0;
   }
 
-  forward(n: number): void {
+  /** Run the forward pass over n samples; firstSample (their index in the caller's batch) is for messages. */
+  forward(n: number, firstSample = 0): void {
     const ws = this.ws!;
     const k = this.backend.kernels;
     for (const { node, spec, state } of this.prepared) {
-      spec.forward({ node, state, k, ws, n, ins: node.inputs.map((i) => ws.tensor(i)), out: ws.tensor(node.name) });
+      spec.forward({ node, state, k, ws, n, firstSample, ins: node.inputs.map((i) => ws.tensor(i)), out: ws.tensor(node.name) });
     }
   }
 

@@ -43,6 +43,9 @@ export type { MulNode } from '../ops/mul.js';
 export type { TransposeNode } from '../ops/transpose.js';
 export type { SliceNode } from '../ops/slice.js';
 export type { UpsampleNode } from '../ops/upsample.js';
+export type { MatMulNode } from '../ops/matmul.js';
+export type { EmbeddingNode } from '../ops/embedding.js';
+export type { ConstantNode } from '../ops/constant.js';
 import type { OPS } from '../ops/registry.js';
 import type { OpSpec } from '../ops/spec.js';
 

@@ -3,8 +3,9 @@
  * the graph built so far. Recognised: a per-channel factor ([C] or [C, 1, 1] against [C, ...]:
  * squeeze-excitation), a factor computed from the other through element-wise single-input nodes
  * (x·σ(x), x·hardsigmoid(x): a self-gate, which canonicalize may turn into SiLU / hard-swish),
- * and, for equal shapes, exactly one factor that is a sigmoid-like output in [0, 1]. Anything else
- * is no gate (null): no LRP rule for it would be a principled guess.
+ * and, for equal shapes, exactly one factor that is a sigmoid-like output in [0, 1]. Any other
+ * product of two activations of equal shape is a plain 'product' (GLU, attention-like), whose
+ * factors share the relevance (uniform rule). Factors of other shapes are null (not supported).
  */
 import type { GraphNode, Shape } from '../graph/ir.js';
 import { size } from '../graph/shapes.js';
@@ -17,7 +18,9 @@ export interface Factor {
 }
 
 export interface Gating<F extends Factor> {
+  /** The signal (for a 'product': the first factor). */
   signal: F;
+  /** The gate (for a 'product': the second factor). */
   gate: F;
   pattern: MulNode['pattern'];
 }
@@ -68,6 +71,7 @@ export function classifyProduct<F extends Factor>(b: GraphBuilder, x: F, y: F): 
     const gx = isGateActivation(b, x.node);
     const gy = isGateActivation(b, y.node);
     if (gx !== gy) return gy ? { signal: x, gate: y, pattern: 'gate' } : { signal: y, gate: x, pattern: 'gate' };
+    return { signal: x, gate: y, pattern: 'product' };
   }
   return null;
 }

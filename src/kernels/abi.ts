@@ -149,6 +149,7 @@ export interface Kernels {
   /**
    * Strided block copy (concat forward and its slicing backward):
    * for b in 0..blocks: dst[b*dstStride + k] = src[b*srcStride + k], k < blockLen (all in floats).
+   * srcStride 0 copies the same block into every destination block (a constant broadcast to every sample).
    */
   copyBlocks(srcPtr: number, dstPtr: number, blocks: number, blockLen: number, srcStride: number, dstStride: number): void;
   /** dst += src, strided like copyBlocks */
@@ -204,6 +205,23 @@ export interface Kernels {
    * Targets repeated by stride-0 dims accumulate; out is not zeroed. g and out must not overlap.
    */
   stridedScatterAdd(descPtr: number, gPtr: number, outPtr: number, n: number): void;
+
+  // ---- product of two activations (matmul op) --------------------------------------------------------------
+  /**
+   * For each of `batch` consecutive matrix triples: c[M,N] (+)= op(a) * op(b), op(a) [M,K], op(b) [K,N].
+   * a is stored [M,K] (transA = 0) or [K,M] (transA = 1); b [K,N] (transB = 0) or [N,K] (transB = 1). The matrices
+   * follow each other (a every M*K floats, b every K*N, c every M*N). accumulate = 0 overwrites c, 1 adds to it.
+   * c must not overlap a or b.
+   */
+  matmul(aPtr: number, bPtr: number, cPtr: number, batch: number, M: number, K: number, N: number, transA: number, transB: number, accumulate: number): void;
+
+  // ---- embedding lookup ------------------------------------------------------------------------------------
+  /**
+   * y[t,:] = table[ids[t],:] for `count` ids given as float32 values, table [vocab, dim]. Every id is checked first:
+   * returns the index of the first id that is not an integer in [0, vocab) (NaN included) and writes nothing, or -1
+   * after copying every row. Never reads outside the table.
+   */
+  embeddingForward(idsPtr: number, tablePtr: number, yPtr: number, count: number, vocab: number, dim: number): number;
 }
 
 /**

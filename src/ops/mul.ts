@@ -1,9 +1,11 @@
 /**
- * Product of two activations where one is a gate computed from the signal through a side branch:
- * squeeze-excitation (x · σ(fc(pool(x))), the gate [C] or [C, 1, 1] broadcast over H×W) or a
- * self-gate (x · g(x) that is not a recognised activation pattern). Inputs are [signal, gate].
- * Default rule: signal-take-all (Arras et al. 2017, LRP for gated units): all relevance goes to
- * the signal, the gate is a constant and its branch receives none. The gradient rule gives the
+ * Element-wise product of two activations. Either one is a gate computed from the signal through
+ * a side branch: squeeze-excitation (x · σ(fc(pool(x))), the gate [C] or [C, 1, 1] broadcast over
+ * H×W) or a self-gate (x · g(x) that is not a recognised activation pattern), inputs [signal, gate],
+ * default rule signal-take-all (Arras et al. 2017, LRP for gated units: all relevance goes to the
+ * signal, the gate is a constant and its branch receives none). Or it is a plain product of two
+ * activations of equal shape (pattern 'product': GLU, attention-like products), default rule
+ * uniform (AttnLRP, Achtibat et al. 2024: each factor gets half). The gradient rule gives the
  * exact vector-Jacobian product to both factors.
  */
 import type { NodeBase } from '../graph/ir.js';
@@ -15,7 +17,7 @@ import type { OpSpec } from './spec.js';
 export interface MulNode extends NodeBase {
   op: 'mul';
   /** What the importer recognised, for describe() and messages. */
-  pattern: 'squeeze-excitation' | 'self-gate' | 'gate';
+  pattern: 'squeeze-excitation' | 'self-gate' | 'gate' | 'product';
 }
 
 export interface MulState {
@@ -46,6 +48,21 @@ export const mul: OpSpec<MulNode, MulState> = {
   },
   rules: {
     signal: (s) => s.put(s.ins[0], s.out.rel),
+    uniform(s) {
+      const [x, g] = s.ins;
+      const { channelGate, channels, inner } = s.state;
+      // x += R/2 (exact: a halving); both factors may be one tensor, then the halves add up
+      if (s.first(x)) s.k.fill(x.rel, s.n * x.size, 0);
+      s.k.mulAcc(s.out.rel, s.ws.ones, x.rel, s.n * x.size, 0.5);
+      // the gate's half, summed over the positions it is broadcast to
+      let half = s.out.rel;
+      if (channelGate) {
+        half = s.ws.scratchOut[0];
+        s.k.channelDot(s.out.rel, s.ws.ones, half, s.n, channels, inner, 0);
+      }
+      if (s.first(g)) s.k.fill(g.rel, s.n * g.size, 0);
+      s.k.mulAcc(half, s.ws.ones, g.rel, s.n * g.size, 0.5);
+    },
     gradient(s) {
       const [x, g] = s.ins;
       const { channelGate, channels, inner } = s.state;
@@ -60,7 +77,7 @@ export const mul: OpSpec<MulNode, MulState> = {
       s.commit(g, tg);
     },
   },
-  defaultRule: (_node, c) => c.mul ?? rules.signal(),
-  ruleNote: 'signal-take-all: the signal gets all relevance, the gate branch none (Arras et al. 2017)',
+  defaultRule: (node, c) => c.mul ?? (node.pattern === 'product' ? rules.uniform() : rules.signal()),
+  ruleNote: 'gates: signal-take-all, the signal gets all relevance and the gate branch none (Arras et al. 2017); other products: uniform, each factor half (AttnLRP)',
   detail: (n) => n.pattern,
 };

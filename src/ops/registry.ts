@@ -10,9 +10,12 @@ import { affine } from './affine.js';
 import { avgpool2d, globalavgpool } from './avgpool2d.js';
 import { batchnorm } from './batchnorm.js';
 import { concat } from './concat.js';
+import { constant } from './constant.js';
 import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
 import { layernorm } from './layernorm.js';
+import { embedding } from './embedding.js';
+import { matmul } from './matmul.js';
 import { maxpool2d } from './maxpool2d.js';
 import { mul } from './mul.js';
 import { prelu } from './prelu.js';
@@ -45,6 +48,9 @@ export const OPS = {
   transpose,
   slice,
   upsample,
+  matmul,
+  embedding,
+  constant,
   identity,
   dropout,
   softmax,

@@ -29,6 +29,8 @@ export interface ForwardStep<N, S> {
   readonly ws: Workspace;
   /** Samples in this run. */
   readonly n: number;
+  /** Index of this run's first sample in the caller's batch, for messages (forward only; 0 when not given). */
+  readonly firstSample?: number;
   readonly ins: TensorBuf[];
   readonly out: TensorBuf;
 }
@@ -76,7 +78,7 @@ export interface OpSpec<N extends NodeBase = NodeBase, S = undefined> {
   readonly ruleNote?: string;
   /** The output is ≥ 0 whenever the inputs marked true are. */
   nonNegative?(node: N, inputsNonNegative: boolean[]): boolean;
-  /** Hyper-parameters for describe(), e.g. "3x3 s1 p1". */
-  detail?(node: N): string;
+  /** Hyper-parameters for describe(), e.g. "3x3 s1 p1" (inShapes: the node's input shapes, per sample). */
+  detail?(node: N, inShapes: Shape[]): string;
   disposeState?(state: S, backend: Backend): void;
 }

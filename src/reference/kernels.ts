@@ -319,6 +319,28 @@ function referenceKernels(mem: Memory): Kernels {
       h.set(acc, f(out));
     },
     ...referenceRowKernels(F),
+    matmul(a, b, c, batch, M, K, N, transA, transB, accumulate) {
+      const h = F();
+      for (let t = 0; t < batch; t++) {
+        const A = f(a) + t * M * K, B = f(b) + t * K * N, C = f(c) + t * M * N;
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < N; j++) {
+            let acc = 0;
+            for (let q = 0; q < K; q++) acc += h[A + (transA ? q * M + i : i * K + q)] * h[B + (transB ? j * K + q : q * N + j)];
+            const idx = C + i * N + j;
+            h[idx] = accumulate ? h[idx] + acc : acc;
+          }
+      }
+    },
+    embeddingForward(ids, table, y, count, vocab, dim) {
+      const h = F();
+      for (let t = 0; t < count; t++) {
+        const v = h[f(ids) + t];
+        if (!(Number.isInteger(v) && v >= 0 && v < vocab)) return t;
+      }
+      for (let t = 0; t < count; t++) h.copyWithin(f(y) + t * dim, f(table) + h[f(ids) + t] * dim, f(table) + (h[f(ids) + t] + 1) * dim);
+      return -1;
+    },
   };
   return k;
 }

@@ -67,6 +67,8 @@ export interface KernelExports {
   softmax_forward_f32(x: number, y: number, rows: number, f: number): void;
   softmax_attnlrp_f32(x: number, s: number, r: number, out: number, rows: number, f: number): void;
   softmax_gradient_f32(s: number, g: number, out: number, rows: number, f: number): void;
+  matmul_f32(a: number, b: number, c: number, batch: number, M: number, K: number, N: number, transA: number, transB: number, acc: number): void;
+  embedding_forward_f32(ids: number, table: number, y: number, count: number, vocab: number, dim: number): number;
 }
 
 /** A Backend over one WASM instance; `exports` gives the raw kernels (e.g. `gemm_f32`). */
@@ -250,5 +252,7 @@ function wrapKernels(ex: KernelExports): Kernels {
     softmaxForward: (x, y, rows, f) => ex.softmax_forward_f32(x, y, rows, f),
     softmaxAttnLrp: (x, s, r, out, rows, f) => ex.softmax_attnlrp_f32(x, s, r, out, rows, f),
     softmaxGradient: (s, g, out, rows, f) => ex.softmax_gradient_f32(s, g, out, rows, f),
+    matmul: (a, b, c, batch, M, K, N, ta, tb, acc) => ex.matmul_f32(a, b, c, batch, M, K, N, ta, tb, acc),
+    embeddingForward: (ids, table, y, count, vocab, dim) => ex.embedding_forward_f32(ids, table, y, count, vocab, dim),
   };
 }

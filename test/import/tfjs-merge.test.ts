@@ -2,8 +2,8 @@
  * TF.js Multiply as a gating product (squeeze-excitation with a [1, 1, C] or a [C] gate, x·σ(x)
  * recognised as SiLU, a sigmoid gate from another branch) and Subtract (Keras files), against
  * TF.js predict, explained with every composite, conserving relevance on the bias-free variant
- * (the gate branch gets no relevance: signal-take-all). A product that is no gate fails naming
- * the layer.
+ * (the gate branch gets no relevance: signal-take-all); a product of two unrelated activations
+ * shares relevance between them (uniform). A product of other shapes fails naming the layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -91,17 +91,24 @@ describe('Multiply as a gate', () => {
     await checkTfjs(model, { inShape: IN, shows: /m\s+mul\s+\[N, 4, 7, 9\]\s+gate\s+signal/ });
   });
 
-  it('refuses a product of two unrelated activations, naming the layer', async () => {
+  it('a product of two unrelated activations is a plain product: each factor gets half (uniform)', async () => {
+    const mid = (x: T) => {
+      const t = tf.layers.conv2d({ name: 'other', filters: 4, kernelSize: 3, padding: 'same', activation: 'tanh' }).apply(x) as T;
+      return tf.layers.multiply({ name: 'prod' }).apply([x, t]) as T;
+    };
+    const g = await checkTfjs(chain(mid, 13), { inShape: IN, shows: /prod\s+mul\s+\[N, 4, 7, 9\]\s+product\s+uniform/ });
+    expect(g.nodes.find((n) => n.name === 'prod')).toMatchObject({ op: 'mul', pattern: 'product' });
+  });
+
+  it('refuses a product of two activations whose shapes differ (not a per-channel gate), naming the layer', async () => {
     const inp = tf.input({ shape: IN });
     const a = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }).apply(inp) as T;
-    const b = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'tanh' }).apply(inp) as T;
+    const b = tf.layers.conv2d({ filters: 1, kernelSize: 3, activation: 'tanh' }).apply(inp) as T;
     const m = tf.layers.multiply({ name: 'prod' }).apply([a, b]) as T;
     const y = tf.layers.dense({ units: 2 }).apply(tf.layers.flatten({}).apply(m)) as T;
     const files = await save(tf.model({ inputs: inp, outputs: y }));
     expect(() => importTfjs(files.modelJson, files.weights)).toThrow(UnsupportedError);
-    expect(() => importTfjs(files.modelJson, files.weights)).toThrow(
-      /TF.js layer 'prod' \(Multiply\): Multiply of \[5, 7, 4\] and \[5, 7, 4\] is neither an activation pattern .* nor a gate/,
-    );
+    expect(() => importTfjs(files.modelJson, files.weights)).toThrow(/TF.js layer 'prod' \(Multiply\): Multiply of \[5, 7, 4\] and \[5, 7, 1\]/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Whole-graph behaviour of the architectures issue's ONNX mappings: in-graph preprocessing with zbox
  * bounds in the raw domain, constant scale/shift folded into the preceding conv, global reductions,
- * nearest upsampling, and the errors for what stays unsupported.
+ * nearest upsampling, products of two activations, and the errors for what stays unsupported.
  */
 import { describe, expect, it } from 'vitest';
 import { UnsupportedError } from '../../src/errors.js';
@@ -138,6 +138,15 @@ describe('reductions and upsampling', () => {
       inits: [tensor('scales', [4], [1, 1, 2, 2])],
       shows: /up\s+upsample\s+\[N, 6, 18, 18\]\s+×2x2\s+gradient/,
     },
+    {
+      name: 'Mul of two unrelated activations (a plain product, uniform rule)',
+      tail: [
+        node('Conv', ['ar', 'W2', 'B2'], ['c2'], [attr.ints('pads', [1, 1, 1, 1])], 'conv2b'),
+        node('Mul', ['cr', 'c2'], ['p'], [], 'prod'),
+        ...GAP_TAIL.map((n) => (n.input![0] === 'cr' ? { ...n, input: ['p', ...n.input!.slice(1)] } : n)),
+      ],
+      shows: /prod\s+mul\s+\[N, 6, 9, 9\]\s+product\s+uniform/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: matches onnxruntime-web, explains, conserves without biases`, async () => {
@@ -158,10 +167,13 @@ describe('reductions and upsampling', () => {
 
 describe('what stays unsupported gets an error naming the node', () => {
   const bad = (tail: ModelSpec['nodes'], inits: NonNullable<ModelSpec['initializers']> = []) => () => importOnnx(buildModel(net([], 'x', tail, inits)));
-  it('a Mul of two unrelated activations', () => {
-    const f = bad([node('Conv', ['ar', 'W2', 'B2'], ['c2'], [attr.ints('pads', [1, 1, 1, 1])], 'conv2b'), node('Mul', ['cr', 'c2'], ['y'], [], 'prod')]);
+  it('a Mul of two activations of different shapes that is no per-channel gate', () => {
+    const f = bad(
+      [node('Conv', ['ar', 'W1c', 'B1c'], ['c1'], [attr.ints('pads', [1, 1, 1, 1])], 'conv2b'), node('Mul', ['cr', 'c1'], ['y'], [], 'prod')],
+      [tensor('W1c', [1, 4, 3, 3], rand(36, 11)), tensor('B1c', [1], [0.1])],
+    );
     expect(f).toThrow(UnsupportedError);
-    expect(f).toThrow(/ONNX Mul node 'prod': Mul of the activations \[6, 9, 9\] and \[6, 9, 9\] is neither an activation pattern/);
+    expect(f).toThrow(/ONNX Mul node 'prod': Mul of the activations \[6, 9, 9\] and \[1, 9, 9\] is neither an activation pattern/);
   });
   it('a Transpose that moves the batch axis', () => {
     expect(bad([node('Transpose', ['cr'], ['y'], [attr.ints('perm', [1, 0, 2, 3])], 't')])).toThrow(/ONNX Transpose node 't': perm \[1, 0, 2, 3\] moves the batch axis/);

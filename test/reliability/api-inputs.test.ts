@@ -100,7 +100,7 @@ describe('D12: composites.custom is strict about its keys', () => {
   it('refuses an unknown key, naming it', () => {
     const e = thrown(() => composites.custom({ convs: rules.zPlus() } as never));
     expect(e).toBeInstanceOf(RuleError);
-    expect(e.message).toBe("composite: unknown key 'convs' (known: name, first, firstOn, dense, conv, pool, maxpool, add, activation, affine, mul, layerNorm, softmax, byIndex, byName)");
+    expect(e.message).toBe("composite: unknown key 'convs' (known: name, first, firstOn, dense, conv, pool, maxpool, add, activation, affine, mul, layerNorm, softmax, matmul, byIndex, byName)");
   });
 
   it('refuses rules that do not apply to the layer type, even if the model has no such layer', () => {
