@@ -16,8 +16,8 @@
  *   pooling layers where that keeps their semantics); any other reader is rejected.
  *
  * The handlers of this file cover linear, pooling, normalisation and padding layers; activations,
- * layout layers, merge layers and sequence layers live in tfjs-activations.ts, tfjs-reshaping.ts,
- * tfjs-merge.ts and tfjs-sequence.ts. TFJS_LAYERS at the end is the one table the importer reads.
+ * layout layers, merge layers, sequence layers and Embedding live in tfjs-activations.ts,
+ * tfjs-reshaping.ts, tfjs-merge.ts, tfjs-sequence.ts and tfjs-embedding.ts. TFJS_LAYERS at the end is the one table the importer reads.
  */
 import { ShapeError, UnsupportedError, ModelFormatError } from '../errors.js';
 import type { Conv2dNode, DenseNode, Pads4, Pair } from '../graph/ir.js';
@@ -31,6 +31,7 @@ import {
 import { TFJS_MERGE_LAYERS } from './tfjs-merge.js';
 import { TFJS_RESHAPING_LAYERS } from './tfjs-reshaping.js';
 import { TFJS_SEQUENCE_LAYERS } from './tfjs-sequence.js';
+import { TFJS_EMBEDDING_LAYERS } from './tfjs-embedding.js';
 import type { KerasLayer } from './tfjs-topology.js';
 
 export type { LayerContext, LayerHandler, PendingPad, TValue } from './tfjs-context.js';
@@ -513,4 +514,5 @@ export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   ...TFJS_RESHAPING_LAYERS,
   ...TFJS_MERGE_LAYERS,
   ...TFJS_SEQUENCE_LAYERS,
+  ...TFJS_EMBEDDING_LAYERS,
 };
