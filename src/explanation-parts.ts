@@ -29,6 +29,7 @@ export function concatExplanations(parts: Explanation[]): Explanation {
   const layers = parts[0].layers ? Object.fromEntries(Object.keys(parts[0].layers).map((k) => [k, concat(parts.map((p) => p.layers![k]), F)])) : undefined;
   return {
     relevance: concat(parts.map((p) => p.relevance), F),
+    layout: parts[0].layout,
     logits: concat(parts.map((p) => p.logits), F),
     targets: concat(parts.map((p) => p.targets), Int32Array as unknown as new (n: number) => Int32Array<ArrayBuffer>),
     ...(layers ? { layers } : {}),

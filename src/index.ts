@@ -17,7 +17,7 @@ export {
   type TfjsInMemory,
   type TfjsSaveResult,
 } from './load.js';
-export { Model, ATTRIBUTION_METHODS, MAX_ATTRIBUTION_SAMPLES, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
+export { Model, ATTRIBUTION_METHODS, MAX_ATTRIBUTION_SAMPLES, type ModelInput, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
 export type { ExplainImageOptions, ImageExplanation, LayerMap } from './image/explain-image.js';
 export type { MemoryPlan } from './engine/engine.js';
 export type { PreprocessInfo, Rect } from './image/preprocess.js';
@@ -37,3 +37,4 @@ export { loadModelParallel, ParallelModel, type ParallelOptions, type ModelInfo 
 export { createExplainer, Explainer, type ExplainerOptions, type CallOptions, type Progress } from './explainer.js';
 export type { WorkerFactory, WebWorkerLike } from './platform/types.js';
 export * from './evaluate/index.js';
+export * from './text/index.js';

@@ -8,6 +8,7 @@
  *   width beyond either end, so augmented or slightly out-of-range data passes;
  * - where the model declares no range, whole numbers in 0..255 that exceed 1 look like pixel bytes:
  *   a console warning, once per model, since some models do take raw 0..255 values.
+ * None of these applies to token-id models (`model.inputKind === 'tokens'`).
  */
 import { InputError } from './errors.js';
 import { imageGeometry } from './image/geometry.js';
@@ -46,6 +47,8 @@ export function withMetadataBounds(model: Model, opts: ExplainOptions): ExplainO
 }
 
 export function checkInputTraps(model: Model, x: unknown, checkRange = true): void {
+  // token ids are whole numbers by nature and have no pixel range: Model checks them against the vocabulary
+  if (model.inputKind === 'tokens') return;
   if (x && typeof x === 'object' && !('length' in x) && 'data' in x && 'width' in x && 'height' in x)
     throw new InputError('x is an image (ImageData or pixels), not model input: use model.explainImage(image), which converts, fits and scales it', 'E_PIXELS');
   if (x instanceof Uint8ClampedArray)

@@ -19,6 +19,13 @@ import type { ExplainImageOptions, ImageExplanation } from './image/explain-imag
 import type { ModelMetadata } from './image/metadata.js';
 import type { ImageInput } from './image/types.js';
 import { checkInputTraps, withMetadataBounds } from './input-checks.js';
+import { inputEmbeddings, tokenIdsToInput, tokenInputOf } from './text/token-input.js';
+
+/**
+ * What predict/explain/attribute take: a whole number of samples as one flat array (Float32Array,
+ * number[], and for token models Int32Array ids), or for token models one array of ids per sample.
+ */
+export type ModelInput = ArrayLike<number> | ArrayLike<ArrayLike<number>>;
 
 /** Which class to explain: `'argmax'` (the predicted one), one index for every sample, or one per sample. */
 export type Target = 'argmax' | number | ArrayLike<number>;
@@ -85,8 +92,13 @@ export interface AttributeOptions {
 
 /** What {@link Model.explain} and {@link Model.attribute} return. */
 export interface Explanation {
-  /** Input relevance, same length and layout as x. */
+  /**
+   * Input relevance, same length and layout as x: [n, ...inputShape] in the caller's layout;
+   * for token models [n, T], one value per token (the relevance of its embedding vector, summed).
+   */
   relevance: Float32Array<ArrayBuffer>;
+  /** The layout of `relevance`: the model's input layout, or 'tokens' ([n, T], one value per token). */
+  layout: 'NCHW' | 'NHWC' | 'tokens';
   /** [n, outputSize] logits of the forward pass. */
   logits: Float32Array<ArrayBuffer>;
   /** The explained class of each sample. */
@@ -120,6 +132,14 @@ export class Model {
   readonly inputShape: Shape;
   /** Layout of the arrays passed to predict/explain and returned: 'NCHW' or 'NHWC' (TF.js). */
   readonly inputLayout: 'NCHW' | 'NHWC';
+  /**
+   * What the input holds: 'values' (pixels, features), or 'tokens': token ids into an embedding,
+   * inputShape [T]. Token models take Int32Array / number[] / number[][] ids (or a Float32Array
+   * holding them) and explain one relevance value per token. Text → ids: {@link tokenize}.
+   */
+  readonly inputKind: 'values' | 'tokens';
+  /** For token models, the number of ids the embedding takes (valid ids 0..vocabSize-1); else null. */
+  readonly vocabSize: number | null;
   /** Number of outputs (classes). */
   readonly outputSize: number;
   /** From the file name or its folder (see {@link nameFromLocation}), else the model's own name. */
@@ -131,6 +151,8 @@ export class Model {
   /** Bytes of WebAssembly memory calls without a `batch` plan for (`loadModel(src, { memoryLimit })`, default 2 GiB). */
   memoryLimit: number = DEFAULT_MEMORY_LIMIT;
   private engine: Engine | null;
+  /** For token models: the embedding whose vocabulary the ids are checked against. */
+  private readonly tokenInput: ReturnType<typeof tokenInputOf>;
   private readonly assignCache = new Map<string, Map<string, Assigned>>();
 
   /** @internal Use {@link loadModel}. */
@@ -144,6 +166,9 @@ export class Model {
     this.inputShape = graph.inputShape.slice();
     this.inputLayout = graph.inputLayout === 'NHWC' && graph.inputShape.length === 3 ? 'NHWC' : 'NCHW';
     this.outputSize = this.engine.outputSize;
+    this.tokenInput = tokenInputOf(graph);
+    this.inputKind = this.tokenInput ? 'tokens' : 'values';
+    this.vocabSize = this.tokenInput?.vocab ?? null;
     this.name = graph.name;
     this.format = graph.format;
   }
@@ -183,7 +208,7 @@ export class Model {
    * These are the pre-softmax values even where the model file ends in a softmax (TF.js's
    * `predict` returns probabilities for such models).
    */
-  predict(x: ArrayLike<number>, opts: { batch?: number; checkRange?: boolean } = {}): Float32Array<ArrayBuffer> {
+  predict(x: ModelInput, opts: { batch?: number; checkRange?: boolean } = {}): Float32Array<ArrayBuffer> {
     const engine = this.live();
     opts = options(opts, 'predict');
     checkInputTraps(this, x, opts.checkRange);
@@ -208,7 +233,7 @@ export class Model {
    * @returns relevance in x's layout, logits, targets, per-sample sums (and per-layer relevance with `layers`).
    * @throws {@link InputError}, {@link RuleError}, {@link DisposedError}.
    */
-  explain(x: ArrayLike<number>, opts: ExplainOptions = {}): Explanation {
+  explain(x: ModelInput, opts: ExplainOptions = {}): Explanation {
     this.live();
     opts = options(opts, 'explain');
     checkInputTraps(this, x, opts.checkRange);
@@ -228,7 +253,7 @@ export class Model {
    * (midpoint Riemann sum over `samples` steps from `baseline`, times x − baseline).
    * SmoothGrad and Integrated Gradients explain the clean input's target and start from onehot.
    */
-  attribute(x: ArrayLike<number>, opts: AttributeOptions): Explanation {
+  attribute(x: ModelInput, opts: AttributeOptions): Explanation {
     this.live();
     opts = options(opts, 'attribute') as AttributeOptions;
     const method = opts.method;
@@ -237,6 +262,9 @@ export class Model {
     const batch = this.checkBatch(opts.batch, n);
     const gradient = new Map<string, Assigned>(this.live().graph.nodes.map((node) => [node.name, { rule: rules.gradient() }]));
     const targetsIn = this.checkTargets(opts.target ?? 'argmax', n);
+    if (method === 'gradient-x-input' && this.inputKind === 'tokens') return this.tokenGradientTimesInput(data, n, gradient, targetsIn, this.checkStart(opts.start, n), batch);
+    if (this.inputKind === 'tokens' && method !== 'gradient')
+      throw new InputError(`${method} varies the input continuously, which token ids are not: for token models use 'gradient' or 'gradient-x-input' (taken in the embedding space)`);
     if (method === 'gradient' || method === 'gradient-x-input') {
       const r = this.propagate(data, n, gradient, targetsIn, this.checkStart(opts.start, n), batch, false);
       if (method === 'gradient-x-input') {
@@ -292,7 +320,35 @@ export class Model {
     for (let s = 0; s < n; s++) inputSums[s] = acc.subarray(s * per, (s + 1) * per).reduce((a, v) => a + v, 0);
     checkFinite(acc, per, `the ${method} attribution`);
     checkFinite(inputSums, 1, `the sum of the ${method} attribution`);
-    return { relevance: acc, logits: clean.logits, targets: clean.targets, sums: { start: clean.sums.start, input: inputSums } };
+    return { relevance: acc, layout: clean.layout, logits: clean.logits, targets: clean.targets, sums: { start: clean.sums.start, input: inputSums } };
+  }
+
+  /**
+   * Gradient × input of a token model, where the input is the embedded vectors: per token
+   * Σ_d e_{t,d} · ∂f/∂e_{t,d}, the gradient taken at every embedding's output (summed over the
+   * embeddings that read the ids).
+   */
+  private tokenGradientTimesInput(data: Float32Array, n: number, gradient: Map<string, Assigned>, targetsIn: 'argmax' | Int32Array, start: Start, batch: number): Explanation {
+    const r = this.propagate(data, n, gradient, targetsIn, start, batch, true);
+    const T = this.inputSize;
+    const relevance = new Float32Array(n * T);
+    for (const table of inputEmbeddings(this.live().graph)) {
+      const g = r.layers![table.name];
+      const D = table.dim;
+      for (let s = 0; s < n; s++)
+        for (let t = 0; t < T; t++) {
+          const row = data[s * T + t] * D;
+          const at = (s * T + t) * D;
+          let sum = 0;
+          for (let d = 0; d < D; d++) sum += table.table[row + d] * g[at + d];
+          relevance[s * T + t] += sum;
+        }
+    }
+    const inputSums = new Float32Array(n);
+    for (let s = 0; s < n; s++) inputSums[s] = relevance.subarray(s * T, (s + 1) * T).reduce((a, v) => a + v, 0);
+    checkFinite(relevance, T, 'gradient × input');
+    checkFinite(inputSums, 1, 'the sum of gradient × input');
+    return { relevance, layout: 'tokens', logits: r.logits, targets: r.targets, sums: { start: r.sums.start, input: inputSums } };
   }
 
   private propagate(
@@ -361,7 +417,8 @@ export class Model {
     }
     checkFinite(startSums, 1, 'the sum of the start relevance');
     checkFinite(inputSums, 1, 'the sum of the input relevance');
-    return { relevance, logits, targets, layers, sums: { start: startSums, input: inputSums } };
+    const layout = this.inputKind === 'tokens' ? 'tokens' : this.inputLayout;
+    return { relevance, layout, logits, targets, layers, sums: { start: startSums, input: inputSums } };
   }
 
   /** A table of the nodes, their output shapes and the rule each gets under `composite`. */
@@ -390,7 +447,7 @@ export class Model {
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const lines = [
       // the input as callers give it ([N, 28, 28, 1] NHWC for TF.js); the rows are the graph's NCHW
-      `model '${this.name}' (${this.format}), input ${shapeStr([-1, ...(this.inputLayout === 'NHWC' ? [this.inputShape[1], this.inputShape[2], this.inputShape[0]] : this.inputShape)])} ${this.inputLayout}, ${this.outputSize} outputs, composite: ${this.compositeName(opts)}${this.inputLayout === 'NHWC' ? ' (shapes below: NCHW)' : ''}`,
+      `model '${this.name}' (${this.format}), input ${shapeStr([-1, ...(this.inputLayout === 'NHWC' ? [this.inputShape[1], this.inputShape[2], this.inputShape[0]] : this.inputShape)])} ${this.inputKind === 'tokens' ? `token ids (vocabulary ${this.vocabSize ?? 'unknown'})` : this.inputLayout}, ${this.outputSize} outputs, composite: ${this.compositeName(opts)}${this.inputLayout === 'NHWC' ? ' (shapes below: NCHW)' : ''}`,
       ...rows.map((r) => r.map((v, c) => v.padEnd(widths[c])).join('  ').trimEnd()),
     ];
     for (const note of engine.graph.notes) lines.push(`note: ${note}`);
@@ -422,7 +479,8 @@ export class Model {
   warmup(batch = 1, opts: ExplainOptions = {}): void {
     if (!Number.isInteger(batch) || batch < 1) throw new InputError(`warmup: batch must be a positive integer, got ${batch}`);
     const range = this.metadata?.inputRange ?? this.graph.inputRange ?? [0, 1];
-    const x = new Float32Array(batch * this.inputSize).fill((range[0] + range[1]) / 2);
+    // token models: id 0, valid for every vocabulary
+    const x = new Float32Array(batch * this.inputSize).fill(this.inputKind === 'tokens' ? 0 : (range[0] + range[1]) / 2);
     this.explain(x, { low: Math.min(...range), high: Math.max(...range), ...opts, batch, target: 0, checkRange: false });
   }
 
@@ -464,9 +522,13 @@ export class Model {
     return assigned;
   }
 
-  private checkInput(x: ArrayLike<number>): { data: Float32Array; n: number } {
+  private checkInput(x: ModelInput): { data: Float32Array; n: number } {
+    if (this.tokenInput) return tokenIdsToInput(x, this.inputShape, this.tokenInput);
     if (!x || typeof x !== 'object' || typeof (x as ArrayLike<number>).length !== 'number' || x instanceof BigInt64Array || x instanceof BigUint64Array)
       throw new InputError(`x must be a Float32Array (or an array of numbers), got ${describeValue(x)}`);
+    if (!ArrayBuffer.isView(x) && x.length > 0 && typeof x[0] === 'object' && x[0] !== null)
+      throw new InputError(`x must be one flat array of samples (a Float32Array or number[]): arrays per sample are for token-id models, and model '${this.name}' takes values`);
+    x = x as ArrayLike<number>;
     const len = x.length;
     const per = this.inputSize;
     if (!Number.isSafeInteger(len) || len < 0 || len > MAX_INPUT_VALUES)

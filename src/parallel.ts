@@ -203,6 +203,7 @@ export class ParallelModel {
     if (layers) for (const name of Object.keys(parts[0].layers ?? {})) layers[name] = concat(parts.map((p) => p.layers![name]));
     return {
       relevance: concat(parts.map((p) => p.relevance)),
+      layout: parts[0].layout,
       logits: concat(parts.map((p) => p.logits)),
       targets: Int32Array.from(parts.flatMap((p) => Array.from(p.targets))),
       layers,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { aopcTable, compareMethods, loadModel, sanityCheck, sanityTable, type BackendChoice } from '../src/index.js';
+import { ALL_METHODS } from '../src/evaluate/methods.js';
 import { hasChromium, REPO, withChromium } from './helpers/browser-app.js';
 
 const DIR = join(REPO, 'models', 'fashion-mnist');
@@ -109,7 +110,7 @@ describe.skipIf(!hasChromium)('the demo page: Evaluate view', () => {
         expect(v.charts[0]).toMatch(/MoRF: most relevant first.*LeRF: least relevant first/s);
         for (const chart of v.charts) for (const m of METHODS) expect(chart).toContain(m);
 
-        expect(v.progressMax).toBe(10 * 16);
+        expect(v.progressMax).toBe(ALL_METHODS.length * 16);
         expect(v.cancelled).toMatchObject({ status: 'cancelled', resultsHidden: true, progressHidden: true, state: { evaluated: 1, cancelled: 1, failed: 0, evaluating: false } });
 
         expect(v.errors[0]).toMatch(/^InputError \(E_OPTION\): patch 40x40 is larger than the 28x28 input/);

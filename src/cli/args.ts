@@ -15,7 +15,9 @@ export type Command = (typeof COMMANDS)[number];
 export const USAGE = `usage:
   lrp explain MODEL INPUT... [--composite NAME | --rule SPEC [--first SPEC]] [--low L] [--high H]
               [--target argmax|N|N,N,...] [--start logit|onehot] [--cmap NAME] [--out DIR] [--npy FILE]
+  lrp explain TEXT-MODEL [--text "a sentence"]... [TEXT-FILE...] [--composite NAME] [--out DIR]
   lrp predict MODEL INPUT... [--npy FILE]
+  lrp predict TEXT-MODEL [--text "a sentence"]... [TEXT-FILE...]
   lrp info MODEL [--composite NAME | --rule SPEC [--first SPEC]]
 ${EVALUATE_USAGE.synopsis}
 
@@ -23,6 +25,12 @@ MODEL   an .onnx file, a TF.js model.json or an lrp model.json (format sniffed).
         next to it (or one folder up) gives class names, the input range and mean/std.
 INPUT   PNG/JPEG images (converted to the model's channels, size and input range), or .npy float32/
         float64 arrays whose first axis is the batch, in the model's layout. All inputs form one batch.
+TEXT-MODEL  a model whose input is token ids (an embedding reads it), with a metadata.json holding
+        its vocabulary ("tokens", "pad", "unknown", "maxLength", "tokenizer"; see docs/text.md).
+        Its inputs: --text strings and text files (one sample per line; blank lines skipped), or
+        .npy float arrays of ids [N, T]. explain prints each sample's tokens coloured by relevance
+        (24-bit colours on a terminal; token(+value) when NO_COLOR is set or stdout is not one),
+        with the predicted class; --out DIR writes text.html, relevance.npy [N, T] and relevance.json.
 
 explain: one heatmap PNG per sample in --out (<stem>.png, <stem>_<i>.png for .npy), and overview.png.
 predict: a table of the top-1 class per sample.
@@ -46,7 +54,8 @@ options:
                        model's input size); a colour bar with the relevance at its ends is drawn below
   --overlay            draw each heatmap over its input, opacity following |R|
   --shared-scale       one colour scale for every sample (the largest |R| of the batch), instead of one each
-  --out DIR            where explain writes its PNGs (default out/)
+  --out DIR            where explain writes its PNGs (default out/); text models: only with --out
+  --text "..."         a text to explain or predict (text models; repeat for several)
   --npy FILE           also write the relevance (explain) or logits (predict) as float32 .npy
   --scale LO,HI        image bytes 0..255 map to LO..HI (or --scale HI for 0..HI); default: the
                        model's or metadata.json's input range, else 0,1
@@ -76,6 +85,7 @@ const OPTIONS = {
   overlay: { type: 'boolean' },
   'shared-scale': { type: 'boolean' },
   out: { type: 'string' },
+  text: { type: 'string', multiple: true },
   npy: { type: 'string' },
   scale: { type: 'string' },
   mean: { type: 'string' },
@@ -95,8 +105,8 @@ const COMMON: OptionName[] = ['backend', 'json', 'metadata', 'help', 'version'];
 const PREPROCESS: OptionName[] = ['scale', 'mean', 'std', 'batch'];
 const RULES: OptionName[] = ['composite', 'rule', 'first', 'low', 'high'];
 const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
-  explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'size', 'overlay', 'shared-scale', 'out', 'npy']),
-  predict: new Set([...COMMON, ...PREPROCESS, 'npy']),
+  explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'size', 'overlay', 'shared-scale', 'out', 'npy', 'text']),
+  predict: new Set([...COMMON, ...PREPROCESS, 'npy', 'text']),
   info: new Set([...COMMON, ...RULES]),
   evaluate: new Set([...COMMON, ...PREPROCESS, 'low', 'high', 'target', 'out', ...(Object.keys(EVALUATE_OPTIONS) as OptionName[])]),
 };
@@ -126,6 +136,12 @@ export interface CliOptions {
   /** One colour scale for the whole batch. */
   sharedScale: boolean;
   out: string;
+  /** Whether --out was given (text models write files only then). */
+  outGiven: boolean;
+  /** --text values (text models). */
+  texts: string[];
+  /** The options given on the command line (by name), to refuse those that do not apply to a model. */
+  given: ReadonlySet<string>;
   npy?: string;
   scale?: [number, number];
   mean?: number[];
@@ -222,7 +238,9 @@ export function parseCli(argv: string[]): Parsed {
   const [model, ...inputs] = rest;
   if (model === undefined) throw usageError(`lrp ${cmd} needs a MODEL (see lrp --help)`);
   if (cmd === 'info' && inputs.length > 0) throw usageError(`lrp info takes one MODEL, got extra argument '${inputs[0]}'`);
-  if (cmd !== 'info' && inputs.length === 0) throw usageError(`lrp ${cmd} needs at least one INPUT after the MODEL (see lrp --help)`);
+  const texts = v.text ?? [];
+  if (cmd !== 'info' && inputs.length === 0 && texts.length === 0)
+    throw usageError(`lrp ${cmd} needs at least one INPUT after the MODEL (or --text "..." for a text model; see lrp --help)`);
 
   if (v.composite !== undefined && (v.rule !== undefined || v.first !== undefined))
     throw usageError(`give either --composite or --rule (with --first), not both`);
@@ -300,6 +318,9 @@ export function parseCli(argv: string[]): Parsed {
       overlay: v.overlay ?? false,
       sharedScale: v['shared-scale'] ?? false,
       out: v.out ?? 'out',
+      outGiven: v.out !== undefined,
+      texts,
+      given: new Set(Object.keys(v).filter((k) => v[k as OptionName] !== undefined)),
       npy: v.npy,
       scale,
       mean,

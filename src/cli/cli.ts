@@ -20,7 +20,7 @@ export function version(): string {
 }
 
 export async function runCli(argv: string[], io?: CliIO): Promise<number> {
-  const out: CliIO = io ?? { stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stderr.isTTY) };
+  const out: CliIO = io ?? { stdout: process.stdout, stderr: process.stderr, isTTY: Boolean(process.stderr.isTTY), stdoutIsTTY: Boolean(process.stdout.isTTY) };
   try {
     const parsed = parseCli(argv);
     if (parsed.kind === 'help') {

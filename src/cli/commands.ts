@@ -14,12 +14,15 @@ import { checkOutDir, checkOutFile, jnum, num, table } from './outputs.js';
 import { StagedFiles } from './staged-files.js';
 import { renderOverview } from './overview.js';
 import { createProgress, type Progress } from './progress.js';
+import { checkTextModel, explainText, predictText, textModelInfo } from './text.js';
 
 export interface CliIO {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
   /** Whether stderr is a terminal (progress bars). */
   isTTY?: boolean;
+  /** Whether stdout is a terminal (coloured text heatmaps). */
+  stdoutIsTTY?: boolean;
 }
 
 const DEFAULT_BATCH = 32;
@@ -125,6 +128,8 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
   if (o.npy) checkOutFile(o.npy, '--npy');
   const ctx = await open(o, io);
   try {
+    checkTextModel(o, ctx);
+    if (ctx.model.inputKind === 'tokens') return await explainText(o, ctx, io);
     const { model } = ctx;
     const batch = readBatch(o, ctx, io);
     const { n, x } = batch;
@@ -262,6 +267,8 @@ export async function predictCommand(o: CliOptions, io: CliIO): Promise<number> 
   if (o.npy) checkOutFile(o.npy, '--npy');
   const ctx = await open(o, io);
   try {
+    checkTextModel(o, ctx);
+    if (ctx.model.inputKind === 'tokens') return await predictText(o, ctx, io);
     const { model } = ctx;
     const batch = readBatch(o, ctx, io);
     const { n, x } = batch;
@@ -333,10 +340,13 @@ export async function infoCommand(o: CliOptions, io: CliIO): Promise<number> {
     const text = model.describe(opts);
     const ruleProblem = text.split('\n').find((l) => l.startsWith('rules: '));
     const range = `[${ctx.range.join(', ')}]`;
-    const extra = [
-      `input range: ${range} (${ctx.rangeSource === 'default' ? 'not given by the model; the default' : `from ${ctx.rangeSource}`})` +
-        (ctx.mean || ctx.std ? `, then (x - [${(ctx.mean ?? [0]).join(', ')}]) / [${(ctx.std ?? [1]).join(', ')}]` : ''),
-    ];
+    const extra =
+      model.inputKind === 'tokens'
+        ? [textModelInfo(ctx)]
+        : [
+            `input range: ${range} (${ctx.rangeSource === 'default' ? 'not given by the model; the default' : `from ${ctx.rangeSource}`})` +
+              (ctx.mean || ctx.std ? `, then (x - [${(ctx.mean ?? [0]).join(', ')}]) / [${(ctx.std ?? [1]).join(', ')}]` : ''),
+          ];
     if (ctx.meta) extra.push(`metadata: ${display(ctx.meta.file)}`);
     if (ctx.classes) extra.push(`classes: ${ctx.classes.map((c, i) => `${i} ${c}`).join(', ')}`);
     if (o.json) {

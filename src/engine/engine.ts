@@ -27,6 +27,7 @@ interface Prepared {
  * is an upper bound (its buffers are allocated when a rule first uses them).
  */
 export interface MemoryPlan {
+  /** The batch size the workspace parts are for. */
   batch: number;
   /** Weights and biases of the dense and conv layers. */
   parameters: number;

@@ -21,3 +21,14 @@ export {
 } from './heatmap.js';
 export { encodePNG, decodePNG, isPNG, type DecodedImage8 } from './png.js';
 export { relevanceOverlay, type RelevanceOverlayOptions } from './relevance-overlay.js';
+export {
+  textHeatmap,
+  tokenColors,
+  escapeHtml,
+  formatRelevance,
+  type TextHeatmapOptions,
+  type TextHeatmapFormat,
+  type TokenList,
+  type TokenSequence,
+  type TokenColor,
+} from './text.js';

@@ -207,8 +207,9 @@ export function readNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
 
   let data: Float32Array;
   if (itemSize === 4 && isLittleEndianHost()) {
-    // slice() copies into a fresh, aligned buffer that the result owns
-    data = new Float32Array(bytes.slice(dataStart, dataStart + expected).buffer);
+    // Uint8Array's slice() copies into a fresh, aligned buffer that the result owns (called as
+    // Uint8Array's: a Node Buffer's own slice() is a view into its shared pool)
+    data = new Float32Array(Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + expected).buffer);
   } else {
     data = new Float32Array(count);
     for (let i = 0; i < count; i++) {

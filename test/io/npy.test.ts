@@ -187,3 +187,12 @@ describe('writeNpy', () => {
     expect(npyError(() => writeNpy([1, 2] as unknown as Float32Array, [2])).message).toMatch(/Float32Array/);
   });
 });
+
+describe('readNpy on a Node Buffer', () => {
+  it('reads the data of a Buffer that sits inside a larger pool (readFileSync of a small file)', () => {
+    const bytes = writeNpy(Float32Array.from([1, 2, 3]), [3]);
+    const inPool = Buffer.concat([Buffer.from('12345678'), Buffer.from(bytes)]).subarray(8);
+    expect(inPool.byteOffset).toBeGreaterThan(0);
+    expect(Array.from(readNpy(inPool).data)).toEqual([1, 2, 3]);
+  });
+});
