@@ -16,19 +16,22 @@
  *   pooling layers where that keeps their semantics); any other reader is rejected.
  *
  * The handlers of this file cover linear, pooling, normalisation and padding layers; activations,
- * layout layers and merge layers live in tfjs-activations.ts, tfjs-reshaping.ts and
- * tfjs-merge.ts. TFJS_LAYERS at the end is the one table the importer reads.
+ * layout layers, merge layers, sequence layers and Embedding live in tfjs-activations.ts,
+ * tfjs-reshaping.ts, tfjs-merge.ts, tfjs-sequence.ts and tfjs-embedding.ts. TFJS_LAYERS at the end is the one table the importer reads.
  */
 import { ShapeError, UnsupportedError, ModelFormatError } from '../errors.js';
 import type { Conv2dNode, DenseNode, Pads4, Pair } from '../graph/ir.js';
+import type { LayerNormNode } from '../ops/layernorm.js';
 import { samePadding, shapeStr, windowOutput } from './geometry.js';
 import { fusedActivation, TFJS_ACTIVATION_LAYERS } from './tfjs-activations.js';
 import {
-  bool, channelsLast, get, kerasDims, kerasShape, one, pairOf, permute, posInt, requireWeight, source, spatial, weight, where,
+  bool, channelsLast, get, kerasDims, kerasShape, num, one, pairOf, permute, posInt, requireWeight, source, spatial, weight, where,
   type LayerContext, type LayerHandler, type TValue,
 } from './tfjs-context.js';
 import { TFJS_MERGE_LAYERS } from './tfjs-merge.js';
 import { TFJS_RESHAPING_LAYERS } from './tfjs-reshaping.js';
+import { TFJS_SEQUENCE_LAYERS } from './tfjs-sequence.js';
+import { TFJS_EMBEDDING_LAYERS } from './tfjs-embedding.js';
 import type { KerasLayer } from './tfjs-topology.js';
 
 export type { LayerContext, LayerHandler, PendingPad, TValue } from './tfjs-context.js';
@@ -81,14 +84,18 @@ function mergedNote(ctx: LayerContext, x: TValue, into: string): void {
 
 // ---- linear layers ----------------------------------------------------------------------------
 
+/**
+ * Dense over the last Keras axis: [N, features] (columns permuted after a Flatten) or a sequence
+ * [N, L, C] (IR [L, C], the same order: one row per step). Images are refused.
+ */
 const dense: LayerHandler = (layer, inputs, ctx) => {
   const x = one(layer, inputs);
-  if (x.shape.length !== 1) {
+  if (x.shape.length !== 1 && x.shape.length !== 2) {
     throw new UnsupportedError(
-      `${where(layer)}: Dense on per-sample shape ${kerasShape(x.shape)} is not supported (only [N, features]: add a Flatten or global pooling)`,
+      `${where(layer)}: Dense on per-sample shape ${kerasShape(x.shape)} is not supported (only [N, features] or [N, steps, features]: add a Flatten or global pooling)`,
     );
   }
-  const inF = x.shape[0];
+  const inF = x.shape[x.shape.length - 1];
   const units = posInt(layer, 'units');
   const k = weight(layer, ctx, 'kernel', [inF, units]);
   // IR weight[o, j] = K[perm[j], o]
@@ -114,7 +121,7 @@ const dense: LayerHandler = (layer, inputs, ctx) => {
     weight: w,
     bias: bool(layer, 'use_bias', true) ? weight(layer, ctx, 'bias', [units]) : null,
   });
-  return fusedActivation(layer, ctx, { node: name, shape: [units], perm: null });
+  return fusedActivation(layer, ctx, { node: name, shape: [...x.shape.slice(0, -1), units], perm: null });
 };
 
 const conv2d: LayerHandler = (layer, inputs, ctx) => {
@@ -358,6 +365,49 @@ const batchNorm: LayerHandler = (layer, inputs, ctx) => {
 };
 
 /**
+ * LayerNormalization over the last Keras axis (the only axis the IR's layernorm takes): features
+ * [F] (in the IR's order after a Flatten: gamma and beta permuted alike), a sequence [L, C], or
+ * the channels of an image (IR [C, H, W]: transposed to [H, W, C] around the node).
+ */
+const layerNorm: LayerHandler = (layer, inputs, ctx) => {
+  const x = one(layer, inputs);
+  const rank = x.shape.length + 1; // Keras rank with the batch axis
+  let axis = get(layer, 'axis') ?? -1;
+  if (Array.isArray(axis) && axis.length === 1) axis = axis[0];
+  const ax = typeof axis === 'number' && Number.isInteger(axis) ? (axis < 0 ? axis + rank : axis) : NaN;
+  if (ax !== rank - 1) {
+    throw new UnsupportedError(
+      `${where(layer)}: axis ${JSON.stringify(get(layer, 'axis'))} is not supported on per-sample shape ${kerasShape(x.shape)} (only the last axis, -1)`,
+    );
+  }
+  if (bool(layer, 'rms_scaling', false)) throw new UnsupportedError(`${where(layer)}: rms_scaling is not supported`);
+  const f = kerasDims(x.shape)[rank - 2];
+  const epsilon = num(layer, 'epsilon', 1e-3);
+  if (!(epsilon >= 0)) throw new ModelFormatError(`${where(layer)}: bad epsilon ${epsilon}`);
+  const image = x.shape.length === 3;
+  let from = x.node;
+  if (image) {
+    from = ctx.b.unique(`${layer.name}_channels_last`);
+    ctx.b.add({ op: 'transpose', name: from, inputs: [x.node], source: source(layer), perm: [1, 2, 0] });
+  }
+  const name = ctx.b.unique(image ? `${layer.name}_norm` : layer.name);
+  ctx.b.add<LayerNormNode>({
+    op: 'layernorm',
+    name,
+    inputs: [from],
+    source: source(layer),
+    features: f,
+    epsilon,
+    weight: bool(layer, 'scale', true) ? permute(weight(layer, ctx, 'gamma', [f]), x.perm) : null,
+    bias: bool(layer, 'center', true) ? permute(weight(layer, ctx, 'beta', [f]), x.perm) : null,
+  });
+  if (!image) return { node: name, shape: x.shape.slice(), perm: x.perm };
+  const back = ctx.b.unique(layer.name);
+  ctx.b.add({ op: 'transpose', name: back, inputs: [name], source: source(layer), perm: [2, 0, 1] });
+  return { node: back, shape: x.shape.slice(), perm: null };
+};
+
+/**
  * A Rescaling `scale` or `offset`: one number, or one per channel (the last Keras axis) on image
  * and flat values, in the IR's channel order.
  */
@@ -451,8 +501,10 @@ export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   GlobalAveragePooling2D: globalPool('avg'),
   GlobalMaxPooling2D: globalPool('max'),
   BatchNormalization: batchNorm,
+  LayerNormalization: layerNorm,
   Rescaling: rescaling,
   Dropout: dropout,
+  SpatialDropout1D: dropout,
   SpatialDropout2D: dropout,
   AlphaDropout: dropout,
   GaussianDropout: dropout,
@@ -461,4 +513,6 @@ export const TFJS_LAYERS: Readonly<Record<string, LayerHandler>> = {
   ...TFJS_ACTIVATION_LAYERS,
   ...TFJS_RESHAPING_LAYERS,
   ...TFJS_MERGE_LAYERS,
+  ...TFJS_SEQUENCE_LAYERS,
+  ...TFJS_EMBEDDING_LAYERS,
 };

@@ -50,6 +50,13 @@ function batchShapeOf(config: Config): Array<number | null> | undefined {
   return undefined;
 }
 
+/** A leading Embedding without an input shape reads [N, input_length] token ids (hand-written files). */
+function embeddingInput(e: { className: string; config: Config }): Array<number | null> | undefined {
+  const len = e.className === 'Embedding' ? cfg(e.config, 'input_length') : undefined;
+  const n = Array.isArray(len) && len.length === 1 ? len[0] : len;
+  return typeof n === 'number' ? [null, n] : undefined;
+}
+
 function layerEntry(raw: unknown, i: number): { name: string; className: string; config: Config; rawInbound: unknown } {
   if (!isRecord(raw) || typeof raw.class_name !== 'string') {
     throw new ModelFormatError(`modelTopology layer ${i} has no class_name`);
@@ -72,7 +79,7 @@ function sequential(config: unknown, name: string | undefined): KerasTopology {
     batchInputShape = batchShapeOf(entries[0].config);
     start = 1;
   } else {
-    batchInputShape = batchShapeOf(entries[0].config);
+    batchInputShape = batchShapeOf(entries[0].config) ?? embeddingInput(entries[0]);
   }
   const layers: KerasLayer[] = [];
   let prev = input;

@@ -2,7 +2,9 @@
  * TF.js LayersModel → IR. Reads the Keras topology (Sequential or functional) and the weights
  * (matched by name), and translates every layer once into the IR's PyTorch layouts (see
  * tfjs-layers.ts). The graph is NCHW; `inputLayout` tells callers that the model's own inputs
- * are NHWC (4-D inputs) so the model API transposes at its boundary.
+ * are NHWC (4-D inputs) so the model API transposes at its boundary. Sequence inputs ([N, L, C]
+ * feature vectors, [N, L] token ids) are already in the graph's sequence layout ([L, C] tokens ×
+ * features) and keep it: their `inputLayout` is 'NCHW' (no translation; tfjs-sequence.ts).
  */
 import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import { MODEL_INPUT, type Graph, type Shape } from '../graph/ir.js';
@@ -20,7 +22,7 @@ export interface TfjsImportOptions {
   inputShape?: number[];
 }
 
-/** Per-sample IR input shape ([C, H, W] or [F]) and the layout of the model's own inputs. */
+/** Per-sample IR input shape ([C, H, W], [L, C] or [F]) and the layout of the model's own inputs. */
 function inputOf(topo: KerasTopology, override: number[] | undefined): { shape: Shape; layout: 'NCHW' | 'NHWC' } {
   const bis = topo.batchInputShape;
   if (override && (override.length < 1 || override.some((d) => !Number.isInteger(d) || d < 1 || d > MAX_INT32))) {
@@ -30,24 +32,25 @@ function inputOf(topo: KerasTopology, override: number[] | undefined): { shape: 
     if (!override) {
       throw new ModelFormatError('the TF.js model does not declare its input shape (batch_input_shape); pass inputShape');
     }
-    if (override.length !== 1 && override.length !== 3) {
-      throw new UnsupportedError(`inputShape ${shapeStr(override)}: only [features] or [C, H, W] inputs are supported`);
+    if (override.length < 1 || override.length > 3) {
+      throw new UnsupportedError(`inputShape ${shapeStr(override)}: only [features], [steps, channels] or [C, H, W] inputs are supported`);
     }
     return { shape: override.slice(), layout: override.length === 3 ? 'NHWC' : 'NCHW' };
   }
   const keras = bis.slice(1);
   let ir: Array<number | null>;
   if (keras.length === 3) ir = [keras[2], keras[0], keras[1]];
-  else if (keras.length === 1) ir = keras;
+  else if (keras.length === 1 || keras.length === 2) ir = keras;
   else {
     throw new UnsupportedError(
-      `the TF.js model input has shape ${shapeStr(bis.map((d) => d ?? -1))}; only [N, features] or [N, H, W, C] inputs are supported`,
+      `the TF.js model input has shape ${shapeStr(bis.map((d) => d ?? -1))}; only [N, features], [N, steps, channels] or [N, H, W, C] inputs are supported`,
     );
   }
   const fileStr = `[${bis.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
   if (override) {
     if (override.length !== ir.length || ir.some((d, i) => d !== null && d !== override[i])) {
-      throw new ShapeError(`inputShape ${shapeStr(override)} (NCHW) disagrees with the TF.js input ${fileStr} (NHWC)`);
+      const layouts = ir.length === 3 ? [' (NCHW)', ' (NHWC)'] : ['', ''];
+      throw new ShapeError(`inputShape ${shapeStr(override)}${layouts[0]} disagrees with the TF.js input ${fileStr}${layouts[1]}`);
     }
     ir = override;
   }

@@ -37,7 +37,7 @@ export async function ortRun(bytes: Uint8Array, x: Float32Array, shape: number[]
   }
 }
 
-/** The canonical graph with every bias, batch-norm shift and constant shift set to zero. */
+/** The canonical graph with every bias, batch-norm shift, layer-norm shift and constant shift set to zero. */
 export function zeroBiases(graph: Graph): Graph {
   const nodes = graph.nodes.map((n): GraphNode => {
     switch (n.op) {
@@ -48,6 +48,8 @@ export function zeroBiases(graph: Graph): Graph {
         return { ...n, bias: new Float32Array(n.numFeatures), runningMean: new Float32Array(n.numFeatures) };
       case 'affine':
         return { ...n, shift: new Float32Array(n.shift.length) };
+      case 'layernorm':
+        return { ...n, bias: null };
       default:
         return n;
     }

@@ -114,9 +114,9 @@ describe('importTfjs: layers and activations', () => {
 
   it('names an unknown layer class', () => {
     const j = clone(json);
-    layerCfg(j, 'flatten').class_name = 'LSTM';
+    layerCfg(j, 'flatten').class_name = 'Conv3D';
     expect(() => importTfjs(j, shard)).toThrow(UnsupportedError);
-    expect(() => importTfjs(j, shard)).toThrow("unsupported TF.js layer class 'LSTM' at layer 'flatten'");
+    expect(() => importTfjs(j, shard)).toThrow("unsupported TF.js layer class 'Conv3D' at layer 'flatten'");
   });
 
   it('rejects unsupported activations, naming layer and activation', () => {

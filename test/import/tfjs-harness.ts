@@ -101,6 +101,8 @@ export interface CheckOptions {
   /** Text describe() must show. */
   shows?: RegExp;
   n?: number;
+  /** The n samples to check (default: uniform in [0, 1)); token ids for an Embedding. */
+  input?: (n: number) => Float32Array;
 }
 
 /** Predict against TF.js, explain with every composite, conservation on the bias-free variant. */
@@ -108,7 +110,7 @@ export async function checkTfjs(model: tf.LayersModel, opts: CheckOptions): Prom
   const n = opts.n ?? 3;
   const files = opts.files ?? (await save(model));
   const graph = importTfjs(files.modelJson, files.weights);
-  const x = uniform(n * opts.inShape.reduce((a, b) => a * b, 1), 7);
+  const x = opts.input ? opts.input(n) : uniform(n * opts.inShape.reduce((a, b) => a * b, 1), 7);
   const want = opts.want ? opts.want(x) : tfPredict(model, x, opts.inShape);
 
   const m = await modelOf(graph);
