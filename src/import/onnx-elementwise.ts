@@ -67,8 +67,8 @@ const prelu: OpHandler = (n, ctx) => {
 /**
  * Mul of two activations: recognised when one factor is a gate of the other (src/import/gating.ts):
  * a per-channel factor (squeeze-excitation) or a factor computed from the other through element-wise
- * ops (x·σ(x), x·hardsigmoid(x), GELU's x·(1 + erf(x/√2))). Any other product of activations is
- * refused: no rule for it would be a principled guess.
+ * ops (x·σ(x), x·hardsigmoid(x), GELU's x·(1 + erf(x/√2))). Any other product of two activations of
+ * the same shape is a 'product' (uniform rule, AttnLRP); products of other shapes are refused.
  */
 export function gatingMul(n: OnnxNode, ctx: OnnxContext, a: ActValue, b: ActValue): void {
   const g = classifyProduct(ctx.b, a, b);

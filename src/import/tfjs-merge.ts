@@ -1,6 +1,6 @@
 /**
  * TF.js merge layers → IR nodes: Add (residual sum, norm rule), Subtract (Keras files; a − b as
- * a + (−1)·b), Multiply (a gating product, ops/mul.ts, signal-take-all) and Concatenate.
+ * a + (−1)·b), Multiply (ops/mul.ts: a gate gets signal-take-all, another product the uniform rule) and Concatenate.
  */
 import { ModelFormatError, ShapeError, UnsupportedError } from '../errors.js';
 import { classifyProduct } from './gating.js';
@@ -61,7 +61,11 @@ const multiplyLayer: LayerHandler = (layer, inputs, ctx) => {
   if (!layouts) throw new UnsupportedError(`${where(layer)}: multiplies flattened tensors with different layouts`);
   const name = ctx.b.unique(layer.name);
   ctx.b.add({ op: 'mul', name, inputs: [g.signal.node, g.gate.node], source: source(layer), pattern: g.pattern });
-  ctx.notes.push(`Multiply '${layer.name}' is a ${g.pattern} product: the gate '${g.gate.node}' gets no relevance (signal-take-all)`);
+  ctx.notes.push(
+    g.pattern === 'product'
+      ? `Multiply '${layer.name}' is a product of two activations: each factor gets half of its relevance (uniform rule)`
+      : `Multiply '${layer.name}' is a ${g.pattern} product: the gate '${g.gate.node}' gets no relevance (signal-take-all)`,
+  );
   return { node: name, shape: g.signal.shape.slice(), perm: g.signal.perm };
 };
 
