@@ -193,8 +193,6 @@ def main():
             "dtype": "float32",
             "range": [0, 1],
             "scale": "1/255",
-            "mean": None,
-            "std": None,
         },
         "output": {"onnx": "'logits' [N,10], pre-softmax (no Softmax node)"},
         "architecture": (
