@@ -102,6 +102,7 @@ async function main() {
     `Models: ${models.join(', ')}; torchvision ones with random weights at 224×224, 1000 classes (scripts/${set.script} --full); bundled ones from models/.`,
     'Single-threaded: onnxruntime-web wasm EP (1 thread, all graph optimisations), lrp-wasm default backend.',
     'Times are medians of interleaved runs; the ratios are against onnxruntime-web\'s forward in the same run.',
+    ...(quick ? ['Written with `--quick`: 3 to 5 runs per figure, indicative only.'] : []),
     '',
     `| model | batch | onnxruntime-web fwd (ms) | lrp predict (ms) | predict / ort | lrp explain ${composite} (ms) | explain / ort | logits vs ort | WASM memory (MiB) |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
