@@ -10,6 +10,7 @@ import { expectClose, modelDir, readF32 } from './helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
+const MODELS = join(import.meta.dirname, '..', 'models');
 // CI installs Chromium (.ci/run); a developer machine without it must not silently pass
 if (!hasChromium && process.env.CI) throw new Error(`CI needs Chromium at ${CHROMIUM}`);
 
@@ -38,8 +39,10 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
         res.end(url.pathname === '/bundle.js' ? bundle : workerBundle);
         return;
       }
-      const file = normalize(join(root, decodeURIComponent(url.pathname.slice('/model/'.length))));
-      if (!url.pathname.startsWith('/model/') || !file.startsWith(root) || !existsSync(file)) {
+      // /model/… is the mlp fixture, /models/… the repository's bundled models
+      const dir = url.pathname.startsWith('/models/') ? MODELS : root;
+      const file = normalize(join(dir, decodeURIComponent(url.pathname.slice(url.pathname.indexOf('/', 1) + 1))));
+      if (!(url.pathname.startsWith('/model/') || url.pathname.startsWith('/models/')) || !file.startsWith(dir) || !existsSync(file)) {
         res.statusCode = 404;
         res.end();
         return;
@@ -122,5 +125,37 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
     expect(inBrowser.targets).toEqual([0, 1, 2, 3]);
     expect(inBrowser.missingUrl).toMatch(/workerUrl/);
     expectClose(inBrowser.relevance, node.relevance, 4, 1e-5, 'web workers vs node');
+  });
+
+  it('explains the bundled ViT and text transformer with attnlrp as Node does', async () => {
+    const image = Array.from({ length: 2 * 784 }, (_, i) => ((i * 7919) % 101) / 101);
+    const ids = [2, 40, 7, 1, 0, 0, ...Array.from({ length: 58 }, (_, i) => (i * 37) % 2002)];
+    const inBrowser = await withPage((page) =>
+      page.evaluate(
+        async ({ base, image, ids }) => {
+          const lib = (globalThis as unknown as { lrp: typeof import('../src/index.js') }).lrp;
+          const vit = await lib.loadModel(`${base}/models/fashion-mnist-vit/model.onnx`);
+          const a = vit.explain(new Float32Array(image), { composite: 'attnlrp' });
+          vit.dispose();
+          const text = await lib.loadModel(`${base}/models/spam-transformer/model.onnx`);
+          const b = text.explain(Int32Array.from(ids), { composite: 'attnlrp' });
+          const kind = text.inputKind;
+          text.dispose();
+          return { vit: Array.from(a.relevance), text: Array.from(b.relevance), layout: b.layout, kind };
+        },
+        { base, image, ids },
+      ),
+    );
+    const vit = await loadModel(join(MODELS, 'fashion-mnist-vit', 'model.onnx'));
+    const text = await loadModel(join(MODELS, 'spam-transformer', 'model.onnx'));
+    const a = vit.explain(new Float32Array(image), { composite: 'attnlrp' });
+    const b = text.explain(Int32Array.from(ids), { composite: 'attnlrp' });
+    vit.dispose();
+    text.dispose();
+    expect(inBrowser.kind).toBe('tokens');
+    expect(inBrowser.layout).toBe('tokens');
+    expect(inBrowser.text).toHaveLength(64);
+    expectClose(inBrowser.vit, a.relevance, 2, 1e-5, 'ViT: browser vs node');
+    expectClose(inBrowser.text, b.relevance, 1, 1e-5, 'text transformer: browser vs node');
   });
 });
