@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../src/index.js';
+import { COMPOSITE_NAMES, loadModel } from '../src/index.js';
 import { hasChromium, REPO, withChromium } from './helpers/browser-app.js';
 
 const DIR = join(REPO, 'models', 'fashion-mnist');
@@ -47,7 +47,7 @@ describe.skipIf(!hasChromium)('the demo page', () => {
         await page.waitForFunction(() => (globalThis as unknown as { demo: { last: { label: string } } }).demo.last.label === 'your drawing');
 
         await page.click('#compare');
-        await page.waitForFunction(() => document.querySelectorAll('#grid figure').length === 10, null, { timeout: 60_000 });
+        await page.waitForFunction((want) => document.querySelectorAll('#grid figure').length === want, 2 * COMPOSITE_NAMES.length, { timeout: 60_000 });
         return { sample, canvas, layers, status, fps: await page.textContent('#fps') };
       });
       const { sample, canvas, layers, status } = run.value;
