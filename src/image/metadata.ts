@@ -6,7 +6,7 @@
  * Browser-safe; the command line reads the same file through it.
  */
 import { InputError } from '../errors.js';
-import { locate, readLocation, where } from '../import/location.js';
+import { readJsonFile } from '../import/location.js';
 
 /** A model's preprocessing and labels (see {@link parseMetadata} for the accepted keys). */
 export interface ModelMetadata {
@@ -70,15 +70,8 @@ export function parseMetadata(json: unknown, source = 'metadata'): ModelMetadata
  * @throws {@link ModelFormatError} when the file cannot be read, {@link InputError} when it is malformed.
  */
 export async function loadMetadata(source: string | URL): Promise<ModelMetadata> {
-  const loc = locate(source);
-  const text = new TextDecoder().decode(await readLocation(loc, 'metadata file'));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${where(loc)}: not valid JSON: ${(e as Error).message}`, 'E_METADATA');
-  }
-  return parseMetadata(json, where(loc));
+  const { json, from } = await readJsonFile(source, 'metadata file', 'E_METADATA');
+  return parseMetadata(json, from);
 }
 
 /** Per-channel values from one or C numbers; `what` names them in the error. */

@@ -5,7 +5,7 @@
  * (`self.location`) in browsers, as `fetch` and `tf.loadLayersModel` treat them.
  */
 import { platform } from '#platform';
-import { ModelFormatError } from '../errors.js';
+import { InputError, ModelFormatError } from '../errors.js';
 
 export type ModelLocation = { kind: 'url'; href: string } | { kind: 'file'; path: string };
 
@@ -50,6 +50,20 @@ export async function readLocation(loc: ModelLocation, what = 'file'): Promise<U
     throw new ModelFormatError(`cannot fetch ${what} ${loc.href}: ${(e as Error).message}`);
   }
   return readResponse(res, what, loc.href);
+}
+
+/**
+ * Reads and parses a JSON side file (metadata.json) given as a URL or path; invalid JSON is an
+ * InputError with `code`. Returns the value and where it came from, for the caller's messages.
+ */
+export async function readJsonFile(source: string | URL, what: string, code: string): Promise<{ json: unknown; from: string }> {
+  const loc = locate(source);
+  const text = new TextDecoder().decode(await readLocation(loc, what));
+  try {
+    return { json: JSON.parse(text), from: where(loc) };
+  } catch (e) {
+    throw new InputError(`${where(loc)}: not valid JSON: ${(e as Error).message}`, code);
+  }
 }
 
 /** The body of a fetch Response; an HTTP error status is a ModelFormatError naming the URL. */

@@ -22,7 +22,7 @@
  * these keys. Browser-safe.
  */
 import { InputError } from '../errors.js';
-import { locate, readLocation, where } from '../import/location.js';
+import { readJsonFile } from '../import/location.js';
 
 /** Where padding or truncation happens: at the end ('post') or at the start ('pre'). */
 export type SequenceSide = 'pre' | 'post';
@@ -163,13 +163,6 @@ function sideOf(v: string): SequenceSide | null {
  * @throws {@link ModelFormatError} when the file cannot be read, {@link InputError} (`E_VOCABULARY`) when it has no usable vocabulary.
  */
 export async function loadVocabulary(source: string | URL): Promise<Vocabulary> {
-  const loc = locate(source);
-  const text = new TextDecoder().decode(await readLocation(loc, 'metadata file'));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${where(loc)}: not valid JSON: ${(e as Error).message}`, 'E_VOCABULARY');
-  }
-  return parseVocabulary(json, where(loc));
+  const { json, from } = await readJsonFile(source, 'metadata file', 'E_VOCABULARY');
+  return parseVocabulary(json, from);
 }
