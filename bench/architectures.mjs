@@ -13,8 +13,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { exportedOnnx } from './models.mjs';
 import { initOrt, ortSession } from './peers.mjs';
 import { measureInterleaved } from './timing.mjs';
 
@@ -42,20 +42,6 @@ const composite = opt('composite', set.composite);
 const cfg = { warmup: quick ? 1 : 2, minRuns: quick ? 3 : 20, floorRuns: quick ? 3 : 20, maxRuns: quick ? 5 : 100, minTime: quick ? 0.1 : 1, maxTime: quick ? 2 : 30 };
 const out = argv.includes('--no-write') ? null : path.join(HERE, set.results);
 
-function ensureExported(name) {
-  const bundled = path.join(ROOT, 'models', name, 'model.onnx');
-  if (fs.existsSync(bundled)) return bundled;
-  const file = path.join(dir, `${name}.onnx`);
-  if (fs.existsSync(file)) return file;
-  console.log(`exporting ${name} to ${dir} (scripts/${set.script} --full)…`);
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts', set.script), '--full', dir, ...(set.only ? ['--only', name] : [])], { stdio: 'inherit' });
-  if (r.status !== 0 || !fs.existsSync(file)) {
-    console.error(`bench: cannot export ${name}: install Debian's python3-torch python3-torchvision python3-onnx, or pass --dir with ${name}.onnx`);
-    process.exit(2);
-  }
-  return file;
-}
-
 const ms = (s) => (s.median * 1000).toFixed(s.median < 0.1 ? 1 : 0);
 
 async function main() {
@@ -63,7 +49,7 @@ async function main() {
   const ort = await initOrt();
   const rows = [];
   for (const name of models) {
-    const bytes = new Uint8Array(fs.readFileSync(ensureExported(name)));
+    const bytes = new Uint8Array(fs.readFileSync(exportedOnnx(name, { dir, script: set.script, only: set.only })));
     const model = await loadModel(bytes);
     const session = await ortSession(ort, bytes);
     const per = model.inputSize;

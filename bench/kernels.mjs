@@ -10,6 +10,7 @@ import { createWasmBackend } from '../dist/wasm/index.js';
 import { ActKind } from '../dist/kernels/abi.js';
 import { makeStrideDesc } from '../dist/kernels/stride-desc.js';
 import { initTfjs } from './peers.mjs';
+import { cpuMedianPerElement } from './timing.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -22,19 +23,7 @@ const { tf, info } = await initTfjs();
 
 const C = 32, H = 112, W = 112, LEN = C * H * W;
 
-function median(fn) {
-  const w0 = performance.now();
-  for (let i = 0; i < 5 || performance.now() - w0 < 200; i++) fn(); // warm-up: let V8 tier up
-  const t = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = process.cpuUsage();
-    fn();
-    const d = process.cpuUsage(t0);
-    t.push((d.user + d.system) * 1000);
-  }
-  t.sort((a, b) => a - b);
-  return t[t.length >> 1] / LEN; // ns per element
-}
+const median = (fn) => cpuMedianPerElement(fn, RUNS, LEN);
 
 const mem = be.memory, k = be.kernels;
 const x = mem.alloc(LEN * 4), g = mem.alloc(LEN * 4), y = mem.alloc(LEN * 4);

@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { exportedOnnx } from './models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -26,22 +26,11 @@ const composites = opt('composites', 'epsilon-plus').split(',');
 const out = argv.includes('--no-write') ? null : path.resolve(opt('out', path.join(HERE, 'RESULTS-memory.md')));
 const mib = (b) => (b / 2 ** 20).toFixed(0);
 
-function ensureExported(name) {
-  const file = path.join(dir, `${name}.onnx`);
-  if (fs.existsSync(file)) return file;
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'scripts/export-architectures.py'), '--full', dir, '--only', name], { stdio: 'inherit' });
-  if (r.status !== 0 || !fs.existsSync(file)) {
-    console.error(`bench: cannot export ${name}: install Debian's python3-torch python3-torchvision python3-onnx, or pass --dir`);
-    process.exit(2);
-  }
-  return file;
-}
-
 const { loadModel } = await import(path.join(ROOT, 'dist/index.js'));
 const plans = [];
 const runs = [];
 for (const name of models) {
-  const bytes = new Uint8Array(fs.readFileSync(ensureExported(name)));
+  const bytes = new Uint8Array(fs.readFileSync(exportedOnnx(name, { dir, script: 'export-architectures.py', only: true })));
   const probe = await loadModel(bytes);
   for (const b of [1, 8, 32]) plans.push({ name, ...probe.memoryPlan(b) });
   probe.dispose();

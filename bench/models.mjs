@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pkg from 'onnx-proto';
 
@@ -466,4 +467,24 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     await session.release();
   }
   process.exit(ok ? 0 : 1);
+}
+
+/**
+ * The ONNX file of a full-size model for the ImageNet-scale benches: models/NAME/model.onnx when it is
+ * bundled, else DIR/NAME.onnx, exported first by `scripts/SCRIPT --full DIR` (Debian's python3-torch;
+ * `only`: the script takes `--only NAME`). Exits the bench with a message when it cannot be had.
+ */
+export function exportedOnnx(name, { dir, script, only = false }) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const bundled = path.join(root, 'models', name, 'model.onnx');
+  if (fs.existsSync(bundled)) return bundled;
+  const file = path.join(dir, `${name}.onnx`);
+  if (fs.existsSync(file)) return file;
+  console.log(`exporting ${name} to ${dir} (scripts/${script} --full)…`);
+  const r = spawnSync('/usr/bin/python3', [path.join(root, 'scripts', script), '--full', dir, ...(only ? ['--only', name] : [])], { stdio: 'inherit' });
+  if (r.status !== 0 || !fs.existsSync(file)) {
+    console.error(`bench: cannot export ${name}: install Debian's python3-torch python3-torchvision python3-onnx, or pass --dir with ${name}.onnx`);
+    process.exit(2);
+  }
+  return file;
 }

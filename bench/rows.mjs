@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { createWasmBackend } from '../dist/wasm/index.js';
 import { initTfjs } from './peers.mjs';
+import { cpuMedianPerElement } from './timing.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -17,19 +18,7 @@ const opt = (name, dflt) => {
 const RUNS = Math.max(11, Number(opt('runs', 41)));
 const { tf, info } = await initTfjs();
 
-function median(fn, len) {
-  const w0 = performance.now();
-  for (let i = 0; i < 5 || performance.now() - w0 < 200; i++) fn(); // warm-up: let V8 tier up
-  const t = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = process.cpuUsage();
-    fn();
-    const d = process.cpuUsage(t0);
-    t.push((d.user + d.system) * 1000);
-  }
-  t.sort((a, b) => a - b);
-  return t[t.length >> 1] / len; // ns per element
-}
+const median = (fn, len) => cpuMedianPerElement(fn, RUNS, len);
 
 function setup(variant, rows, F) {
   const be = createWasmBackend({ variant });

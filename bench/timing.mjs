@@ -67,3 +67,21 @@ export async function measureInterleaved(cands, cfg) {
   for (const c of cands) c.stats = c.error ? null : summarize(c.times);
 }
 
+/**
+ * Median CPU time (user + system) of `runs` calls of a synchronous kernel call, after a warm-up that
+ * lets V8 tier up, in ns per element of `len` elements. CPU time, not wall time: on a shared 2-core
+ * machine it is far less noisy for single-threaded kernels.
+ */
+export function cpuMedianPerElement(fn, runs, len) {
+  const w0 = performance.now();
+  for (let i = 0; i < 5 || performance.now() - w0 < 200; i++) fn();
+  const t = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(t0);
+    t.push((d.user + d.system) * 1000);
+  }
+  t.sort((a, b) => a - b);
+  return t[t.length >> 1] / len;
+}
