@@ -7,7 +7,7 @@ import { ShapeError } from '../errors.js';
 import { specOf } from '../ops/registry.js';
 import { MODEL_INPUT, type Graph, type GraphNode, type Pads4, type Pair, type Shape } from './ir.js';
 
-export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+export const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** Kernels index with 32-bit signed integers: every dimension and hyper-parameter must fit. */
 export const MAX_INT32 = 2 ** 31 - 1;

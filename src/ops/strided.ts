@@ -16,7 +16,7 @@ export interface StridedView {
 }
 
 /** Row-major strides of a shape. */
-export function rowMajorStrides(shape: Shape): number[] {
+export function rowMajorStrides(shape: readonly number[]): number[] {
   const out = new Array<number>(shape.length);
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {

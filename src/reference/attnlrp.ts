@@ -33,7 +33,8 @@ import {
   transposeSources,
 } from './forward-f64.js';
 import { convMap, denseMap, linearRelevanceF64 } from './linear-f64.js';
-import { sizeOf, stab, type GraphF64, type NodeF64, type Tensor64 } from './nodes-f64.js';
+import { size } from '../graph/shapes.js';
+import { stab, type GraphF64, type NodeF64, type Tensor64 } from './nodes-f64.js';
 
 type Node<K extends NodeF64['op']> = Extract<NodeF64, { op: K }>;
 
@@ -360,7 +361,7 @@ export interface ReferenceResult {
 
 /** Forward and relevance in float64 for n samples of x (the graph's layout, one sample after another). */
 export function referenceExplain(graph: GraphF64, x: ArrayLike<number>, n: number, opts: ReferenceOptions): ReferenceResult {
-  const inSize = sizeOf(graph.inputShape);
+  const inSize = size(graph.inputShape);
   if (!Number.isInteger(n) || n < 1 || x.length !== n * inSize) throw new InputError(`reference: x has ${x.length} values, expected ${n} samples of ${inSize}`);
   if (opts.targets.length !== n) throw new InputError(`reference: ${opts.targets.length} targets for ${n} samples`);
   const samples = Array.from({ length: n }, (_, s) => forwardF64(graph, Array.prototype.slice.call(x, s * inSize, (s + 1) * inSize), s));

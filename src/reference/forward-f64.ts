@@ -9,7 +9,9 @@ import { InputError, ShapeError, UnsupportedError } from '../errors.js';
 import { MODEL_INPUT } from '../graph/ir.js';
 import { ACTIVATIONS } from '../ops/activation.js';
 import { activationRef } from './activations.js';
-import { sizeOf, stridesOf, type GraphF64, type NodeF64, type Tensor64 } from './nodes-f64.js';
+import { size } from '../graph/shapes.js';
+import { rowMajorStrides } from '../ops/strided.js';
+import { type GraphF64, type NodeF64, type Tensor64 } from './nodes-f64.js';
 
 type Node<K extends NodeF64['op']> = Extract<NodeF64, { op: K }>;
 
@@ -20,7 +22,7 @@ const where = (node: NodeF64) => `${node.op} node '${node.name}'`;
  * outputs (by name) for what the graph computes, e.g. a perturbed embedding output for finite differences.
  */
 export function forwardF64(graph: GraphF64, x: ArrayLike<number>, sample = 0, replace?: ReadonlyMap<string, Tensor64>): Map<string, Tensor64> {
-  const inSize = sizeOf(graph.inputShape);
+  const inSize = size(graph.inputShape);
   if (x.length !== inSize) throw new InputError(`reference forward: one sample has ${inSize} values, got ${x.length}`);
   const acts = new Map<string, Tensor64>([[MODEL_INPUT, { shape: graph.inputShape.slice(), data: Float64Array.from(x) }]]);
   for (const node of graph.nodes) {
@@ -186,15 +188,15 @@ function affineF64(node: Node<'affine'>, x: Tensor64): Tensor64 {
 }
 
 function reshapeF64(node: Node<'reshape'>, x: Tensor64): Tensor64 {
-  if (sizeOf(node.shape) !== x.data.length) throw new ShapeError(`${where(node)}: cannot reshape [${x.shape.join(', ')}] to [${node.shape.join(', ')}]`);
+  if (size(node.shape) !== x.data.length) throw new ShapeError(`${where(node)}: cannot reshape [${x.shape.join(', ')}] to [${node.shape.join(', ')}]`);
   return { shape: node.shape.slice(), data: x.data.slice() };
 }
 
 /** For every output element of a transpose, the input element it reads. */
 export function transposeSources(perm: readonly number[], inShape: readonly number[]): { shape: number[]; source: Int32Array } {
   const shape = perm.map((a) => inShape[a]);
-  const inStrides = stridesOf(inShape);
-  const total = sizeOf(inShape);
+  const inStrides = rowMajorStrides(inShape);
+  const total = size(inShape);
   const source = new Int32Array(total);
   const idx = new Array<number>(shape.length).fill(0);
   for (let o = 0; o < total; o++) {
@@ -224,9 +226,9 @@ export function sliceSources(node: Node<'slice'>, inShape: readonly number[]): {
   const { axis, start, end, step } = node;
   const shape = inShape.slice();
   shape[axis] = Math.ceil((end - start) / step);
-  const outer = sizeOf(inShape.slice(0, axis));
-  const inner = sizeOf(inShape.slice(axis + 1));
-  const source = new Int32Array(sizeOf(shape));
+  const outer = size(inShape.slice(0, axis));
+  const inner = size(inShape.slice(axis + 1));
+  const source = new Int32Array(size(shape));
   let o = 0;
   for (let a = 0; a < outer; a++)
     for (let k = 0; k < shape[axis]; k++)
@@ -248,10 +250,10 @@ function sliceF64(node: Node<'slice'>, x: Tensor64): Tensor64 {
 export function concatSources(axis: number, inShapes: readonly number[][]): { shape: number[]; input: Int32Array; source: Int32Array } {
   const shape = inShapes[0].slice();
   shape[axis] = inShapes.reduce((s, t) => s + t[axis], 0);
-  const outer = sizeOf(shape.slice(0, axis));
-  const inner = sizeOf(shape.slice(axis + 1));
-  const input = new Int32Array(sizeOf(shape));
-  const source = new Int32Array(sizeOf(shape));
+  const outer = size(shape.slice(0, axis));
+  const inner = size(shape.slice(axis + 1));
+  const input = new Int32Array(size(shape));
+  const source = new Int32Array(size(shape));
   let o = 0;
   for (let a = 0; a < outer; a++)
     for (let t = 0; t < inShapes.length; t++)
@@ -326,7 +328,7 @@ export function matmulDims(node: NodeF64, a: readonly number[], b: readonly numb
   const r = a.length;
   if (r < 2 || b.length !== r || a.slice(0, -2).some((d, i) => d !== b[i]) || a[r - 1] !== b[r - 2])
     throw new ShapeError(`${where(node)}: cannot multiply [${a.join(', ')}] by [${b.join(', ')}]`);
-  return { lead: sizeOf(a.slice(0, -2)), M: a[r - 2], K: a[r - 1], N: b[r - 1] };
+  return { lead: size(a.slice(0, -2)), M: a[r - 2], K: a[r - 1], N: b[r - 1] };
 }
 
 function matmulF64(node: Node<'matmul'>, a: Tensor64, b: Tensor64): Tensor64 {
@@ -356,6 +358,6 @@ function embeddingF64(node: Node<'embedding'>, ids: Tensor64, sample: number): T
 }
 
 function constantF64(node: Node<'constant'>): Tensor64 {
-  if (node.value.length !== sizeOf(node.shape)) throw new ShapeError(`${where(node)} has ${node.value.length} values for shape [${node.shape.join(', ')}]`);
+  if (node.value.length !== size(node.shape)) throw new ShapeError(`${where(node)} has ${node.value.length} values for shape [${node.shape.join(', ')}]`);
   return { shape: node.shape.slice(), data: Float64Array.from(node.value) };
 }

@@ -20,19 +20,6 @@ export interface Tensor64 {
   data: Float64Array;
 }
 
-export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** Row-major strides of a shape. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const out = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    out[i] = s;
-    s *= shape[i];
-  }
-  return out;
-}
-
 /** Zennit's sign-aware stabiliser: z + eps·sign(z), with sign(0) = +1. */
 export function stab(z: number, eps: number): number {
   return z + (z >= 0 ? eps : -eps);
