@@ -11,6 +11,7 @@ import { ACTIVATIONS } from '../ops/activation.js';
 import { activationRef } from './activations.js';
 import { size } from '../graph/shapes.js';
 import { rowMajorStrides } from '../ops/strided.js';
+import { convMap, convOutShape, denseMap } from './linear-f64.js';
 import { type GraphF64, type NodeF64, type Tensor64 } from './nodes-f64.js';
 
 type Node<K extends NodeF64['op']> = Extract<NodeF64, { op: K }>;
@@ -90,49 +91,15 @@ function map(t: Tensor64, f: (v: number) => number): Tensor64 {
 function denseF64(node: Node<'dense'>, x: Tensor64): Tensor64 {
   const { inFeatures: inF, outFeatures: outF } = node;
   if (x.shape[x.shape.length - 1] !== inF) throw new ShapeError(`${where(node)} expects ${inF} features on the last axis, got [${x.shape.join(', ')}]`);
-  const rows = x.data.length / inF;
-  const y = new Float64Array(rows * outF);
-  for (let r = 0; r < rows; r++)
-    for (let o = 0; o < outF; o++) {
-      let acc = node.bias ? node.bias[o] : 0;
-      for (let i = 0; i < inF; i++) acc += x.data[r * inF + i] * node.weight[o * inF + i];
-      y[r * outF + o] = acc;
-    }
-  return { shape: [...x.shape.slice(0, -1), outF], data: y };
-}
-
-/** Output size of one conv axis. */
-export function convOutSize(len: number, k: number, s: number, padBefore: number, padAfter: number, d: number): number {
-  return Math.floor((len + padBefore + padAfter - d * (k - 1) - 1) / s) + 1;
+  const m = denseMap(node, x.shape);
+  return { shape: [...x.shape.slice(0, -1), outF], data: m.apply(x.data, m.weight, m.bias) };
 }
 
 /** Cross-correlation with zero padding, stride, dilation and groups, [C, H, W] → [O, OH, OW]. */
 function conv2dF64(node: Node<'conv2d'>, x: Tensor64): Tensor64 {
-  const [C, H, W] = x.shape;
-  if (x.shape.length !== 3 || C !== node.inChannels) throw new ShapeError(`${where(node)} expects [${node.inChannels}, H, W], got [${x.shape.join(', ')}]`);
-  const [KH, KW] = node.kernel, [SH, SW] = node.stride, [DH, DW] = node.dilation, [PT, PL, PB, PR] = node.padding;
-  const O = node.outChannels, G = node.groups, Cg = C / G, Og = O / G;
-  const OH = convOutSize(H, KH, SH, PT, PB, DH), OW = convOutSize(W, KW, SW, PL, PR, DW);
-  const y = new Float64Array(O * OH * OW);
-  for (let o = 0; o < O; o++) {
-    const g = Math.floor(o / Og);
-    for (let oh = 0; oh < OH; oh++)
-      for (let ow = 0; ow < OW; ow++) {
-        let acc = node.bias ? node.bias[o] : 0;
-        for (let c = 0; c < Cg; c++)
-          for (let kh = 0; kh < KH; kh++) {
-            const ih = oh * SH - PT + kh * DH;
-            if (ih < 0 || ih >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = ow * SW - PL + kw * DW;
-              if (iw < 0 || iw >= W) continue;
-              acc += x.data[((g * Cg + c) * H + ih) * W + iw] * node.weight[((o * Cg + c) * KH + kh) * KW + kw];
-            }
-          }
-        y[(o * OH + oh) * OW + ow] = acc;
-      }
-  }
-  return { shape: [O, OH, OW], data: y };
+  if (x.shape.length !== 3 || x.shape[0] !== node.inChannels) throw new ShapeError(`${where(node)} expects [${node.inChannels}, H, W], got [${x.shape.join(', ')}]`);
+  const m = convMap(node, x.shape);
+  return { shape: [node.outChannels, ...convOutShape(node, x.shape)], data: m.apply(x.data, m.weight, m.bias) };
 }
 
 /** The activation's parameters a, b, c as the kernels see them (float32). */

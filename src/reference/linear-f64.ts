@@ -7,7 +7,7 @@
 import { UnsupportedError } from '../errors.js';
 import type { Conv2dNode, DenseNode } from '../graph/ir.js';
 import { STABILIZER, type Rule } from '../rules.js';
-import { convOutSize } from './forward-f64.js';
+import { size, windowOutput } from '../graph/shapes.js';
 import { stab, type Tensor64 } from './nodes-f64.js';
 
 /** A dense or conv layer as the two maps every rule is built from, for any parameters of its shape. */
@@ -23,7 +23,7 @@ export interface LinearMapF64 {
 /** nn.Linear over the last axis of [..., inFeatures]. */
 export function denseMap(node: DenseNode, inShape: readonly number[]): LinearMapF64 {
   const inF = node.inFeatures, outF = node.outFeatures;
-  const rows = inShape.reduce((a, b) => a * b, 1) / inF;
+  const rows = size(inShape) / inF;
   return {
     weight: Float64Array.from(node.weight),
     bias: node.bias ? Float64Array.from(node.bias) : null,
@@ -50,12 +50,19 @@ export function denseMap(node: DenseNode, inShape: readonly number[]): LinearMap
   };
 }
 
+/** [OH, OW] of a conv over [C, H, W] (PyTorch's formula). */
+export function convOutShape(node: Conv2dNode, inShape: readonly number[]): [number, number] {
+  const [, H, W] = inShape;
+  const [KH, KW] = node.kernel, [SH, SW] = node.stride, [DH, DW] = node.dilation, [PT, PL, PB, PR] = node.padding;
+  return [windowOutput(H, KH, SH, PT, PB, DH, false), windowOutput(W, KW, SW, PL, PR, DW, false)];
+}
+
 /** Conv2d [C, H, W] → [O, OH, OW] (zero padding, stride, dilation, groups). */
 export function convMap(node: Conv2dNode, inShape: readonly number[]): LinearMapF64 {
   const [C, H, W] = inShape;
-  const [KH, KW] = node.kernel, [SH, SW] = node.stride, [DH, DW] = node.dilation, [PT, PL, PB, PR] = node.padding;
+  const [KH, KW] = node.kernel, [SH, SW] = node.stride, [DH, DW] = node.dilation, [PT, PL] = node.padding;
   const O = node.outChannels, G = node.groups, Cg = C / G, Og = O / G;
-  const OH = convOutSize(H, KH, SH, PT, PB, DH), OW = convOutSize(W, KW, SW, PL, PR, DW);
+  const [OH, OW] = convOutShape(node, inShape);
   /** visit every (output, input, weight) index triple of the cross-correlation */
   const each = (visit: (yi: number, xi: number, wi: number) => void) => {
     for (let o = 0; o < O; o++) {
