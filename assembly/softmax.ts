@@ -30,34 +30,43 @@ export function softmax_forward_f32(x: usize, y: usize, rows: i32, F: i32): void
   else softmaxRecomputed(x, y, rows, F);
 }
 
+/**
+ * sum_i exp(x_i − m) over one row, in float64; with `cache` ≠ 0 each exp is also stored there (float64) for the
+ * division, so the row's exponentials are computed once.
+ */
+function rowExpSum(xr: usize, F: i32, m: f64, cache: usize): f64 {
+  let sum: f64 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const mv = f64x2.splat(m);
+    let a = f64x2.splat(0), b = f64x2.splat(0);
+    for (; i + 4 <= F; i += 4) {
+      const v = v128.load(at(xr, i));
+      const e0 = exp64x2(f64x2.sub(lo64(v), mv)), e1 = exp64x2(f64x2.sub(hi64(v), mv));
+      if (cache) {
+        v128.store(cache + (<usize>i << 3), e0);
+        v128.store(cache + (<usize>i << 3), e1, 16);
+      }
+      a = f64x2.add(a, e0);
+      b = f64x2.add(b, e1);
+    }
+    sum = lanes(f64x2.add(a, b));
+  }
+  for (; i < F; i++) {
+    const ev = exp64(<f64>load<f32>(at(xr, i)) - m);
+    if (cache) store<f64>(cache + (<usize>i << 3), ev);
+    sum += ev;
+  }
+  return sum;
+}
+
 /** exp computed once per element, kept in float64 between the sum and the division (same values as below). */
 function softmaxCached(x: usize, y: usize, rows: i32, F: i32): void {
   const e = workspace();
   for (let r = 0; r < rows; r++) {
     const xr = row(x, r, F), yr = row(y, r, F);
-    const m = <f64>rowMax(xr, F);
-    let sum: f64 = 0;
+    const inv = 1 / rowExpSum(xr, F, <f64>rowMax(xr, F), e);
     let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      const mv = f64x2.splat(m);
-      let a = f64x2.splat(0), b = f64x2.splat(0);
-      for (; i + 4 <= F; i += 4) {
-        const v = v128.load(at(xr, i));
-        const e0 = exp64x2(f64x2.sub(lo64(v), mv)), e1 = exp64x2(f64x2.sub(hi64(v), mv));
-        v128.store(e + (<usize>i << 3), e0);
-        v128.store(e + (<usize>i << 3), e1, 16);
-        a = f64x2.add(a, e0);
-        b = f64x2.add(b, e1);
-      }
-      sum = lanes(f64x2.add(a, b));
-    }
-    for (; i < F; i++) {
-      const ev = exp64(<f64>load<f32>(at(xr, i)) - m);
-      store<f64>(e + (<usize>i << 3), ev);
-      sum += ev;
-    }
-    const inv = 1 / sum;
-    i = 0;
     if (ASC_FEATURE_SIMD) {
       const s = f64x2.splat(inv);
       for (; i + 4 <= F; i += 4) {
@@ -74,21 +83,8 @@ function softmaxRecomputed(x: usize, y: usize, rows: i32, F: i32): void {
   for (let r = 0; r < rows; r++) {
     const xr = row(x, r, F), yr = row(y, r, F);
     const m = <f64>rowMax(xr, F);
-    let sum: f64 = 0;
+    const inv = 1 / rowExpSum(xr, F, m, 0);
     let i = 0;
-    if (ASC_FEATURE_SIMD) {
-      const mv = f64x2.splat(m);
-      let a = f64x2.splat(0), b = f64x2.splat(0);
-      for (; i + 4 <= F; i += 4) {
-        const v = v128.load(at(xr, i));
-        a = f64x2.add(a, exp64x2(f64x2.sub(lo64(v), mv)));
-        b = f64x2.add(b, exp64x2(f64x2.sub(hi64(v), mv)));
-      }
-      sum = lanes(f64x2.add(a, b));
-    }
-    for (; i < F; i++) sum += exp64(<f64>load<f32>(at(xr, i)) - m);
-    const inv = 1 / sum;
-    i = 0;
     if (ASC_FEATURE_SIMD) {
       const mv = f64x2.splat(m), s = f64x2.splat(inv);
       for (; i + 4 <= F; i += 4) {
