@@ -297,19 +297,29 @@ export function reshapeTarget(n: OnnxNode, ctx: OnnxContext, i: number): Dim[] {
 }
 
 /**
- * Add/Sub/Mul/Div on shape values and integer constants (e.g. `c // groups` in a channel shuffle's
- * `x.view(n, groups, c // groups, h, w)`), element-wise with broadcasting of scalars. The batch
- * size N may only pass through unchanged (N·1, N/1, N+0, N−0): anything else would make a
- * per-sample shape depend on the batch.
+ * The two operands of an element-wise op on shape values, broadcast (a scalar against a vector): their values at
+ * output index i, the output length and dims.
  */
-export function shapeArithmetic(n: OnnxNode, ctx: OnnxContext, op: 'Add' | 'Sub' | 'Mul' | 'Div'): void {
+function twoOperands(n: OnnxNode, ctx: OnnxContext): { a: Ints; b: Ints; len: number; at: (t: Ints, i: number) => Dim; dims: number[] } {
   const a = vector(n, ctx, 0, 'A');
   const b = vector(n, ctx, 1, 'B');
   const len = Math.max(a.values.length, b.values.length);
   for (const t of [a, b])
     if (t.values.length !== len && t.values.length !== 1)
       throw new UnsupportedError(`${n.where}: cannot broadcast shape tensors ${dimsStr(a.values)} and ${dimsStr(b.values)}`);
-  const at = (t: Ints, i: number) => t.values[t.values.length === 1 ? 0 : i];
+  const dims = a.dims.length >= b.dims.length ? a.dims.slice() : b.dims.slice();
+  if (dims.length === 1) dims[0] = len;
+  return { a, b, len, at: (t, i) => t.values[t.values.length === 1 ? 0 : i], dims };
+}
+
+/**
+ * Add/Sub/Mul/Div on shape values and integer constants (e.g. `c // groups` in a channel shuffle's
+ * `x.view(n, groups, c // groups, h, w)`), element-wise with broadcasting of scalars. The batch
+ * size N may only pass through unchanged (N·1, N/1, N+0, N−0): anything else would make a
+ * per-sample shape depend on the batch.
+ */
+export function shapeArithmetic(n: OnnxNode, ctx: OnnxContext, op: 'Add' | 'Sub' | 'Mul' | 'Div'): void {
+  const { a, b, len, at, dims } = twoOperands(n, ctx);
   const values: Dim[] = [];
   const depends = () => new UnsupportedError(`${n.where}: ${op} of ${dimsStr(a.values)} and ${dimsStr(b.values)} would make a shape depend on the batch size N`);
   for (let i = 0; i < len; i++) {
@@ -322,8 +332,6 @@ export function shapeArithmetic(n: OnnxNode, ctx: OnnxContext, op: 'Add' | 'Sub'
     if (op === 'Div' && y === 0) throw new ModelFormatError(`${n.where}: integer division by zero in shape arithmetic`);
     values.push(op === 'Add' ? x + y : op === 'Sub' ? x - y : op === 'Mul' ? x * y : Math.trunc(x / y));
   }
-  const dims = a.dims.length >= b.dims.length ? a.dims.slice() : b.dims.slice();
-  if (dims.length === 1) dims[0] = len;
   emit(n, ctx, dims, values, a.dataType, a.from ?? b.from);
 }
 
@@ -403,13 +411,7 @@ const constantOfShape: OpHandler = (n, ctx) => {
 
 /** Equal of shape values / integer constants: a BOOL constant (N ≥ 1, so N equals no constant ≤ 0). */
 const equal: OpHandler = (n, ctx) => {
-  const a = vector(n, ctx, 0, 'A');
-  const b = vector(n, ctx, 1, 'B');
-  const len = Math.max(a.values.length, b.values.length);
-  for (const t of [a, b])
-    if (t.values.length !== len && t.values.length !== 1)
-      throw new UnsupportedError(`${n.where}: cannot broadcast shape tensors ${dimsStr(a.values)} and ${dimsStr(b.values)}`);
-  const at = (t: Ints, i: number) => t.values[t.values.length === 1 ? 0 : i];
+  const { a, b, len, at, dims } = twoOperands(n, ctx);
   const values = Array.from({ length: len }, (_, i) => {
     const x = at(a, i);
     const y = at(b, i);
@@ -419,8 +421,6 @@ const equal: OpHandler = (n, ctx) => {
     if (c <= 0) return 0;
     throw new UnsupportedError(`${n.where}: Equal of ${dimsStr(a.values)} and ${dimsStr(b.values)} depends on the batch size N`);
   });
-  const dims = a.dims.length >= b.dims.length ? a.dims.slice() : b.dims.slice();
-  if (dims.length === 1) dims[0] = len;
   ctx.setOutput(n, 0, { kind: 'const', t: constFromValues(n.proto.output?.[0] ?? n.name, dims, DT.BOOL, values) });
 };
 
