@@ -13,7 +13,7 @@ import { specOf } from '../ops/registry.js';
 import type { OpSpec, PrepareEnv, RelevanceStep } from '../ops/spec.js';
 import type { Assigned } from './assign.js';
 import { LinearLayer } from './linear.js';
-import { planRelevance, Workspace, workspaceBytes, workspaceParts, type TensorBuf } from './tensors.js';
+import { Workspace, workspaceParts, type TensorBuf, type WorkspaceBytes } from './tensors.js';
 
 interface Prepared {
   node: GraphNode;
@@ -56,6 +56,7 @@ export class Engine {
   private readonly prepared: Prepared[];
   private readonly owned: number[] = [];
   private ownedBytes = 0;
+  private readonly partsByCapacity = new Map<number, WorkspaceBytes>();
   private ws: Workspace | null = null;
 
   constructor(
@@ -94,17 +95,14 @@ export class Engine {
   memoryPlan(batch: number): MemoryPlan {
     let parameters = 0;
     let modifiedParameters = 0;
-    let convScratch = 0;
     for (const p of this.prepared) {
       if (p.state instanceof LinearLayer) {
         const node = p.state.node;
         parameters += (node.weight.length + (node.bias?.length ?? 0)) * 4;
         modifiedParameters += p.state.modifiedBytes;
       }
-      convScratch = Math.max(convScratch, p.spec.scratchBytes?.(p.state, this.backend) ?? 0);
     }
-    const ws = workspaceParts(this.graph, this.shapes, batch, convScratch);
-    const rel = planRelevance(this.graph, this.shapes, batch);
+    const ws = this.workspaceParts(batch);
     return {
       batch,
       parameters,
@@ -112,7 +110,7 @@ export class Engine {
       constants: this.ownedBytes,
       activations: ws.activations,
       relevance: ws.relevance,
-      relevanceUnshared: rel.unsharedBytes,
+      relevanceUnshared: ws.relevanceUnshared,
       scratch: ws.scratch,
       total: parameters + modifiedParameters + this.ownedBytes + ws.activations + ws.relevance + ws.scratch,
       linearMemory: this.backend.memory.byteLength(),
@@ -126,9 +124,25 @@ export class Engine {
   fitBatch(max: number, limit: number): number {
     const plan = this.memoryPlan(1);
     const fixed = plan.parameters + plan.constants + Math.max(plan.modifiedParameters, plan.parameters);
-    const convScratch = plan.scratch - workspaceParts(this.graph, this.shapes, 1, 0).scratch;
-    for (let b = max; b > 1; b--) if (fixed + workspaceBytes(this.graph, this.shapes, b, convScratch) <= limit) return b;
+    for (let b = max; b > 1; b--) if (fixed + this.workspaceParts(b).total <= limit) return b;
     return 1;
+  }
+
+  /**
+   * Bytes of a workspace for `capacity` samples by part, computed once per capacity (calls without
+   * a batch option ask for several on every call; the relevance plan is not free).
+   */
+  private workspaceParts(capacity: number): WorkspaceBytes {
+    let parts = this.partsByCapacity.get(capacity);
+    if (!parts) this.partsByCapacity.set(capacity, (parts = workspaceParts(this.graph, this.shapes, capacity, this.convScratchBytes())));
+    return parts;
+  }
+
+  /** The im2col / col2im scratch the largest op needs (the workspace holds one, shared). */
+  private convScratchBytes(): number {
+    let bytes = 0;
+    for (const p of this.prepared) bytes = Math.max(bytes, p.spec.scratchBytes?.(p.state, this.backend) ?? 0);
+    return bytes;
   }
 
   /** Make sure buffers exist for at least n samples (reallocates only when n grows). */
@@ -136,14 +150,13 @@ export class Engine {
     if (!this.ws || this.ws.capacity < n) {
       this.ws?.dispose();
       this.ws = null;
-      let convBytes = 0;
-      for (const p of this.prepared) convBytes = Math.max(convBytes, p.spec.scratchBytes?.(p.state, this.backend) ?? 0);
+      const convBytes = this.convScratchBytes();
       // check first: a batch that cannot fit fails now, not after growing the memory to its limit
-      const need = workspaceBytes(this.graph, this.shapes, n, convBytes);
+      const need = this.workspaceParts(n).total;
       const free = this.backend.memory.available();
       if (need > free) {
         const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
-        const perSample = workspaceBytes(this.graph, this.shapes, 1, convBytes);
+        const perSample = this.workspaceParts(1).total;
         throw new InputError(
           `a batch of ${n} sample(s) of this model needs ${mib(need)} of workspace (about ${mib(perSample)} per sample), ` +
             `but only ${mib(free)} of WebAssembly's 4 GiB are left; pass a smaller { batch } (at most about ${Math.max(1, Math.floor(free / perSample))})`,

@@ -85,7 +85,11 @@ export function planRelevance(graph: Graph, shapes: Map<string, Shape>, capacity
 export interface WorkspaceBytes {
   activations: number;
   relevance: number;
+  /** What the relevance buffers would take without sharing. */
+  relevanceUnshared: number;
   scratch: number;
+  /** activations + relevance + scratch */
+  total: number;
 }
 
 export function workspaceParts(graph: Graph, shapes: Map<string, Shape>, capacity: number, convScratchBytes: number): WorkspaceBytes {
@@ -101,16 +105,8 @@ export function workspaceParts(graph: Graph, shapes: Map<string, Shape>, capacit
     maxAny = Math.max(maxAny, s);
   }
   const scratch = 3 * block(maxIn * capacity) + 4 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
-  return { activations, relevance: planRelevance(graph, shapes, capacity).slabBytes, scratch };
-}
-
-/**
- * Bytes a workspace for `capacity` samples takes, so that the engine can refuse a batch that
- * cannot fit before growing the memory.
- */
-export function workspaceBytes(graph: Graph, shapes: Map<string, Shape>, capacity: number, convScratchBytes: number): number {
-  const p = workspaceParts(graph, shapes, capacity, convScratchBytes);
-  return p.activations + p.relevance + p.scratch;
+  const plan = planRelevance(graph, shapes, capacity);
+  return { activations, relevance: plan.slabBytes, relevanceUnshared: plan.unsharedBytes, scratch, total: activations + plan.slabBytes + scratch };
 }
 
 /** `count` buffer pointers, each allocated by `alloc` when first read. */
