@@ -13,7 +13,7 @@ import { WASM32_MAX_BYTES } from './kernels/arena.js';
 import { openSource, type ModelSource, type OpenedFile } from './import/source.js';
 import { shardPaths } from './import/tfjs-fetch.js';
 import { loadMetadata, parseMetadata, type ModelMetadata } from './image/metadata.js';
-import { DEFAULT_MEMORY_LIMIT, Model } from './model.js';
+import { checkMemoryLimit, Model } from './model.js';
 
 export type { ModelSource, ResponseLike, BlobLike, TfjsModelArtifacts, TfjsLayersModelLike, TfjsInMemory, TfjsSaveResult } from './import/source.js';
 
@@ -93,12 +93,6 @@ async function loadWith(importers: Importers, source: ModelSource, opts: LoadOpt
   return model;
 }
 
-function checkMemoryLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_MEMORY_LIMIT;
-  if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 16 * 2 ** 20 || limit > WASM32_MAX_BYTES)
-    throw new InputError(`memoryLimit must be a number of bytes between 16 MiB and 4 GiB (${WASM32_MAX_BYTES}), got ${String(limit)}`, 'E_OPTION');
-  return limit;
-}
 
 /** Imports a model to the IR without canonicalizing it or choosing a backend (for tools that inspect graphs). */
 export function importGraph(source: ModelSource, opts: LoadOptions = {}): Promise<Graph> {

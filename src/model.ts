@@ -11,7 +11,7 @@ import { MODEL_INPUT, type Graph, type Shape } from './graph/ir.js';
 import type { TensorBuf } from './engine/tensors.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
-import { MemoryLimitError } from './kernels/arena.js';
+import { MemoryLimitError, WASM32_MAX_BYTES } from './kernels/arena.js';
 import { checkFinite, checkForward, checkParameters, relevanceWatch } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
 import { specOf } from './ops/registry.js';
@@ -117,6 +117,14 @@ export interface Explanation {
 const DEFAULT_BATCH = 32;
 /** The memory budget of a model unless loadModel is given one: half of what wasm32 can address. */
 export const DEFAULT_MEMORY_LIMIT = 2 ** 31;
+
+/** A memoryLimit option or assignment: undefined → the default; else bytes in [16 MiB, 4 GiB]. */
+export function checkMemoryLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_MEMORY_LIMIT;
+  if (typeof limit !== 'number' || !Number.isFinite(limit) || limit < 16 * 2 ** 20 || limit > WASM32_MAX_BYTES)
+    throw new InputError(`memoryLimit must be a number of bytes between 16 MiB and 4 GiB (${WASM32_MAX_BYTES}), got ${String(limit)}`, 'E_OPTION');
+  return limit;
+}
 /** The longest Float32Array V8 allocates (the relevance has as many values as x). */
 const MAX_INPUT_VALUES = 2 ** 32 - 1;
 /** SmoothGrad copies / Integrated Gradients steps per sample: beyond this it is a mistake, not a setting. */
@@ -148,9 +156,8 @@ export class Model {
   readonly format: Graph['format'];
   /** Class names, input range and mean/std from `loadModel(src, { metadata })`, or null. */
   metadata: ModelMetadata | null = null;
-  /** Bytes of WebAssembly memory calls without a `batch` plan for (`loadModel(src, { memoryLimit })`, default 2 GiB). */
-  memoryLimit: number = DEFAULT_MEMORY_LIMIT;
   private engine: Engine | null;
+  private limit = DEFAULT_MEMORY_LIMIT;
   /** For token models: the embedding whose vocabulary the ids are checked against. */
   private readonly tokenInput: ReturnType<typeof tokenInputOf>;
   private readonly assignCache = new Map<string, Map<string, Assigned>>();
@@ -163,6 +170,7 @@ export class Model {
   ) {
     checkParameters(graph);
     this.engine = new Engine(graph, backend);
+    this.engine.memoryLimit = this.limit;
     this.inputShape = graph.inputShape.slice();
     this.inputLayout = graph.inputLayout === 'NHWC' && graph.inputShape.length === 3 ? 'NHWC' : 'NCHW';
     this.outputSize = this.engine.outputSize;
@@ -171,6 +179,20 @@ export class Model {
     this.vocabSize = this.tokenInput?.vocab ?? null;
     this.name = graph.name;
     this.format = graph.format;
+  }
+
+  /**
+   * Bytes of WebAssembly memory the model plans for (`loadModel(src, { memoryLimit })`, default 2 GiB):
+   * calls without a `batch` take the largest chunk that fits, and modified parameter sets (W⁺, …)
+   * stay cached only while they fit, else they are recomputed per call (`memoryPlan().recomputedParameters`).
+   */
+  get memoryLimit(): number {
+    return this.limit;
+  }
+
+  set memoryLimit(bytes: number) {
+    this.limit = checkMemoryLimit(bytes);
+    if (this.engine) this.engine.memoryLimit = bytes;
   }
 
   /** Input values per sample. */

@@ -33,6 +33,11 @@ export interface MemoryPlan {
   parameters: number;
   /** Modified parameter sets (W⁺, W⁻, W+γW⁺, W², …) cached so far, by the rules that have run. */
   modifiedParameters: number;
+  /**
+   * Modified parameter sets the last explain computed per layer step and freed again, because
+   * caching them would have taken linear memory above the model's `memoryLimit` (0: all cached).
+   */
+  recomputedParameters: number;
   /** Other constants of the ops (descriptors, per-channel scales, tables). */
   constants: number;
   /** Every node's output for `batch` samples (kept for the relevance pass). */
@@ -58,6 +63,12 @@ export class Engine {
   private ownedBytes = 0;
   private readonly partsByCapacity = new Map<number, WorkspaceBytes>();
   private ws: Workspace | null = null;
+  private readonly linear: LinearLayer[] = [];
+  /**
+   * Bytes of linear memory the model aims to stay within (Model.memoryLimit): modified parameter
+   * sets are cached while they fit under it, a workspace that would not fit evicts them first.
+   */
+  memoryLimit = Infinity;
 
   constructor(
     readonly graph: Graph,
@@ -71,6 +82,11 @@ export class Engine {
       if (spec.removed) throw new Error(`internal: ${node.op} node '${node.name}' must be removed by canonicalize`);
       return { node, spec, state: spec.prepare?.(node, this.env(node)) };
     });
+    for (const p of this.prepared)
+      if (p.state instanceof LinearLayer) {
+        p.state.budget = (bytes) => this.backend.memory.used() + bytes <= this.memoryLimit;
+        this.linear.push(p.state);
+      }
   }
 
   private env(node: GraphNode): PrepareEnv {
@@ -95,18 +111,18 @@ export class Engine {
   memoryPlan(batch: number): MemoryPlan {
     let parameters = 0;
     let modifiedParameters = 0;
-    for (const p of this.prepared) {
-      if (p.state instanceof LinearLayer) {
-        const node = p.state.node;
-        parameters += (node.weight.length + (node.bias?.length ?? 0)) * 4;
-        modifiedParameters += p.state.modifiedBytes;
-      }
+    let recomputedParameters = 0;
+    for (const layer of this.linear) {
+      parameters += (layer.node.weight.length + (layer.node.bias?.length ?? 0)) * 4;
+      modifiedParameters += layer.modifiedBytes;
+      recomputedParameters += layer.recomputedBytes;
     }
     const ws = this.workspaceParts(batch);
     return {
       batch,
       parameters,
       modifiedParameters,
+      recomputedParameters,
       constants: this.ownedBytes,
       activations: ws.activations,
       relevance: ws.relevance,
@@ -153,7 +169,10 @@ export class Engine {
       const convBytes = this.convScratchBytes();
       // check first: a batch that cannot fit fails now, not after growing the memory to its limit
       const need = this.workspaceParts(n).total;
-      const free = this.backend.memory.available();
+      const mem = this.backend.memory;
+      // the workspace comes before cached modified parameters: they are recomputed per step if need be
+      if (mem.used() + need > this.memoryLimit || need > mem.available()) for (const layer of this.linear) layer.evictModified();
+      const free = mem.available();
       if (need > free) {
         const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
         const perSample = this.workspaceParts(1).total;
@@ -216,6 +235,7 @@ export class Engine {
       written.add(t.root);
       return isFirst;
     };
+    for (const layer of this.linear) layer.recomputedBytes = 0;
     const put = (t: TensorBuf, src: number) => (first(t) ? k.copy(src, t.rel, n * t.size) : k.add(t.rel, src, t.rel, n * t.size));
     const target = (t: TensorBuf, scratch: number) => (written.has(t.root) ? scratch : t.rel);
     const commit = (t: TensorBuf, buf: number) => (buf !== t.rel ? put(t, buf) : void first(t));
@@ -241,6 +261,7 @@ export class Engine {
         first, put, target, commit,
       };
       fn(step);
+      if (state instanceof LinearLayer) state.releaseTransient();
     }
     finalize(MODEL_INPUT);
   }

@@ -10,6 +10,13 @@ import { size } from '../graph/shapes.js';
 
 export type ParamKind = 'w' | 'b';
 
+/**
+ * Whether a modified parameter set of `bytes` may stay cached (the engine answers from the memory
+ * limit: what linear memory holds plus the set must stay within it). A set that may not is
+ * computed for the rule step that needs it and freed after it (`releaseTransient`).
+ */
+export type CacheBudget = (bytes: number) => boolean;
+
 export class LinearLayer {
   readonly inSize: number;
   readonly outSize: number;
@@ -21,6 +28,12 @@ export class LinearLayer {
   private readonly cache = new Map<string, number>();
   /** Bytes of the modified parameter sets cached so far (W⁺, W⁻, W+γW⁺, …; not the parameters themselves). */
   modifiedBytes = 0;
+  /** Blocks computed for the current rule step only, because caching them would exceed the budget. */
+  private readonly transient: number[] = [];
+  /** Bytes of modified sets computed without caching in the engine's last relevance call (it resets this). */
+  recomputedBytes = 0;
+  /** Set by the engine; without one every set is cached. */
+  budget: CacheBudget = () => true;
 
   constructor(
     private readonly backend: Backend,
@@ -67,22 +80,46 @@ export class LinearLayer {
 
   /**
    * A parameter array in linear memory, derived from the node's weight or bias by `transform`
-   * (float32 arithmetic), computed on first use and cached under `key`. Returns 0 for a bias
-   * the layer does not have.
+   * (float32 arithmetic), computed on first use and cached under `key` while the budget allows;
+   * otherwise computed for this rule step only (freed by `releaseTransient`). The parameters
+   * themselves ('id') are always kept. Returns 0 for a bias the layer does not have.
    */
   param(kind: ParamKind, key: string, transform: (v: number) => number): number {
     const cacheKey = `${kind}:${key}`;
-    let p = this.cache.get(cacheKey);
-    if (p !== undefined) return p;
+    const cachedPtr = this.cache.get(cacheKey);
+    if (cachedPtr !== undefined) return cachedPtr;
     const src = kind === 'w' ? this.node.weight : this.node.bias;
     if (!src) return 0;
     const values = new Float32Array(src.length);
     for (let i = 0; i < src.length; i++) values[i] = transform(src[i]);
-    p = this.backend.memory.alloc(values.length * 4);
+    const bytes = values.length * 4;
+    const keep = key === 'id' || this.budget(bytes);
+    const p = this.backend.memory.alloc(bytes);
     this.backend.memory.f32().set(values, p >>> 2);
+    if (!keep) {
+      this.transient.push(p);
+      this.recomputedBytes += bytes;
+      return p;
+    }
     this.cache.set(cacheKey, p);
-    if (key !== 'id') this.modifiedBytes += values.length * 4;
+    if (key !== 'id') this.modifiedBytes += bytes;
     return p;
+  }
+
+  /** Frees the sets computed for the rule step that just ended (see `param`). */
+  releaseTransient(): void {
+    for (const p of this.transient) this.backend.memory.free(p);
+    this.transient.length = 0;
+  }
+
+  /** Frees every cached modified set (the parameters stay); they are recomputed when next needed. */
+  evictModified(): void {
+    for (const [key, p] of this.cache)
+      if (!key.endsWith(':id')) {
+        this.backend.memory.free(p);
+        this.cache.delete(key);
+      }
+    this.modifiedBytes = 0;
   }
 
   weight(): number {
@@ -108,6 +145,7 @@ export class LinearLayer {
   }
 
   dispose(): void {
+    this.releaseTransient();
     for (const p of this.cache.values()) this.backend.memory.free(p);
     this.cache.clear();
     this.modifiedBytes = 0;

@@ -103,6 +103,7 @@ export async function sanityCheck(model: Model, x: Float32Array, methods: Readon
     const copy: Graph = { ...model.graph, nodes: model.graph.nodes.map((nd) => randomised.get(nd.name) ?? nd), notes: [...model.graph.notes] };
     const random = new Model(copy, await createBackend(backendChoice));
     random.metadata = model.metadata; // the same input range (zbox bounds) and labels as the trained model
+    random.memoryLimit = model.memoryLimit;
     try {
       const step: SanityStep = { layer: node.name, op: node.op, methods: {} };
       parsed.forEach((m, j) => {

@@ -239,6 +239,8 @@ export interface Memory {
   byteLength(): number;
   /** The largest block alloc() can still hand out within the 4 GiB of wasm32. */
   available(): number;
+  /** Bytes currently handed out (live blocks). */
+  used(): number;
 }
 
 /** A compute backend: a memory and the kernels that operate on it. */

@@ -18,6 +18,7 @@ export class Arena implements Memory {
   /** Free blocks sorted by address: [ptr, size]. */
   private free_: Array<[number, number]> = [];
   private top: number;
+  private usedBytes = 0;
   private f32View: Float32Array;
   private i32View: Int32Array;
 
@@ -53,6 +54,7 @@ export class Arena implements Memory {
     }
     this.refreshViews();
     this.sizes.set(ptr, size);
+    this.usedBytes += size;
     new Uint8Array(this.buffer(), ptr, size).fill(0);
     return ptr;
   }
@@ -61,6 +63,7 @@ export class Arena implements Memory {
     const size = this.sizes.get(ptr);
     if (size === undefined) throw new RangeError(`arena: free of unknown block ${ptr}`);
     this.sizes.delete(ptr);
+    this.usedBytes -= size;
     // insert sorted and coalesce with neighbours
     let i = 0;
     while (i < this.free_.length && this.free_[i][0] < ptr) i++;
@@ -96,9 +99,7 @@ export class Arena implements Memory {
 
   /** Bytes currently handed out. */
   used(): number {
-    let s = 0;
-    for (const v of this.sizes.values()) s += v;
-    return s;
+    return this.usedBytes;
   }
 
   f32(): Float32Array {

@@ -1,6 +1,7 @@
 // model.memoryPlan(batch), loadModel({ memoryLimit }) and the automatic batch of calls without `batch`.
 import { describe, expect, it } from 'vitest';
-import { InputError, loadModel } from '../../src/index.js';
+import { createBackend } from '../../src/backends.js';
+import { canonicalize, InputError, loadModel, Model, type Graph } from '../../src/index.js';
 import { archOnnx } from '../helpers/arch.js';
 
 const MiB = 2 ** 20;
@@ -43,8 +44,76 @@ describe('memory plan', () => {
     small.dispose();
   });
 
+  it('modified parameter sets stay cached while they fit in memoryLimit and are recomputed per step when not, with the same numbers', async () => {
+    const free = await wideMlp();
+    const plan = free.memoryPlan(2);
+    // room for the workspace and about a third of one modified copy of the weights
+    const tight = await wideMlp();
+    tight.memoryLimit = plan.total + plan.parameters / 3;
+    const x = new Float32Array(2 * free.inputSize).map((_, i) => ((i * 7919) % 97) / 97 - 0.3);
+    for (const rule of ['gamma:0.25', 'alphabeta:2:1', 'wsquare']) {
+      const a = free.explain(x, { rule, batch: 2 });
+      const b = tight.explain(x, { rule, batch: 2 });
+      expect(b.relevance).toEqual(a.relevance);
+      const p = tight.memoryPlan(2);
+      expect(p.recomputedParameters).toBeGreaterThan(0);
+      expect(free.memoryPlan(2).recomputedParameters).toBe(0);
+      // nothing recomputed stays allocated: what is live fits the limit
+      expect(p.parameters + p.modifiedParameters + p.constants + p.activations + p.relevance).toBeLessThanOrEqual(tight.memoryLimit);
+    }
+    expect(tight.memoryPlan(2).modifiedParameters).toBeLessThan(free.memoryPlan(2).modifiedParameters);
+    expect(tight.memoryBytes).toBeLessThan(free.memoryBytes);
+    free.dispose();
+    tight.dispose();
+  });
+
+  it('a workspace that would not fit in memoryLimit next to the caches evicts them; later calls recompute what they need', async () => {
+    const model = await wideMlp();
+    const x = new Float32Array(16 * model.inputSize).map((_, i) => ((i * 7919) % 97) / 97);
+    const first = model.explain(x.subarray(0, model.inputSize), { rule: 'gamma:0.25', batch: 1 });
+    const cached = model.memoryPlan(1).modifiedParameters;
+    expect(cached).toBeGreaterThan(0);
+    const p16 = model.memoryPlan(16);
+    model.memoryLimit = p16.total - cached + p16.parameters / 2; // the batch-16 workspace fits only without the caches
+    const many = model.explain(x, { rule: 'gamma:0.25', batch: 16 });
+    expect(model.memoryPlan(16).modifiedParameters).toBeLessThan(cached);
+    const fresh = await wideMlp();
+    expect(many.relevance).toEqual(fresh.explain(x, { rule: 'gamma:0.25', batch: 16 }).relevance);
+    expect(first.relevance).toEqual(fresh.explain(x.subarray(0, model.inputSize), { rule: 'gamma:0.25', batch: 1 }).relevance);
+    model.dispose();
+    fresh.dispose();
+  });
+
   it('memoryLimit must be a number of bytes between 16 MiB and 4 GiB', async () => {
     for (const bad of [0, -1, 1e3, 2 ** 33, Number.NaN, '1GB'])
       await expect(loadModel(archOnnx('resnet18'), { memoryLimit: bad as number })).rejects.toThrow(/memoryLimit must be a number of bytes/);
+    const model = await loadModel(archOnnx('resnet18'));
+    expect(() => (model.memoryLimit = 2 ** 40)).toThrow(/memoryLimit must be a number of bytes/);
+    expect(model.memoryLimit).toBe(2 ** 31);
+    model.dispose();
   });
 });
+
+/** Dense 1024 → 2048 → 2048 → 10 with ReLUs: 24 MiB of weights, so limits above the 16 MiB minimum bite. */
+async function wideMlp(): Promise<Model> {
+  const wave = (n: number, phase: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 2.399 + phase) * 0.05);
+  const dense = (name: string, input: string, inF: number, outF: number, k: number) =>
+    ({ name, op: 'dense', inputs: [input], inFeatures: inF, outFeatures: outF, weight: wave(inF * outF, k), bias: wave(outF, k + 0.5) }) as const;
+  const graph: Graph = {
+    name: 'wide-mlp',
+    inputShape: [1024],
+    inputLayout: 'NCHW',
+    inputRange: [-1, 1],
+    nodes: [
+      dense('fc1', 'input', 1024, 2048, 0.1),
+      { name: 'r1', op: 'relu', inputs: ['fc1'] },
+      dense('fc2', 'r1', 2048, 2048, 0.7),
+      { name: 'r2', op: 'relu', inputs: ['fc2'] },
+      dense('fc3', 'r2', 2048, 10, 1.3),
+    ],
+    output: 'fc3',
+    notes: [],
+    format: 'lrp-json',
+  };
+  return new Model(canonicalize(graph), await createBackend('wasm'));
+}
