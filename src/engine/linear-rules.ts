@@ -127,7 +127,8 @@ function alphaBeta(s: LinearStep, alpha: number, beta: number): void {
   const k = ws.backend.kernels;
   const { xp, xn } = splitInput(s);
   const wp = layer.param('w', 'pos', pos);
-  const wn = layer.param('w', 'neg', neg);
+  // W⁻ only where a term reads it: z⁺ on an input without negatives (after a ReLU) never does
+  const wn = xn || beta !== 0 ? layer.param('w', 'neg', neg) : 0;
   const len = n * layer.outSize;
   const zp = ws.scratchOut[0];
   const gp = ws.scratchOut[2];
