@@ -38,7 +38,10 @@ export interface LoadOptions {
   /**
    * Bytes of WebAssembly memory the model should plan for (default 2 GiB, at most 4 GiB): calls
    * without a `batch` option run the largest chunk of samples whose buffers fit in it (see
-   * `model.memoryPlan`). An explicit `batch` may go above it, up to what WebAssembly can address.
+   * `model.memoryPlan`). Modified parameter sets (W⁺, W+γW⁺, …) stay cached while they fit in it
+   * and are recomputed per layer step when they do not (`memoryPlan().recomputedParameters`). An
+   * explicit `batch` may go above it, up to what WebAssembly can address (the workspace then
+   * evicts the caches first).
    */
   memoryLimit?: number;
 }
