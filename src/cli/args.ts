@@ -8,6 +8,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../backends.js';
 import { colormapNames, getColormap, SEQUENTIAL_COLORMAPS, type HeatmapNormalize } from '../heatmap/index.js';
 import { usageError } from './errors.js';
 import { EVALUATE_OPTIONS, EVALUATE_USAGE, parseEvaluateOptions, type EvaluateCliOptions } from './evaluate-args.js';
+import { DATASET_OPTIONS, DATASET_USAGE, parseDatasetOptions, type DatasetCliOptions } from './dataset-args.js';
 
 export const COMMANDS = ['explain', 'predict', 'info', 'evaluate'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -15,6 +16,7 @@ export type Command = (typeof COMMANDS)[number];
 export const USAGE = `usage:
   lrp explain MODEL INPUT... [--composite NAME | --rule SPEC [--first SPEC]] [--low L] [--high H]
               [--target argmax|N|N,N,...] [--start logit|onehot] [--cmap NAME] [--out DIR] [--npy FILE]
+${DATASET_USAGE.synopsis}
   lrp explain TEXT-MODEL [--text "a sentence"]... [TEXT-FILE...] [--composite NAME] [--out DIR]
   lrp predict MODEL INPUT... [--npy FILE]
   lrp predict TEXT-MODEL [--text "a sentence"]... [TEXT-FILE...]
@@ -24,7 +26,9 @@ ${EVALUATE_USAGE.synopsis}
 MODEL   an .onnx file, a TF.js model.json or an lrp model.json (format sniffed). A metadata.json
         next to it (or one folder up) gives class names, the input range and mean/std.
 INPUT   PNG/JPEG images (converted to the model's channels, size and input range), or .npy float32/
-        float64 arrays whose first axis is the batch, in the model's layout. All inputs form one batch.
+        float64 arrays whose first axis is the batch, in the model's layout. All inputs form one batch,
+        except in a dataset run: a folder (its .png/.jpg/.jpeg/.npy files), a quoted glob ('data/**/*.png')
+        or any dataset option streams them in chunks instead.
 TEXT-MODEL  a model whose input is token ids (an embedding reads it), with a metadata.json holding
         its vocabulary ("tokens", "pad", "unknown", "maxLength", "tokenizer"; see docs/text.md).
         Its inputs: --text strings and text files (one sample per line; blank lines skipped), or
@@ -33,6 +37,7 @@ TEXT-MODEL  a model whose input is token ids (an embedding reads it), with a met
         with the predicted class; --out DIR writes text.html, relevance.npy [N, T] and relevance.json.
 
 explain: one heatmap PNG per sample in --out (<stem>.png, <stem>_<i>.png for .npy), and overview.png.
+${DATASET_USAGE.summary}
 predict: a table of the top-1 class per sample.
 info:    the model's layers, shapes and the rule each gets.
 ${EVALUATE_USAGE.summary}
@@ -64,6 +69,7 @@ options:
   --batch N            samples per engine run (default 32)
   --backend B          ${BACKEND_CHOICES.join(', ')} (default wasm)
   --json               print a machine-readable summary on stdout instead of the table
+${DATASET_USAGE.options}
 ${EVALUATE_USAGE.options}
   -h, --help           this text
   --version            the version of lrp-wasm
@@ -97,6 +103,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   ...EVALUATE_OPTIONS,
+  ...DATASET_OPTIONS,
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -105,7 +112,7 @@ const COMMON: OptionName[] = ['backend', 'json', 'metadata', 'help', 'version'];
 const PREPROCESS: OptionName[] = ['scale', 'mean', 'std', 'batch'];
 const RULES: OptionName[] = ['composite', 'rule', 'first', 'low', 'high'];
 const ALLOWED: Record<Command, ReadonlySet<OptionName>> = {
-  explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'size', 'overlay', 'shared-scale', 'out', 'npy', 'text']),
+  explain: new Set([...COMMON, ...PREPROCESS, ...RULES, 'target', 'start', 'cmap', 'normalize', 'size', 'overlay', 'shared-scale', 'out', 'npy', 'text', ...(Object.keys(DATASET_OPTIONS) as OptionName[])]),
   predict: new Set([...COMMON, ...PREPROCESS, 'npy', 'text']),
   info: new Set([...COMMON, ...RULES]),
   evaluate: new Set([...COMMON, ...PREPROCESS, 'low', 'high', 'target', 'out', ...(Object.keys(EVALUATE_OPTIONS) as OptionName[])]),
@@ -152,6 +159,8 @@ export interface CliOptions {
   json: boolean;
   /** lrp evaluate's own options. */
   evaluate?: EvaluateCliOptions;
+  /** lrp explain's dataset options (folders, chunks, workers, resume, shards). */
+  dataset?: DatasetCliOptions;
 }
 
 export type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: CliOptions };
@@ -330,6 +339,7 @@ export function parseCli(argv: string[]): Parsed {
       backend,
       json: v.json ?? false,
       evaluate: cmd === 'evaluate' ? parseEvaluateOptions(v) : undefined,
+      dataset: cmd === 'explain' ? parseDatasetOptions(v) : undefined,
     },
   };
 }

@@ -15,6 +15,7 @@ import { StagedFiles } from './staged-files.js';
 import { renderOverview } from './overview.js';
 import { createProgress, type Progress } from './progress.js';
 import { checkTextModel, explainText, predictText, textModelInfo } from './text.js';
+import { explainDataset, isDatasetRun } from './dataset.js';
 
 export interface CliIO {
   stdout: { write(s: string): unknown };
@@ -83,13 +84,13 @@ export function resolveTargets(spec: TargetSpec, n: number, ctx: ModelContext): 
   return ids;
 }
 
-function compositeName(o: CliOptions): string {
+export function compositeName(o: CliOptions): string {
   if (o.rule) return o.firstRule ? `${formatRule(o.rule)}, first ${formatRule(o.firstRule)}` : formatRule(o.rule);
   return o.composite ?? 'epsilon-plus';
 }
 
 /** Rewords the library's hint for zbox without bounds in command line terms. */
-function cliMessage(e: unknown): unknown {
+export function cliMessage(e: unknown): unknown {
   if (e instanceof Error && e.message.includes('pass { low, high } to explain()')) {
     e.message = e.message.replace('pass { low, high } to explain()', 'pass --low and --high (or --scale, or a metadata.json with the input range)');
   }
@@ -110,7 +111,7 @@ function argmaxOf(row: Float32Array): number {
   return k;
 }
 
-const display = (p: string) => (path.isAbsolute(p) ? p : p.split(path.sep).join('/'));
+export const display = (p: string) => (path.isAbsolute(p) ? p : p.split(path.sep).join('/'));
 
 const jbound = (b: ExplainOptions['low']) => (b === undefined ? null : typeof b === 'number' ? jnum(b) : Array.from(b, jnum));
 
@@ -129,6 +130,7 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
   const ctx = await open(o, io);
   try {
     checkTextModel(o, ctx);
+    if (isDatasetRun(o)) return await explainDataset(o, ctx, io);
     if (ctx.model.inputKind === 'tokens') return await explainText(o, ctx, io);
     const { model } = ctx;
     const batch = readBatch(o, ctx, io);

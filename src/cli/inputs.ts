@@ -39,10 +39,10 @@ export interface InputBatch {
 }
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-const isNpy = (b: Uint8Array) => NPY_MAGIC.every((v, i) => b[i] === v);
+export const isNpy = (b: Uint8Array) => NPY_MAGIC.every((v, i) => b[i] === v);
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-function readInput(file: string): Uint8Array {
+export function readInput(file: string): Uint8Array {
   let st;
   try {
     st = statSync(file);
@@ -93,7 +93,7 @@ function uniqueName(stem: string, taken: Set<string>): string {
   return name;
 }
 
-function loadImage(file: string, bytes: Uint8Array, ctx: ModelContext): { x: Float32Array; display: Uint8ClampedArray; notes: string[] } {
+export function loadImage(file: string, bytes: Uint8Array, ctx: ModelContext): { x: Float32Array; display: Uint8ClampedArray; notes: string[] } {
   const g = ctx.geometry;
   if (!g.image)
     throw new CliError(
@@ -109,8 +109,11 @@ function loadImage(file: string, bytes: Uint8Array, ctx: ModelContext): { x: Flo
   return { x, display, notes: info.notes };
 }
 
-function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): { samples: Float32Array[]; notes: string[] } {
-  const { data, shape } = readNpy(bytes, file);
+/**
+ * Checks an .npy array's shape against the model (first axis = samples, the rest one sample in
+ * the model's layout); returns what was noted about it.
+ */
+export function checkNpyShape(file: string, shape: number[], ctx: ModelContext): string[] {
   const want = layoutShape(ctx);
   const per = ctx.model.inputSize;
   const layout = ctx.model.inputLayout;
@@ -135,12 +138,24 @@ function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): { samples:
       throw new CliError(`${file}: shape ${fmt(shape)} is neither the model's ${layout} ${fmt(['N', ...want] as never)} nor ${otherName} ${fmt(['N', ...other] as never)}`);
     notes.push(`shape ${fmt(shape)} is ${otherName}; with one channel its values are in the model's ${layout} order`);
   }
+  return notes;
+}
+
+/** Inputs must be finite: names the file, the sample and the index of the first value that is not. */
+export function checkFinite(sample: Float32Array, file: string, i: number): void {
+  for (let j = 0; j < sample.length; j++)
+    if (!Number.isFinite(sample[j])) throw new CliError(`${file}: sample ${i} holds ${sample[j]} at index ${j}; inputs must be finite`);
+}
+
+function loadNpy(file: string, bytes: Uint8Array, ctx: ModelContext): { samples: Float32Array[]; notes: string[] } {
+  const { data, shape } = readNpy(bytes, file);
+  const notes = checkNpyShape(file, shape, ctx);
+  const per = ctx.model.inputSize;
   const n = shape[0];
   const out: Float32Array[] = [];
   for (let i = 0; i < n; i++) {
     const sample = data.subarray(i * per, (i + 1) * per);
-    for (let j = 0; j < per; j++)
-      if (!Number.isFinite(sample[j])) throw new CliError(`${file}: sample ${i} holds ${sample[j]} at index ${j}; inputs must be finite`);
+    checkFinite(sample, file, i);
     out.push(sample);
   }
   return { samples: out, notes };

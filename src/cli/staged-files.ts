@@ -15,6 +15,9 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export class StagedFiles {
   private readonly files = new Map<string, Uint8Array>();
 
+  /** `interrupted`: what a signal during the commit leaves, for its message. */
+  constructor(private readonly interrupted = 'no output was written') {}
+
   add(file: string, bytes: Uint8Array): void {
     this.files.set(path.resolve(file), bytes);
   }
@@ -31,9 +34,10 @@ export class StagedFiles {
   /**
    * Writes every file to its temporary name, then renames them all into place. On an error (or a
    * signal) the temporary files and the folders this commit created are removed and nothing is
-   * renamed.
+   * renamed. `afterRename` runs synchronously right after the renames (a signal cannot come
+   * between them): a dataset run appends its results lines there.
    */
-  async commit(): Promise<void> {
+  async commit(afterRename?: () => void): Promise<void> {
     const created: string[] = [];
     const temps: Array<[string, string]> = [];
     let committed = false;
@@ -49,7 +53,7 @@ export class StagedFiles {
     };
     const onSignal = (signal: NodeJS.Signals) => {
       cleanup();
-      process.stderr.write(`lrp: interrupted by ${signal}${committed ? ' after writing the outputs' : '; no output was written'}\n`);
+      process.stderr.write(`lrp: interrupted by ${signal}${committed ? ' after writing the outputs' : `; ${this.interrupted}`}\n`);
       process.exit(128 + constants.signals[signal]);
     };
     for (const s of SIGNALS) process.on(s, onSignal);
@@ -85,6 +89,7 @@ export class StagedFiles {
       temps.length = 0;
       created.length = 0;
       committed = true;
+      afterRename?.();
     } catch (e) {
       cleanup();
       throw e;
@@ -123,6 +128,8 @@ export function makeFolders(dir: string, created: string[], what: string): void 
     try {
       mkdirSync(d);
     } catch (e) {
+      // made meanwhile by another process (shards writing into one folder): not ours to remove
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && existsSync(d)) continue;
       throw new CliError(fsFailure(e, `${what}: cannot create the folder ${d}`));
     }
     created.push(d);

@@ -124,12 +124,26 @@ function isLittleEndianHost(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
 
+/** What a .npy header says: where the data starts and how to read it. */
+export interface NpyHeader {
+  /** The array's shape, e.g. [N, 28, 28, 1]. */
+  shape: number[];
+  /** Bytes per value: 4 for '<f4', 8 for '<f8'. */
+  itemSize: 4 | 8;
+  /** Whether the data is in column-major (Fortran) order. */
+  fortran: boolean;
+  /** Byte offset of the first value. */
+  dataStart: number;
+  /** Bytes of data the shape needs. */
+  dataBytes: number;
+}
+
 /**
- * Parses a .npy file. `name` is used in error messages (e.g. the file name).
- * Throws InputError (code E_NPY) for a bad magic, unsupported version, malformed header,
- * unsupported dtype (only '<f4' and '<f8'), big-endian data, truncated or oversized data.
+ * Parses the header of a .npy file from its first bytes (at least up to the end of the header;
+ * the data may be absent, so that a Node reader can read it in parts). Same errors as readNpy
+ * for the header; the data size is not checked.
  */
-export function readNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
+export function readNpyHeader(bytes: Uint8Array, name = '.npy data'): NpyHeader {
   if (!(bytes instanceof Uint8Array)) throw fail(name, 'expected a Uint8Array');
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw fail(name, 'not a .npy file (missing \\x93NUMPY magic)');
@@ -193,7 +207,19 @@ export function readNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
   }
   const shape = shapeItems as number[];
   const count = shape.reduce((a, b) => a * b, 1);
-  const expected = count * itemSize;
+  return { shape, itemSize, fortran, dataStart, dataBytes: count * itemSize };
+}
+
+/**
+ * Parses a .npy file. `name` is used in error messages (e.g. the file name).
+ * Throws InputError (code E_NPY) for a bad magic, unsupported version, malformed header,
+ * unsupported dtype (only '<f4' and '<f8'), big-endian data, truncated or oversized data.
+ */
+export function readNpy(bytes: Uint8Array, name = '.npy data'): NpyArray {
+  const { shape, itemSize, fortran, dataStart, dataBytes: expected } = readNpyHeader(bytes, name);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const descr = itemSize === 4 ? '<f4' : '<f8';
   const available = bytes.length - dataStart;
   if (!Number.isSafeInteger(expected) || available < expected) {
     throw fail(

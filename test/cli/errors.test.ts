@@ -42,7 +42,9 @@ interface Case {
 const CASES: Case[] = [
   // inputs
   { name: 'missing input file', argv: () => ['explain', cnn, f('nope.png')], message: /input not found: .*nope\.png$/ },
-  { name: 'a folder as input', argv: () => ['explain', cnn, dir], message: /is a folder/ },
+  { name: 'a folder as input to predict', argv: () => ['predict', cnn, dir], message: /is a folder/ },
+  // explain streams a folder (docs/datasets.md), which writes no single --npy
+  { name: 'a folder as input to explain, with --npy', argv: () => ['explain', cnn, dir], message: /--npy writes the whole batch as one array/, code: 2 },
   { name: 'unreadable image', argv: () => ['explain', cnn, f('good.png'), f('garbage.png')], message: /garbage\.png: unrecognised image format/ },
   { name: 'truncated PNG', argv: () => ['explain', cnn, f('truncated.png')], message: /truncated\.png/ },
   {
