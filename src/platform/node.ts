@@ -19,6 +19,7 @@ function workerPort(w: Worker): WorkerPort {
       w.on('exit', (code) => cb(`worker thread exited with code ${code}`));
     },
     terminate: () => w.terminate(),
+    unref: () => w.unref(),
   };
 }
 
@@ -53,6 +54,7 @@ export const platform: Platform = {
     const script = url ?? new URL('../parallel-worker.js', import.meta.url);
     return workerPort(new Worker(script));
   },
+  startInlineWorker: (source) => workerPort(new Worker(source, { eval: true })),
   parentPort(): ParentPort | null {
     const port = nodeParentPort;
     if (!port) return null;

@@ -132,7 +132,7 @@ export function selectVariant(pref: WasmVariant | 'auto' = 'auto'): WasmVariant 
   return pref;
 }
 
-function decodeBase64(s: string): Uint8Array {
+export function decodeBase64(s: string): Uint8Array {
   const B = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
   if (B) {
     const b = B.from(s, 'base64');
@@ -171,15 +171,21 @@ export async function initWasm(variant: WasmVariant | 'auto' = 'auto'): Promise<
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
-
-/** Creates a backend on a fresh instance of the chosen kernel build (synchronous). */
 /** 16 MiB of 64 KiB pages. */
 const GROW_STEP_PAGES = 256;
 
+/** Creates a backend on a fresh instance of the chosen kernel build (synchronous). */
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const variant = selectVariant(opts.variant ?? 'auto');
   const instance = new WebAssembly.Instance(wasmModule(variant), {});
-  const ex = instance.exports as unknown as KernelExports;
+  return backendOf(instance.exports as unknown as KernelExports, variant);
+}
+
+/**
+ * A backend over an instance's exports: an Arena above its static data, growing its memory (own
+ * or shared), and its kernels as one part of one.
+ */
+export function backendOf(ex: KernelExports, variant: WasmVariant): WasmBackend {
   const mem = ex.memory;
   const grow = (minBytes: number) => {
     const have = mem.buffer.byteLength / PAGE;
@@ -203,7 +209,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   };
   const base = ex.lrp_heap_base();
   grow(base);
-  const memory = new Arena(base, () => mem.buffer, grow);
+  const memory = new Arena(base, () => mem.buffer as ArrayBuffer, grow);
   const name = variant === 'simd' ? 'wasm-simd' : variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-scalar';
   return { name, variant, memory, kernels: wrapKernels(ex), exports: ex };
 }
