@@ -120,7 +120,9 @@ export class Explainer {
     const src = await toWorkerSource(source);
     const ex = new Explainer(await startWorkers(workers, workerUrl, startTimeoutMs, createWorker));
     try {
-      const infos = (await Promise.all(ex.workers.map((w) => ex.call(w, 'load', [src, loadOpts])))) as LoadedInfo[];
+      // several workers already share the cores: one kernel thread each unless asked otherwise
+      const perWorker = workers > 1 ? { ...loadOpts, threads: loadOpts.threads ?? 1 } : loadOpts;
+      const infos = (await Promise.all(ex.workers.map((w) => ex.call(w, 'load', [src, perWorker])))) as LoadedInfo[];
       Object.assign(ex, { inputShape: infos[0].inputShape, inputLayout: infos[0].inputLayout, outputSize: infos[0].outputSize, name: infos[0].name, metadata: infos[0].metadata, backendName: infos[0].backendName });
     } catch (e) {
       await ex.dispose();
