@@ -26,8 +26,7 @@ export const THREAD_WORKER_SOURCE = `'use strict';
   const C = ${JSON.stringify(Ctl)};
   const S = ${JSON.stringify(Slot)};
   const NAMES = ${JSON.stringify(KERNEL_EXPORTS)};
-  const node = typeof require === 'function' && typeof process === 'object';
-  const port = node ? require('node:worker_threads').parentPort : null;
+  let port = null;
   const post = (m) => (port ? port.postMessage(m) : self.postMessage(m));
   const serve = (start) => {
     let ex;
@@ -73,7 +72,14 @@ export const THREAD_WORKER_SOURCE = `'use strict';
       Atomics.notify(c, C.DONE);
     }
   };
-  if (port) port.once('message', serve);
-  else self.addEventListener('message', (e) => serve(e.data), { once: true });
+  // Node runs this as CommonJS or as a module (like its parent), so it takes worker_threads by import()
+  if (typeof process === 'object' && process.versions && process.versions.node) {
+    import('node:worker_threads').then((wt) => {
+      port = wt.parentPort;
+      port.once('message', serve);
+    });
+  } else {
+    self.addEventListener('message', (e) => serve(e.data), { once: true });
+  }
 })();
 `;

@@ -34,6 +34,13 @@ export const MAX_THREADS = 16;
 /** Products smaller than this (multiply-adds) run on the calling thread alone: waking a worker costs more. */
 const MIN_SPLIT_MACS = 2 ** 19;
 
+/** @internal Knobs for tests: split every product, another worker script, a shorter start timeout. */
+export interface ThreadTestOptions {
+  minSplitMacs?: number;
+  workerSource?: string;
+  startTimeoutMs?: number;
+}
+
 /** Why this runtime cannot run kernel threads, or null when it can. */
 export function threadSupport(): string | null {
   const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
@@ -82,14 +89,20 @@ export type ThreadedBackend = Backend & { readonly threads: ThreadInfo; dispose?
  * build allow it, else `single()` (the one-thread backend), with the reason. `why1` is the reason
  * when threads is 1.
  */
-export async function withThreads(variant: WasmVariant, threads: number, why1: string | null, single: () => WasmBackend): Promise<ThreadedBackend> {
+export async function withThreads(
+  variant: WasmVariant,
+  threads: number,
+  why1: string | null,
+  single: () => WasmBackend,
+  test: ThreadTestOptions = {},
+): Promise<ThreadedBackend> {
   const one = (reason: string | null): ThreadedBackend => Object.assign(single(), { threads: { count: 1, reason } });
   if (threads <= 1) return one(why1);
   if (!sharedBytes(variant)) return one(`the ${variant} kernel build is single-threaded`);
   const unsupported = threadSupport();
   if (unsupported) return one(unsupported);
   try {
-    return await createThreadedBackend(variant, threads);
+    return await createThreadedBackend(variant, threads, test);
   } catch (e) {
     return one(`kernel threads failed to start (${(e as Error).message})`);
   }
@@ -100,14 +113,14 @@ const INITIAL_PAGES = 64;
 const MAX_PAGES = 65536;
 
 /** The shared-memory build on `threads` threads (rejects when the workers cannot start). */
-export async function createThreadedBackend(variant: WasmVariant, threads: number): Promise<ThreadedBackend> {
+export async function createThreadedBackend(variant: WasmVariant, threads: number, test: ThreadTestOptions = {}): Promise<ThreadedBackend> {
   const module = await sharedModule(variant);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
   const backend = backendOf(ex, variant);
   const control = backend.memory.alloc(CONTROL_BYTES);
-  const pool = await ThreadPool.start(module, ex, control, threads);
-  const kernels = splitKernels(backend, pool);
+  const pool = await ThreadPool.start(module, ex, control, threads, test.startTimeoutMs, test.workerSource);
+  const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS);
   return {
     name: backend.name,
     memory: backend.memory,
@@ -121,10 +134,10 @@ export async function createThreadedBackend(variant: WasmVariant, threads: numbe
 }
 
 /** The backend's kernels with the GEMM-heavy ones run in parts on the pool (small ones on this thread). */
-function splitKernels(backend: WasmBackend, pool: ThreadPool): Kernels {
+function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: number): Kernels {
   const ex = backend.exports;
   const one = backend.kernels;
-  const split = (macs: number) => macs >= MIN_SPLIT_MACS && pool.stoppedReason === null;
+  const split = (macs: number) => macs >= minSplitMacs && pool.stoppedReason === null;
   const convMacs = (d: number, n: number) => {
     const i = backend.memory.i32();
     const at = (k: number) => i[(d >>> 2) + k];
