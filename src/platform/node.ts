@@ -54,7 +54,21 @@ export const platform: Platform = {
     const script = url ?? new URL('../parallel-worker.js', import.meta.url);
     return workerPort(new Worker(script));
   },
-  startInlineWorker: (source) => workerPort(new Worker(source, { eval: true })),
+  // eval workers are modules or CommonJS like their parent: take worker_threads by import(), and give
+  // the script the Web Worker interface it is written against (self.postMessage, message events)
+  startInlineWorker: (source) =>
+    workerPort(
+      new Worker(
+        `import('node:worker_threads').then(({ parentPort }) => {
+          const self = {
+            postMessage: (m) => parentPort.postMessage(m),
+            addEventListener: (type, cb, o) => parentPort[o && o.once ? 'once' : 'on'](type, (data) => cb({ data })),
+          };
+          ${source}
+        });`,
+        { eval: true },
+      ),
+    ),
   parentPort(): ParentPort | null {
     const port = nodeParentPort;
     if (!port) return null;

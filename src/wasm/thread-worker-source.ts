@@ -1,7 +1,8 @@
 /**
- * The script of a kernel thread, as source text: a classic script with no imports, so that it runs
- * as a Node `eval` worker thread and as a Web Worker from a Blob URL alike, in any bundle (no worker
- * file to locate, and written as a string so that no bundler or minifier rewrites it). It receives
+ * The script of a kernel thread, as source text: a classic Web Worker script with no imports (Node's
+ * platform runs it as an `eval` worker thread with a `self` over its parentPort), so that it needs no
+ * worker file to locate in any bundle, and is written as a string so that no bundler or minifier
+ * rewrites it. It receives
  * the compiled shared-memory module and the shared memory once, instantiates them (the data segment
  * it re-applies holds constant tables only), answers READY, then serves calls from the control block
  * (thread-control.ts) until told to quit.
@@ -26,8 +27,7 @@ export const THREAD_WORKER_SOURCE = `'use strict';
   const C = ${JSON.stringify(Ctl)};
   const S = ${JSON.stringify(Slot)};
   const NAMES = ${JSON.stringify(KERNEL_EXPORTS)};
-  let port = null;
-  const post = (m) => (port ? port.postMessage(m) : self.postMessage(m));
+  const post = (m) => self.postMessage(m);
   const serve = (start) => {
     let ex;
     try {
@@ -72,14 +72,6 @@ export const THREAD_WORKER_SOURCE = `'use strict';
       Atomics.notify(c, C.DONE);
     }
   };
-  // Node runs this as CommonJS or as a module (like its parent), so it takes worker_threads by import()
-  if (typeof process === 'object' && process.versions && process.versions.node) {
-    import('node:worker_threads').then((wt) => {
-      port = wt.parentPort;
-      port.once('message', serve);
-    });
-  } else {
-    self.addEventListener('message', (e) => serve(e.data), { once: true });
-  }
+  self.addEventListener('message', (e) => serve(e.data), { once: true });
 })();
 `;

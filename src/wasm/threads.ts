@@ -113,7 +113,11 @@ const INITIAL_PAGES = 64;
 const MAX_PAGES = 65536;
 
 /** The shared-memory build on `threads` threads (rejects when the workers cannot start). */
-export async function createThreadedBackend(variant: WasmVariant, threads: number, test: ThreadTestOptions = {}): Promise<ThreadedBackend> {
+export async function createThreadedBackend(
+  variant: WasmVariant,
+  threads: number,
+  test: ThreadTestOptions = {},
+): Promise<WasmBackend & { readonly threads: ThreadInfo; dispose(): void }> {
   const module = await sharedModule(variant);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
@@ -123,7 +127,9 @@ export async function createThreadedBackend(variant: WasmVariant, threads: numbe
   const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS);
   return {
     name: backend.name,
+    variant,
     memory: backend.memory,
+    exports: ex,
     kernels,
     get threads(): ThreadInfo {
       const stopped = pool.stoppedReason;
