@@ -4,9 +4,10 @@
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 // The im2col column buffer is built for a block of PB output positions at a time (PB chosen so the
 // block, Cg*KH*KW x PB floats, stays around COL_BLOCK_BYTES and in cache), so the scratch is
-// Cg*KH*KW * PB floats, independent of the batch. A pointwise conv (1x1, stride 1, no padding)
-// multiplies straight from / into the activations, and a depthwise conv (one input channel per group,
-// any channel multiplier) runs the direct kernel of depthwise.ts; neither needs scratch.
+// Cg*KH*KW * PB floats, independent of the batch (per part: a call in `parts` parts gets `parts` such
+// slices, one per thread). A pointwise conv (1x1, stride 1, no padding) multiplies straight from / into
+// the activations, and a depthwise conv (one input channel per group, any channel multiplier) runs the
+// direct kernel of depthwise.ts; neither needs scratch.
 import { gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
 import { partStart } from "./common";
