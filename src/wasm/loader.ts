@@ -7,7 +7,8 @@
  *   instance (and so its own memory).
  * - The module exports its memory (the shared-memory builds of threads.ts import one). Its static
  *   region ends at `lrp_heap_base()` (static data plus a fixed GEMM packing workspace per thread);
- *   the TS `Arena` owns every byte above it and grows the memory with `memory.grow`. Views are re-derived by the Arena after growth.
+ *   the TS `Arena` owns every byte above it and grows the memory with `memory.grow`. Views are
+ *   re-derived by the Arena after growth.
  * - `createWasmBackend` is synchronous. Browsers may refuse synchronous compilation of large modules
  *   on the main thread; call `await initWasm()` once beforehand there (it compiles asynchronously
  *   and fills the cache, after which `createWasmBackend` does not compile).
