@@ -1,6 +1,6 @@
 /**
  * The split kernels (conv2d forward and transpose, depthwise, dense forward and transpose, matmul) run
- * part by part on one thread, for parts 1..4: the parts together give bit for bit the result of
+ * part by part on one thread, for parts 1..4 and 8: the parts together give bit for bit the result of
  * parts = 1 (which matches src/reference), every output element is written by exactly one part, and
  * a part reads and writes only its own slice of the scratch.
  */
@@ -53,10 +53,10 @@ function checkSplit(wasm: WasmBackend, c: SplitCase): void {
   const outLen = c.operands[c.out].data.length;
   const expected = ref.memory.f32().slice(r.ptrs[c.out] >>> 2, (r.ptrs[c.out] >>> 2) + outLen);
 
-  const w = place(wasm, c.operands, 4 * c.scratchBytes);
+  const w = place(wasm, c.operands, 8 * c.scratchBytes);
   const at = (i: number) => w.ptrs[i];
   const out = w.ptrs[c.out];
-  const garbage = w.scratch ? randArray(c.scratchBytes, 7, 1e3, 2e3) : null; // 4 parts' slices
+  const garbage = w.scratch ? randArray(2 * c.scratchBytes, 7, 1e3, 2e3) : null; // 8 parts' slices
   const init = () => {
     if (c.accumulates) wasm.memory.f32().set(c.operands[c.out].data, out >>> 2);
     else new Uint32Array(wasm.memory.f32().buffer, out, outLen).fill(SENTINEL_BITS);
@@ -69,7 +69,8 @@ function checkSplit(wasm: WasmBackend, c: SplitCase): void {
   const { err } = relErr(wholeF, expected);
   expect(err, `${c.label}: parts = 1 against the reference`).toBeLessThanOrEqual(1e-5);
 
-  for (let parts = 2; parts <= 4; parts++) {
+  // 2…4 as in tests of a few threads, 8: what 2 threads run (PARTS_PER_THREAD = 4)
+  for (const parts of [2, 3, 4, 8]) {
     init();
     for (let p = 0; p < parts; p++) c.wasm(wasm.exports, at, w.scratch, p, parts);
     const got = readBits(wasm, out, outLen);
@@ -198,9 +199,10 @@ const CASES: SplitCase[] = [
   // one matrix (columns split), several (matrices split, or columns when fewer than the parts)
   ...matmulCases(1, 7, 20, 45, 5),
   ...matmulCases(3, 9, 300, 33, 6),
+  ...matmulCases(9, 5, 20, 17, 7),
 ];
 
-describe.each(runnableVariants())('split kernels, %s build, parts 1..4', (variant) => {
+describe.each(runnableVariants())('split kernels, %s build, parts 1..4 and 8', (variant) => {
   test.each(['fresh', 'grown'])('%s memory', (mode) => {
     const wasm = createWasmBackend({ variant });
     // grown: every buffer sits above a 40 MiB block, after memory.grow

@@ -16,11 +16,16 @@ export const Ctl = {
   QUIT: 3,
   /** Which kernel (Kernel below). */
   KERNEL: 4,
-  /** Number of parts of the current call (the calling thread's part 0 included). */
+  /** Number of parts of the current call: PARTS_PER_THREAD per thread. */
   PARTS: 5,
+  /** The next part to take: every thread takes parts with Atomics.add until none is left. */
+  NEXT: 6,
   /** The kernel's arguments before (part, parts), as i32 (pointers above 2 GiB wrap, as wasm reads them). */
   ARGS: 8,
-  /** Per worker: PENDING when a call is posted; the worker claims it (TAKEN), or the caller gives up on it (CANCELLED). */
+  /**
+   * Per worker: PENDING when a call is posted; the worker joins it (TAKEN), or the caller, having
+   * taken every part already, closes it to the worker (CANCELLED) and does not wait for it.
+   */
   SLOTS: 24,
   /** UTF-16 code units of the failed worker's error message, 0-terminated. */
   MESSAGE: 48,
@@ -32,6 +37,12 @@ export const CONTROL_INTS = Ctl.MESSAGE + MESSAGE_CHARS + 1;
 export const CONTROL_BYTES = CONTROL_INTS * 4;
 
 export const Slot = { IDLE: 0, PENDING: 1, TAKEN: 2, CANCELLED: 3 } as const;
+
+/**
+ * A call is cut into this many parts per thread, taken first come first served: a thread that gets
+ * less of a core (another process, a slow wake-up) takes fewer parts instead of holding up the call.
+ */
+export const PARTS_PER_THREAD = 4;
 
 /** The kernels that run in parts, with the export each calls (its arguments, then part, parts). */
 export const Kernel = {

@@ -2,25 +2,23 @@
  * A pool of kernel threads over one shared linear memory: `threads - 1` workers, each with its own
  * instance of the same shared-memory module. A call is dispatched synchronously: the calling thread
  * writes the kernel and its arguments into the control block, bumps the generation and notifies,
- * computes part 0 itself, then waits (Atomics.wait with a timeout, never unbounded) until every
- * worker has finished its part. No allocation and no message per call.
+ * then every thread takes parts (PARTS_PER_THREAD per thread, first come first served) until none is
+ * left. Workers that have not joined by then are closed out of the call and not waited for (a worker
+ * that is slow to wake never holds a call up); the caller waits (Atomics.wait in slices) only for
+ * those that joined. No allocation and no message per call.
  *
- * Failures never hang the caller: a part that throws in a worker (a trap) becomes a WorkerError on
- * the calling thread; a worker that does not claim a call within CLAIM_TIMEOUT_MS (it died) is
- * cancelled, the call fails with a WorkerError and the pool stops (later calls run on one thread).
+ * A part that throws in a worker (a trap) becomes a WorkerError on the calling thread.
  */
 import { platform } from '#platform';
 import { WorkerError } from '../errors.js';
 import type { WorkerPort } from '../platform/types.js';
-import { CONTROL_INTS, Ctl, Kernel, KERNEL_EXPORTS, MESSAGE_CHARS, Slot } from './thread-control.js';
+import { CONTROL_INTS, Ctl, Kernel, KERNEL_EXPORTS, MESSAGE_CHARS, PARTS_PER_THREAD, Slot } from './thread-control.js';
 import { THREAD_WORKER_SOURCE, type ThreadReply, type ThreadStart } from './thread-worker-source.js';
 import type { KernelExports } from './loader.js';
 
 /** How long a worker may take to start (compile nothing: it instantiates a compiled module). */
 export const START_TIMEOUT_MS = 20_000;
-/** How long a worker may take to claim a posted call before the caller gives up on it. */
-const CLAIM_TIMEOUT_MS = 30_000;
-/** The caller's wait slice: it re-checks the workers at least this often. */
+/** The caller's wait slice (it waits only for workers that joined, and they always report). */
 const WAIT_SLICE_MS = 200;
 
 type KernelId = (typeof Kernel)[keyof typeof Kernel];
@@ -71,18 +69,23 @@ export class ThreadPool {
     return new ThreadPool(ex, control, workers, threads);
   }
 
-  /** Why the pool no longer runs calls (a worker stopped answering, or dispose()), or null. */
+  /** Why the pool no longer runs calls (dispose()), or null. */
   get stoppedReason(): string | null {
     return this.stopped;
   }
 
+  /** Parts of one call: the kernels' scratch holds one slice per part. */
+  get parts(): number {
+    return this.threads * PARTS_PER_THREAD;
+  }
+
   /**
-   * Runs kernel `id` in `threads` parts: part 0 here, the others in the workers; returns when all
-   * are done. `args` are the kernel's arguments before (part, parts).
+   * Runs kernel `id` in `parts` parts on every thread; returns when all are done. `a0…a9` are the
+   * kernel's arguments before (part, parts).
    */
   run(id: KernelId, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7 = 0, a8 = 0, a9 = 0): void {
     const c = this.ctl;
-    const parts = this.threads;
+    const parts = this.parts;
     c[Ctl.KERNEL] = id;
     c[Ctl.PARTS] = parts;
     const a = Ctl.ARGS;
@@ -90,55 +93,43 @@ export class ThreadPool {
     c[a + 5] = a5; c[a + 6] = a6; c[a + 7] = a7; c[a + 8] = a8; c[a + 9] = a9;
     c[Ctl.DONE] = 0;
     c[Ctl.FAILED] = 0;
-    for (let w = 1; w < parts; w++) c[Ctl.SLOTS + w] = Slot.PENDING;
-    // the seq-cst add publishes everything written above (and the operands in memory) to the workers
+    Atomics.store(c, Ctl.NEXT, 0);
+    // seq-cst stores and add: a worker that joins sees the arguments above (and the operands in memory)
+    for (let w = 1; w < this.threads; w++) Atomics.store(c, Ctl.SLOTS + w, Slot.PENDING);
     Atomics.add(c, Ctl.GEN, 1);
     Atomics.notify(c, Ctl.GEN);
     let own: unknown = null;
     try {
-      this.part(id, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, parts);
+      for (let p = Atomics.add(c, Ctl.NEXT, 1); p < parts; p = Atomics.add(c, Ctl.NEXT, 1)) this.part(id, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, p, parts);
     } catch (e) {
       own = e ?? new Error('kernel failed');
     }
-    this.wait(id, parts - 1);
+    this.wait(id);
     if (own) throw own;
   }
 
-  private part(id: KernelId, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number, a9: number, parts: number): void {
+  private part(id: KernelId, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number, a9: number, p: number, parts: number): void {
     const ex = this.ex;
     switch (id) {
-      case Kernel.CONV2D_FORWARD: return ex.conv2d_forward_f32(a0, a1, a2, a3, a4, a5, a6, 0, parts);
-      case Kernel.CONV2D_TRANSPOSE: return ex.conv2d_transpose_f32(a0, a1, a2, a3, a4, a5, a6, 0, parts);
-      case Kernel.DENSE_FORWARD: return ex.dense_forward_f32(a0, a1, a2, a3, a4, a5, a6, 0, parts);
-      case Kernel.DENSE_TRANSPOSE: return ex.dense_transpose_f32(a0, a1, a2, a3, a4, a5, a6, 0, parts);
-      case Kernel.MATMUL: return ex.matmul_f32(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, 0, parts);
+      case Kernel.CONV2D_FORWARD: return ex.conv2d_forward_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
+      case Kernel.CONV2D_TRANSPOSE: return ex.conv2d_transpose_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
+      case Kernel.DENSE_FORWARD: return ex.dense_forward_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
+      case Kernel.DENSE_TRANSPOSE: return ex.dense_transpose_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
+      case Kernel.MATMUL: return ex.matmul_f32(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, p, parts);
     }
   }
 
-  /** Waits until `expected` workers are done; throws a WorkerError for a failed or lost worker. */
-  private wait(id: KernelId, expected: number): void {
+  /** Closes the call to workers that have not joined it, waits for those that have; throws for a failed part. */
+  private wait(id: KernelId): void {
     const c = this.ctl;
-    const started = Date.now();
-    let lost = 0;
-    for (;;) {
-      const done = Atomics.load(c, Ctl.DONE);
-      if (done >= expected - lost) break;
-      if (Atomics.wait(c, Ctl.DONE, done, WAIT_SLICE_MS) !== 'timed-out' || Date.now() - started < CLAIM_TIMEOUT_MS) continue;
-      // a worker that has not even claimed the call by now is gone: cancel its part (it will never run it)
-      for (let w = 1; w <= expected; w++) {
-        if (Atomics.compareExchange(c, Ctl.SLOTS + w, Slot.PENDING, Slot.CANCELLED) === Slot.PENDING) lost++;
-      }
-    }
-    const kernel = KERNEL_EXPORTS[id];
-    if (lost > 0) {
-      this.stop(`${lost} kernel thread(s) stopped answering`);
-      throw new WorkerError(`${kernel}: ${lost} kernel thread(s) did not answer within ${CLAIM_TIMEOUT_MS / 1000} s; this result is incomplete and the model runs on one thread from now on`);
-    }
+    let joined = 0;
+    for (let w = 1; w < this.threads; w++) if (Atomics.compareExchange(c, Ctl.SLOTS + w, Slot.PENDING, Slot.CANCELLED) !== Slot.PENDING) joined++;
+    for (let done = Atomics.load(c, Ctl.DONE); done < joined; done = Atomics.load(c, Ctl.DONE)) Atomics.wait(c, Ctl.DONE, done, WAIT_SLICE_MS);
     const failed = Atomics.load(c, Ctl.FAILED);
     if (failed) {
       let text = '';
       for (let i = 0; i < MESSAGE_CHARS && c[Ctl.MESSAGE + i] !== 0; i++) text += String.fromCharCode(c[Ctl.MESSAGE + i]);
-      throw new WorkerError(`${kernel} failed in kernel thread ${failed - 1}: ${text}`);
+      throw new WorkerError(`${KERNEL_EXPORTS[id]} failed in kernel thread ${failed - 1}: ${text}`);
     }
   }
 

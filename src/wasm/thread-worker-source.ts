@@ -13,7 +13,7 @@ import { CONTROL_INTS, Ctl, KERNEL_EXPORTS, MESSAGE_CHARS, Slot } from './thread
 export interface ThreadStart {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  /** 1..threads-1: its part and its GEMM workspace. */
+  /** 1..threads-1: which GEMM workspace and control slot it uses. */
   index: number;
   /** Byte address of the control block. */
   control: number;
@@ -50,16 +50,16 @@ export const THREAD_WORKER_SOURCE = `'use strict';
       if (Atomics.load(c, C.QUIT)) return;
       if (gen === seen) continue;
       seen = gen;
-      // the caller gives up on a worker that does not claim a call in time: never run a call it abandoned
+      // join the call unless the caller has closed it (it took every part before this worker woke)
       if (Atomics.compareExchange(c, slot, S.PENDING, S.TAKEN) !== S.PENDING) continue;
       try {
         const parts = c[C.PARTS];
         const f = fns[c[C.KERNEL]];
         if (!f) throw new Error('unknown kernel ' + c[C.KERNEL]);
-        if (c[C.KERNEL] === ${KERNEL_EXPORTS.indexOf('matmul_f32')}) {
-          f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], me, parts);
-        } else {
-          f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], me, parts);
+        const mm = c[C.KERNEL] === ${KERNEL_EXPORTS.indexOf('matmul_f32')};
+        for (let p = Atomics.add(c, C.NEXT, 1); p < parts; p = Atomics.add(c, C.NEXT, 1)) {
+          if (mm) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], p, parts);
+          else f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], p, parts);
         }
       } catch (e) {
         if (Atomics.compareExchange(c, C.FAILED, 0, me + 1) === 0) {

@@ -152,7 +152,7 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
   return {
     ...one,
     // every part has its own im2col slice
-    convScratchBytes: (desc) => convScratchBytes(desc) * pool.threads,
+    convScratchBytes: (desc) => convScratchBytes(desc) * pool.parts,
     conv2dForward: (d, x, w, b, y, s, n) =>
       split(convMacs(d, n)) ? pool.run(Kernel.CONV2D_FORWARD, d, x, w, b, y, s, n) : ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
     conv2dTranspose: (d, g, w, out, s, n, acc) =>
