@@ -1,9 +1,10 @@
-// Shared helpers for the kernels: fused/unfused multiply-add and the static workspace.
+// Shared helpers for the kernels: fused/unfused multiply-add, the static workspace and part ranges.
 //
-// The module has no static data of its own. The region [__heap_base, __heap_base + WORKSPACE_BYTES)
-// is a fixed workspace used by the GEMM to pack operand blocks (it is not allocated per call;
-// kernels run one at a time per instance). The TypeScript Arena starts at `lrp_heap_base()`,
-// above that region.
+// The module has no mutable static data of its own (its data segment holds constant tables only,
+// so a worker instantiating the shared-memory build re-writes the same bytes). The region
+// [__heap_base, __heap_base + MAX_THREADS * WORKSPACE_BYTES) holds one fixed workspace per thread,
+// used by the GEMM (and the depthwise kernels) to pack operand blocks; it is not allocated per
+// call. The TypeScript Arena starts at `lrp_heap_base()`, above that region.
 
 /**
  * Bytes of static workspace reserved above __heap_base for GEMM packing: an MC x KC block of A
@@ -12,10 +13,39 @@
 // @ts-ignore: decorator
 @inline export const WORKSPACE_BYTES: usize = 128 * 1024;
 
-/** Start of the static workspace (16-byte aligned). */
+/** Threads that can run kernels of one shared memory at once (one workspace each); 1 without threads. */
+// @ts-ignore: decorator
+@inline export const MAX_THREADS: i32 = ASC_FEATURE_THREADS ? 16 : 1;
+
+/** Which workspace this instance uses: 0 on the calling thread, 1..MAX_THREADS-1 in the workers. */
+let threadIndex: i32 = 0;
+
+/** Set once by each worker after instantiating the shared-memory build (a global: per instance). */
+export function lrp_set_thread(index: i32): void {
+  threadIndex = min(max(index, 0), MAX_THREADS - 1);
+}
+
+/** Start of this thread's static workspace (64-byte aligned). */
 // @ts-ignore: decorator
 @inline export function workspace(): usize {
-  return (__heap_base + 63) & ~(<usize>63);
+  return ((__heap_base + 63) & ~(<usize>63)) + <usize>threadIndex * WORKSPACE_BYTES;
+}
+
+/** First byte above every thread's workspace. */
+// @ts-ignore: decorator
+@inline export function workspaceEnd(): usize {
+  return ((__heap_base + 63) & ~(<usize>63)) + <usize>MAX_THREADS * WORKSPACE_BYTES;
+}
+
+/**
+ * Start of part `part` when `count` items are split into `parts` contiguous ranges whose sizes are
+ * multiples of `grain`, the last range taking the remainder: every non-empty range but a lone
+ * one holds at least `grain` items. partStart(parts) = count. Callers take [start(part), start(part+1)).
+ */
+export function partStart(count: i32, grain: i32, part: i32, parts: i32): i32 {
+  if (part >= parts) return count;
+  const units = max(1, count / grain);
+  return min(count, <i32>(<i64>units * <i64>part / <i64>parts) * grain);
 }
 
 /** a * b + c, fused (relaxed, may round once) when relaxed SIMD is enabled. */

@@ -4,11 +4,13 @@
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 // The im2col column buffer is built for a block of PB output positions at a time (PB chosen so the
 // block, Cg*KH*KW x PB floats, stays around COL_BLOCK_BYTES and in cache), so the scratch is
-// Cg*KH*KW * PB floats, independent of the batch. A pointwise conv (1x1, stride 1, no padding)
-// multiplies straight from / into the activations, and a depthwise conv (one input channel per group,
-// any channel multiplier) runs the direct kernel of depthwise.ts; neither needs scratch.
+// Cg*KH*KW * PB floats, independent of the batch (per part: a call in `parts` parts gets `parts` such
+// slices, one per thread). A pointwise conv (1x1, stride 1, no padding) multiplies straight from / into
+// the activations, and a depthwise conv (one input channel per group, any channel multiplier) runs the
+// direct kernel of depthwise.ts; neither needs scratch.
 import { gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
+import { partStart } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -147,75 +149,117 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
   }
 }
 
-/** y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg+c, ...] * w[o,c,kh,kw] + b[o]; b = 0: no bias. */
-export function conv2d_forward_f32(desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32): void {
+/** Rows of the GEMM's register tile (gemm.ts MR): a part of the transposed product gets at least this many. */
+// @ts-ignore: decorator
+@inline const TILE_ROWS: i32 = 4;
+
+/** Output columns a part of a pointwise product starts at: multiples of 16 (the GEMM's widest unpacked step). */
+// @ts-ignore: decorator
+@inline const COL_GRAIN: i32 = 16;
+
+/**
+ * y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg+c, ...] * w[o,c,kh,kw] + b[o]; b = 0: no bias.
+ * Part `part` of `parts` (threads) computes the output positions of its own range of im2col blocks
+ * (pointwise: of 16-aligned columns) with its own slice of the scratch (`parts` slices of
+ * conv2d_scratch_bytes each); the blocks are those of parts = 1, so every output is the same sum.
+ */
+export function conv2d_forward_f32(
+  desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32, part: i32, parts: i32,
+): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
   if (isDepthwise(desc)) {
-    depthwise_forward_f32(desc, x, w, b, y, n);
+    depthwise_forward_f32(desc, x, w, b, y, n, part, parts);
     return;
   }
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW;
   const pointwise = isPointwise(desc);
+  const pb = pointwise ? P : colBlock(Kd, P);
+  const blocks = (P + pb - 1) / pb;
+  // pointwise: one block of all P columns, split into 16-aligned column ranges; else whole blocks
+  const lo = pointwise ? partStart(P, COL_GRAIN, part, parts) : partStart(blocks, 1, part, parts) * pb;
+  const hi = pointwise ? partStart(P, COL_GRAIN, part + 1, parts) : min(P, partStart(blocks, 1, part + 1, parts) * pb);
+  if (lo >= hi) return;
+  const col = scratch + <usize>part * <usize>conv2d_scratch_bytes(desc);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const xg = x + <usize>((s * C + g * Cg) * H * W) * 4;
       const yg = y + <usize>((s * O + g * Og) * P) * 4;
       const wg = w + <usize>(g * Og * Kd) * 4;
-      let acc = 0;
-      if (b != 0) {
-        for (let o = 0; o < Og; o++) {
-          const bv = load<f32>(b + <usize>(g * Og + o) * 4);
-          const yo = yg + <usize>(o * P) * 4;
-          let p = 0;
-          if (ASC_FEATURE_SIMD) {
-            const v = f32x4.splat(bv);
-            for (; p + 4 <= P; p += 4) v128.store(yo + <usize>p * 4, v);
+      const step = pointwise ? hi - lo : pb;
+      for (let p0 = lo; p0 < hi; p0 += step) {
+        const np = min(step, hi - p0);
+        let acc = 0;
+        if (b != 0) {
+          for (let o = 0; o < Og; o++) {
+            const bv = load<f32>(b + <usize>(g * Og + o) * 4);
+            const yo = yg + <usize>(o * P + p0) * 4;
+            let p = 0;
+            if (ASC_FEATURE_SIMD) {
+              const v = f32x4.splat(bv);
+              for (; p + 4 <= np; p += 4) v128.store(yo + <usize>p * 4, v);
+            }
+            for (; p < np; p++) store<f32>(yo + <usize>p * 4, bv);
           }
-          for (; p < P; p++) store<f32>(yo + <usize>p * 4, bv);
+          acc = 1;
         }
-        acc = 1;
-      }
-      if (pointwise) {
-        gemm_f32(Og, P, Kd, wg, Kd, 1, xg, P, 1, yg, P, acc);
-      } else {
-        const pb = colBlock(Kd, P);
-        for (let p0 = 0; p0 < P; p0 += pb) {
-          const np = min(pb, P - p0);
-          im2col(desc, xg, Cg, scratch, p0, p0 + np);
-          gemm_f32(Og, np, Kd, wg, Kd, 1, scratch, np, 1, yg + <usize>p0 * 4, P, acc);
+        if (pointwise) {
+          gemm_f32(Og, np, Kd, wg, Kd, 1, xg + <usize>p0 * 4, P, 1, yg + <usize>p0 * 4, P, acc);
+        } else {
+          im2col(desc, xg, Cg, col, p0, p0 + np);
+          gemm_f32(Og, np, Kd, wg, Kd, 1, col, np, 1, yg + <usize>p0 * 4, P, acc);
         }
       }
     }
   }
 }
 
-/** out[n,c,h,w] (+)= sum over taps of g[n,o,oh,ow] * w[o,c,kh,kw]; untouched positions get 0. */
-export function conv2d_transpose_f32(desc: usize, gr: usize, w: usize, out: usize, scratch: usize, n: i32, accumulate: i32): void {
+/**
+ * out[n,c,h,w] (+)= sum over taps of g[n,o,oh,ow] * w[o,c,kh,kw]; untouched positions get 0.
+ * Part `part` of `parts` computes its own input channels (so no two parts add into one element;
+ * at least TILE_ROWS rows of the product each, so the GEMM takes the path it takes for parts = 1),
+ * pointwise: its own 16-aligned columns. Scratch: `parts` slices of conv2d_scratch_bytes each.
+ */
+export function conv2d_transpose_f32(
+  desc: usize, gr: usize, w: usize, out: usize, scratch: usize, n: i32, accumulate: i32, part: i32, parts: i32,
+): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
   if (isDepthwise(desc)) {
-    depthwise_transpose_f32(desc, gr, w, out, n, accumulate);
+    depthwise_transpose_f32(desc, gr, w, out, n, accumulate, part, parts);
     return;
   }
-  const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW;
-  const pointwise = isPointwise(desc);
+  const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW, taps = KH * KW;
+  if (isPointwise(desc)) {
+    const j0 = partStart(P, COL_GRAIN, part, parts), j1 = partStart(P, COL_GRAIN, part + 1, parts);
+    if (j0 >= j1) return;
+    for (let s = 0; s < n; s++) {
+      for (let g = 0; g < G; g++) {
+        const gg = gr + <usize>((s * O + g * Og) * P + j0) * 4;
+        const og = out + <usize>((s * C + g * Cg) * H * W + j0) * 4;
+        // A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
+        gemm_f32(Kd, j1 - j0, Og, w + <usize>(g * Og * Kd) * 4, 1, Kd, gg, P, 1, og, P, accumulate);
+      }
+    }
+    return;
+  }
+  const grain = (TILE_ROWS + taps - 1) / taps;
+  const c0 = partStart(Cg, grain, part, parts), c1 = partStart(Cg, grain, part + 1, parts);
+  if (c0 >= c1) return;
+  const col = scratch + <usize>part * <usize>conv2d_scratch_bytes(desc);
+  const rows = (c1 - c0) * taps;
+  const pb = colBlock(Kd, P);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const gg = gr + <usize>((s * O + g * Og) * P) * 4;
-      const og = out + <usize>((s * C + g * Cg) * H * W) * 4;
-      const wg = w + <usize>(g * Og * Kd) * 4;
-      // A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
-      if (pointwise) {
-        gemm_f32(Kd, P, Og, wg, 1, Kd, gg, P, 1, og, P, accumulate);
-      } else {
-        if (!accumulate) memory.fill(og, 0, <usize>(Cg * H * W) * 4);
-        const pb = colBlock(Kd, P);
-        for (let p0 = 0; p0 < P; p0 += pb) {
-          const np = min(pb, P - p0);
-          gemm_f32(Kd, np, Og, wg, 1, Kd, gg + <usize>p0 * 4, P, 1, scratch, np, 0);
-          col2im(desc, scratch, Cg, og, p0, p0 + np);
-        }
+      const og = out + <usize>((s * C + g * Cg + c0) * H * W) * 4;
+      // rows [c0*taps, c1*taps) of A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
+      const wg = w + <usize>(g * Og * Kd + c0 * taps) * 4;
+      if (!accumulate) memory.fill(og, 0, <usize>((c1 - c0) * H * W) * 4);
+      for (let p0 = 0; p0 < P; p0 += pb) {
+        const np = min(pb, P - p0);
+        gemm_f32(rows, np, Og, wg, 1, Kd, gg + <usize>p0 * 4, P, 1, col, np, 0);
+        col2im(desc, col, c1 - c0, og, p0, p0 + np);
       }
     }
   }

@@ -9,7 +9,7 @@
 // and the border columns one by one with bounds checks.
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
-import { madd } from "./common";
+import { madd, partStart } from "./common";
 import { fwdPaddedFits, fwdPaddedChannel, tPaddedFits, tPaddedChannel, gcd } from "./depthwise-padded";
 
 // @ts-ignore: decorator
@@ -124,24 +124,27 @@ function forwardPlane(desc: usize, x: usize, wk: usize, bias: f32, y: usize): vo
   }
 }
 
-/** y[n, c*M+m] for every sample, channel and multiplier; b = 0: no bias. */
-export function depthwise_forward_f32(desc: usize, x: usize, w: usize, b: usize, y: usize, n: i32): void {
+/**
+ * y[n, c*M+m] for every sample, channel and multiplier; b = 0: no bias. Part `part` of `parts`
+ * computes its own contiguous range of the n*C (sample, channel) planes.
+ */
+export function depthwise_forward_f32(desc: usize, x: usize, w: usize, b: usize, y: usize, n: i32, part: i32, parts: i32): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), OH = di(desc, 13), OW = di(desc, 14);
   const M = O / C, K = KH * KW, HW = H * W, P = OH * OW;
   const padded = fwdPaddedFits(desc);
-  for (let s = 0; s < n; s++) {
-    for (let c = 0; c < C; c++) {
-      const xc = at(x, (s * C + c) * HW);
-      if (padded) {
-        fwdPaddedChannel(desc, xc, at(w, c * M * K), b != 0 ? at(b, c * M) : 0, M, at(y, (s * O + c * M) * P));
-        continue;
-      }
-      for (let m = 0; m < M; m++) {
-        const o = c * M + m;
-        const bias: f32 = b != 0 ? load<f32>(at(b, o)) : 0;
-        forwardPlane(desc, xc, at(w, o * K), bias, at(y, (s * O + o) * P));
-      }
+  const i1 = partStart(n * C, 1, part + 1, parts);
+  for (let i = partStart(n * C, 1, part, parts); i < i1; i++) {
+    const s = i / C, c = i % C;
+    const xc = at(x, (s * C + c) * HW);
+    if (padded) {
+      fwdPaddedChannel(desc, xc, at(w, c * M * K), b != 0 ? at(b, c * M) : 0, M, at(y, (s * O + c * M) * P));
+      continue;
+    }
+    for (let m = 0; m < M; m++) {
+      const o = c * M + m;
+      const bias: f32 = b != 0 ? load<f32>(at(b, o)) : 0;
+      forwardPlane(desc, xc, at(w, o * K), bias, at(y, (s * O + o) * P));
     }
   }
 }
@@ -254,16 +257,19 @@ function transposePlane(desc: usize, g: usize, wk: usize, M: i32, out: usize, ac
   }
 }
 
-/** out[n, c] (+)= the transpose of depthwise_forward_f32 (no bias); accumulate = 0 overwrites. */
-export function depthwise_transpose_f32(desc: usize, g: usize, w: usize, out: usize, n: i32, accumulate: i32): void {
+/**
+ * out[n, c] (+)= the transpose of depthwise_forward_f32 (no bias); accumulate = 0 overwrites.
+ * Part `part` of `parts` computes its own contiguous range of the n*C (sample, channel) planes.
+ */
+export function depthwise_transpose_f32(desc: usize, g: usize, w: usize, out: usize, n: i32, accumulate: i32, part: i32, parts: i32): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), OH = di(desc, 13), OW = di(desc, 14);
   const M = O / C, K = KH * KW, HW = H * W, P = OH * OW;
   const padded = tPaddedFits(desc);
-  for (let s = 0; s < n; s++) {
-    for (let c = 0; c < C; c++) {
-      if (padded) tPaddedChannel(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
-      else transposePlane(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
-    }
+  const i1 = partStart(n * C, 1, part + 1, parts);
+  for (let i = partStart(n * C, 1, part, parts); i < i1; i++) {
+    const s = i / C, c = i % C;
+    if (padded) tPaddedChannel(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
+    else transposePlane(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
   }
 }

@@ -1,6 +1,8 @@
 // Entry point of the kernel module: every export takes byte pointers (usize) and i32 sizes,
 // allocates nothing and uses no managed objects. See src/kernels/abi.ts for the contract.
-import { WORKSPACE_BYTES, workspace } from "./common";
+import { workspaceEnd } from "./common";
+
+export { lrp_set_thread } from "./common";
 
 export { gemm_f32 } from "./gemm";
 export { dense_forward_f32, dense_transpose_f32 } from "./dense";
@@ -22,7 +24,7 @@ export { softmax_forward_f32, softmax_attnlrp_f32, softmax_gradient_f32 } from "
 export { matmul_f32 } from "./matmul";
 export { embedding_forward_f32 } from "./embedding";
 
-/** First byte above the module's static data and its GEMM workspace: where the TS Arena may start. */
+/** First byte above the module's static data and its GEMM workspaces: where the TS Arena may start. */
 export function lrp_heap_base(): usize {
-  return (workspace() + WORKSPACE_BYTES + 63) & ~(<usize>63);
+  return (workspaceEnd() + 63) & ~(<usize>63);
 }

@@ -82,8 +82,8 @@ const rows = [
   ['gemm NN  C=A·B      ', () => ex.gemm_f32(M, N, K, a, K, 1, b, N, 1, c, N, 0)],
   ['gemm NT  C=A·Bᵀ     ', () => ex.gemm_f32(M, N, K, a, K, 1, b, 1, K, c, N, 0)],
   ['gemm TN  C=Aᵀ·B     ', () => ex.gemm_f32(M, N, K, a, 1, M, b, N, 1, c, N, 0)],
-  ['dense_forward (x·Wᵀ)', () => ex.dense_forward_f32(a, b, 0, c, M, K, N)],
-  ['dense_transpose     ', () => ex.dense_transpose_f32(a, b, c, M, N, K, 0)],
+  ['dense_forward (x·Wᵀ)', () => ex.dense_forward_f32(a, b, 0, c, M, K, N, 0, 1)],
+  ['dense_transpose     ', () => ex.dense_transpose_f32(a, b, c, M, N, K, 0, 0, 1)],
 ];
 console.log(`variant=${variant}  M=N=K=${size}  median of ${runs} runs after >= 300 ms of warm-up`);
 for (const [name, fn] of rows) {
@@ -101,9 +101,9 @@ for (const [name, fn] of rows) {
   const scratch = alloc(ex.conv2d_scratch_bytes(desc));
   rand(x, C * H * W, 3); rand(w, O * C * KH * KW, 4);
   const cf = 2 * O * H * W * C * KH * KW;
-  const r1 = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, 1), cf);
+  const r1 = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, 1, 0, 1), cf);
   console.log(`conv2d_forward 64x56x56 k3   ${r1.ms.toFixed(3)} ms  ${r1.gflops.toFixed(1)} GFLOP/s`);
-  const r2 = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, 1, 0), cf);
+  const r2 = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, 1, 0, 0, 1), cf);
   console.log(`conv2d_transpose 64x56x56 k3 ${r2.ms.toFixed(3)} ms  ${r2.gflops.toFixed(1)} GFLOP/s`);
 }
 
@@ -113,8 +113,8 @@ for (const [name, fn] of rows) {
   const x = alloc(16 * I * 4), w = alloc(O * I * 4), y = alloc(16 * O * 4), g = alloc(16 * O * 4), out = alloc(16 * I * 4);
   rand(x, 16 * I, 5); rand(w, O * I, 6); rand(g, 16 * O, 7);
   for (const n of [1, 4, 16]) {
-    const r = time(() => ex.dense_forward_f32(x, w, 0, y, n, I, O), 2 * n * I * O);
-    const t = time(() => ex.dense_transpose_f32(g, w, out, n, I, O, 0), 2 * n * I * O);
+    const r = time(() => ex.dense_forward_f32(x, w, 0, y, n, I, O, 0, 1), 2 * n * I * O);
+    const t = time(() => ex.dense_transpose_f32(g, w, out, n, I, O, 0, 0, 1), 2 * n * I * O);
     console.log(`dense 784->300 n=${String(n).padEnd(2)} forward ${r.gflops.toFixed(1)} GFLOP/s, transpose ${t.gflops.toFixed(1)} GFLOP/s`);
   }
 }
@@ -125,8 +125,8 @@ for (const [name, fn] of rows) {
   const x = alloc(C * H * W * 4), w = alloc(C * 9 * 4), y = alloc(C * H * W * 4);
   const scratch = alloc(ex.conv2d_scratch_bytes(desc));
   rand(x, C * H * W, 8); rand(w, C * 9, 9);
-  const r = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, 1), 2 * C * H * W * 9);
-  const t = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, 1, 0), 2 * C * H * W * 9);
+  const r = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, 1, 0, 1), 2 * C * H * W * 9);
+  const t = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, 1, 0, 0, 1), 2 * C * H * W * 9);
   console.log(`depthwise 3x3 32x56x56      forward ${r.ms.toFixed(3)} ms (${r.gflops.toFixed(1)} GFLOP/s), transpose ${t.ms.toFixed(3)} ms (${t.gflops.toFixed(1)} GFLOP/s)`);
 }
 
@@ -138,7 +138,7 @@ for (const [C, H, O, n] of [[3, 112, 32, 1], [128, 28, 128, 1], [256, 7, 256, 4]
   const scratch = alloc(ex.conv2d_scratch_bytes(desc));
   rand(x, n * C * H * H, 10); rand(w, O * C * 9, 11);
   const fl = 2 * n * O * H * H * C * 9;
-  const r = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, n), fl);
-  const t = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, n, 0), fl);
+  const r = time(() => ex.conv2d_forward_f32(desc, x, w, 0, y, scratch, n, 0, 1), fl);
+  const t = time(() => ex.conv2d_transpose_f32(desc, y, w, x, scratch, n, 0, 0, 1), fl);
   console.log(`conv3x3 ${C}->${O} ${H}x${H} n=${n}`.padEnd(30) + `forward ${r.gflops.toFixed(1)} GFLOP/s, transpose ${t.gflops.toFixed(1)} GFLOP/s`);
 }

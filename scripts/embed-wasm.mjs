@@ -1,6 +1,6 @@
 // Turns build/lrp-*.wasm into src/wasm/generated/bytes.ts (base64 strings), so the kernels ship
 // inside the compiled package and load without fs, fetch or a bundler plugin.
-// Run after `asc --target release|relaxed|scalar` (npm run build:wasm does both).
+// Run after `asc --target release|relaxed|release-threads|relaxed-threads|scalar` (npm run build:wasm does all).
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,9 @@ const variants = [
   { name: 'SIMD', file: 'build/lrp-simd.wasm', required: true },
   { name: 'RELAXED', file: 'build/lrp-relaxed.wasm', required: false },
   { name: 'SCALAR', file: 'build/lrp-scalar.wasm', required: false },
+  // shared-memory builds for WebAssembly threads (src/wasm/threads.ts)
+  { name: 'SIMD_THREADS', file: 'build/lrp-simd-threads.wasm', required: false },
+  { name: 'RELAXED_THREADS', file: 'build/lrp-relaxed-threads.wasm', required: false },
 ];
 
 const lines = [

@@ -16,6 +16,7 @@ import type { ExplainImageOptions, ImageExplanation } from './image/explain-imag
 import type { ModelMetadata } from './image/metadata.js';
 import type { ImageInput } from './image/types.js';
 import { locate } from './import/location.js';
+import type { ThreadInfo } from './wasm/threads.js';
 import type { LoadOptions, ModelSource } from './load.js';
 import type { AttributeOptions, ExplainOptions, Explanation } from './model.js';
 import type { WorkerFactory, WorkerPort } from './platform/types.js';
@@ -83,6 +84,7 @@ interface LoadedInfo {
   metadata: ModelMetadata | null;
   inputRange: [number, number] | null;
   backendName: string;
+  threads: ThreadInfo;
 }
 
 /** A model that lives in workers; see {@link createExplainer}. */
@@ -102,6 +104,8 @@ export class Explainer {
   readonly metadata: ModelMetadata | null = null;
   /** The kernels the workers run (e.g. 'wasm-simd', 'wasm-relaxed-simd'): numbers are reproducible on the same ones. */
   readonly backendName: string = '';
+  /** Kernel threads of each worker's model and why not more (see `Model.threads`). */
+  readonly threads: ThreadInfo = { count: 1, reason: null };
 
   private constructor(private readonly workers: WorkerPort[]) {
     for (const w of workers) {
@@ -120,8 +124,10 @@ export class Explainer {
     const src = await toWorkerSource(source);
     const ex = new Explainer(await startWorkers(workers, workerUrl, startTimeoutMs, createWorker));
     try {
-      const infos = (await Promise.all(ex.workers.map((w) => ex.call(w, 'load', [src, loadOpts])))) as LoadedInfo[];
-      Object.assign(ex, { inputShape: infos[0].inputShape, inputLayout: infos[0].inputLayout, outputSize: infos[0].outputSize, name: infos[0].name, metadata: infos[0].metadata, backendName: infos[0].backendName });
+      // several workers already share the cores: one kernel thread each unless asked otherwise
+      const perWorker = workers > 1 ? { ...loadOpts, threads: loadOpts.threads ?? 1 } : loadOpts;
+      const infos = (await Promise.all(ex.workers.map((w) => ex.call(w, 'load', [src, perWorker])))) as LoadedInfo[];
+      Object.assign(ex, { inputShape: infos[0].inputShape, inputLayout: infos[0].inputLayout, outputSize: infos[0].outputSize, name: infos[0].name, metadata: infos[0].metadata, backendName: infos[0].backendName, threads: infos[0].threads });
     } catch (e) {
       await ex.dispose();
       throw e;

@@ -10,6 +10,7 @@ import { canonicalize } from './graph/canonicalize.js';
 import type { Graph } from './graph/ir.js';
 import { InputError, LrpError, ModelFormatError, UnsupportedError } from './errors.js';
 import { WASM32_MAX_BYTES } from './kernels/arena.js';
+import { defaultThreads, MAX_THREADS } from './wasm/threads.js';
 import { openSource, type ModelSource, type OpenedFile } from './import/source.js';
 import { shardPaths } from './import/tfjs-fetch.js';
 import { loadMetadata, parseMetadata, type ModelMetadata } from './image/metadata.js';
@@ -44,6 +45,13 @@ export interface LoadOptions {
    * evicts the caches first).
    */
   memoryLimit?: number;
+  /**
+   * Threads one predict/explain call may use, the calling thread included (default: what the
+   * runtime offers, at most its cores; 1: no kernel threads). Threads need SharedArrayBuffer and
+   * WebAssembly threads: in browsers a cross-origin isolated page, and a worker rather than the main
+   * thread (see `createExplainer`). `model.threads` says what the model got and, if fewer, why.
+   */
+  threads?: number;
 }
 
 /** The importers a load function may use, each loaded on demand. */
@@ -85,17 +93,25 @@ export function loadOnnxModel(source: ModelSource, opts: LoadOptions = {}): Prom
 
 async function loadWith(importers: Importers, source: ModelSource, opts: LoadOptions): Promise<Model> {
   const limit = checkMemoryLimit(opts.memoryLimit);
+  const threads = checkThreads(opts.threads);
   const m = opts.metadata;
   const metadata = m === undefined ? null : typeof m === 'string' || m instanceof URL ? await loadMetadata(m) : parseMetadata(m, 'metadata');
   const graph = await importWith(importers, source, opts);
   const canonical = canonicalize(graph, { canonize: opts.canonize });
-  const backend = await createBackend(opts.backend ?? 'wasm');
+  const backend = await createBackend(opts.backend ?? 'wasm', threads, opts.threads === 1 ? 'threads: 1 was asked for' : 'this machine has one core');
   const model = new Model(canonical, backend);
   model.metadata = metadata;
   model.memoryLimit = limit;
   return model;
 }
 
+
+function checkThreads(threads: number | undefined): number {
+  if (threads === undefined) return defaultThreads();
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
+    throw new InputError(`threads must be an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`, 'E_OPTION');
+  return threads;
+}
 
 /** Imports a model to the IR without canonicalizing it or choosing a backend (for tools that inspect graphs). */
 export function importGraph(source: ModelSource, opts: LoadOptions = {}): Promise<Graph> {

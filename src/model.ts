@@ -11,6 +11,7 @@ import { MODEL_INPUT, type Graph, type Shape } from './graph/ir.js';
 import type { TensorBuf } from './engine/tensors.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
+import type { ThreadInfo } from './wasm/threads.js';
 import { MemoryLimitError, WASM32_MAX_BYTES } from './kernels/arena.js';
 import { checkFinite, checkForward, checkParameters, relevanceWatch } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';
@@ -213,6 +214,14 @@ export class Model {
   memoryPlan(batch = 1): MemoryPlan {
     if (!Number.isInteger(batch) || batch < 1) throw new InputError(`memoryPlan: batch must be a positive integer, got ${batch}`);
     return this.live().memoryPlan(batch);
+  }
+
+  /**
+   * Threads one call runs on (`loadModel(src, { threads })`), the calling thread included, and why
+   * not more (no cross-origin isolation, a browser main thread, one core, …) or null.
+   */
+  get threads(): ThreadInfo {
+    return this.live().backend.threads ?? { count: 1, reason: null };
   }
 
   /** Size of the backend's linear memory in bytes (diagnostics). */
@@ -509,6 +518,7 @@ export class Model {
   /** Frees the model's WASM memory; later calls throw DisposedError. */
   dispose(): void {
     this.engine?.dispose();
+    this.engine?.backend.dispose?.();
     this.engine = null;
   }
 

@@ -99,7 +99,8 @@ export class ParallelModel {
     const workers = await startWorkers(count, workerUrl, undefined, createWorker);
     const pm = new ParallelModel(workers, { inputShape: [], inputLayout: 'NCHW', outputSize: 0, name: '' });
     try {
-      const infos = (await Promise.all(workers.map((w) => pm.call(w, 'load', [src, loadOpts])))) as ModelInfo[];
+      // the workers already share the cores: one kernel thread each unless asked otherwise
+      const infos = (await Promise.all(workers.map((w) => pm.call(w, 'load', [src, { ...loadOpts, threads: loadOpts.threads ?? 1 }])))) as ModelInfo[];
       Object.assign(pm.info, infos[0]);
     } catch (e) {
       await pm.dispose();

@@ -130,7 +130,7 @@ export async function answerCall(msg: Call, post: Post): Promise<void> {
       model?.dispose();
       model = null;
       model = await loadModel(msg.args![0] as Parameters<typeof loadModel>[0], msg.args![1] as Parameters<typeof loadModel>[1]);
-      value = { inputShape: model.inputShape, inputLayout: model.inputLayout, outputSize: model.outputSize, name: model.name, metadata: model.metadata, inputRange: model.graph.inputRange ?? null, backendName: model.backendName };
+      value = { inputShape: model.inputShape, inputLayout: model.inputLayout, outputSize: model.outputSize, name: model.name, metadata: model.metadata, inputRange: model.graph.inputRange ?? null, backendName: model.backendName, threads: model.threads };
     } else if (!model) throw new Error('no model loaded in this worker');
     else value = await run(model, msg, post);
     post({ id: msg.id, ok: true, value }, transferables(value));

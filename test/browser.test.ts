@@ -16,7 +16,10 @@ if (!hasChromium && process.env.CI) throw new Error(`CI needs Chromium at ${CHRO
 
 describe.skipIf(!hasChromium)('browser bundle', () => {
   let server: Server;
+  /** The same files served with COOP/COEP: a cross-origin isolated page (SharedArrayBuffer, threads). */
+  let isolatedServer: Server;
   let base = '';
+  let isolatedBase = '';
   let bundle = '';
   let workerBundle = '';
 
@@ -27,7 +30,11 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
     bundle = await bundleOf('browser/page-entry.ts');
     workerBundle = await bundleOf('../src/parallel-worker.ts');
     const root = modelDir('mlp');
-    server = createServer((req, res) => {
+    const handler = (isolated: boolean) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      if (isolated) {
+        res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+        res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+      }
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/') {
         res.setHeader('content-type', 'text/html');
@@ -49,16 +56,25 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
       }
       res.setHeader('content-type', extname(file) === '.json' ? 'application/json' : 'application/octet-stream');
       res.end(readFileSync(file));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const addr = server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    };
+    const listen = async (s: Server) => {
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      const addr = s.address();
+      return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    };
+    server = createServer(handler(false));
+    isolatedServer = createServer(handler(true));
+    base = await listen(server);
+    isolatedBase = await listen(isolatedServer);
   });
 
-  afterAll(() => server?.close());
+  afterAll(() => {
+    server?.close();
+    isolatedServer?.close();
+  });
 
   /** A headless Chromium page with the bundle loaded (window.lrp), closed after `use`. */
-  const withPage = async <T>(use: (page: import('playwright-core').Page) => Promise<T>): Promise<T> => {
+  const withPage = async <T>(use: (page: import('playwright-core').Page) => Promise<T>, origin = base): Promise<T> => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -66,7 +82,7 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
     });
     try {
       const page = await browser.newPage();
-      await page.goto(`${base}/`);
+      await page.goto(`${origin}/`);
       await page.waitForFunction(() => 'lrp' in globalThis);
       return await use(page);
     } finally {
@@ -83,7 +99,7 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
           const model = await lib.loadModel(url);
           const r = model.explain(new Float32Array(x), { rule: lib.rules.gamma(0.25), start: 'logit' });
           const png = lib.encodePNG(lib.heatmap(r.relevance.subarray(0, 784), { width: 28, height: 28 }), 28, 28);
-          const out = { relevance: Array.from(r.relevance), targets: Array.from(r.targets), backend: model.backendName, png: png.length };
+          const out = { relevance: Array.from(r.relevance), targets: Array.from(r.targets), backend: model.backendName, png: png.length, threads: model.threads };
           model.dispose();
           return out;
         },
@@ -94,6 +110,8 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
     const node = model.explain(new Float32Array(x), { rule: { name: 'gamma', gamma: 0.25 }, start: 'logit' });
     model.dispose();
     expect(inBrowser.backend).toMatch(/^wasm/);
+    // this page is not cross-origin isolated: no SharedArrayBuffer, so one thread, and model.threads says why
+    expect(inBrowser.threads).toEqual({ count: 1, reason: expect.stringMatching(/not cross-origin isolated/) });
     expect(inBrowser.targets).toEqual(Array.from(node.targets));
     expect(inBrowser.png).toBeGreaterThan(100);
     expectClose(inBrowser.relevance, node.relevance, 4, 1e-5, 'browser vs node');
@@ -157,5 +175,34 @@ describe.skipIf(!hasChromium)('browser bundle', () => {
     expect(inBrowser.text).toHaveLength(64);
     expectClose(inBrowser.vit, a.relevance, 2, 1e-5, 'ViT: browser vs node');
     expectClose(inBrowser.text, b.relevance, 1, 1e-5, 'text transformer: browser vs node');
+  });
+
+  it('on a cross-origin isolated page: one thread on the main thread, kernel threads in a worker, same numbers', async () => {
+    // the Fashion-MNIST CNN: its convolutions are large enough to be split between the threads
+    const x = Array.from({ length: 2 * 784 }, (_, i) => ((i * 7919) % 101) / 101);
+    const inBrowser = await withPage(
+      (page) =>
+        page.evaluate(
+          async ({ url, x }) => {
+            const lib = (globalThis as unknown as { lrp: typeof import('../src/index.js') }).lrp;
+            const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+            const model = await lib.loadModel(url);
+            const main = model.threads;
+            const onMain = Array.from(model.explain(new Float32Array(x), { composite: 'epsilon-plus' }).relevance);
+            model.dispose();
+            const ex = await lib.createExplainer(url, { workerUrl: '/worker.js', threads: 2 });
+            const inWorker = Array.from((await ex.explain(new Float32Array(x), { composite: 'epsilon-plus' })).relevance);
+            const threads = ex.threads;
+            await ex.dispose();
+            return { isolated, main, onMain, threads, inWorker };
+          },
+          { url: `${isolatedBase}/models/fashion-mnist/tfjs/model.json`, x },
+        ),
+      isolatedBase,
+    );
+    expect(inBrowser.isolated).toBe(true);
+    expect(inBrowser.main).toEqual({ count: 1, reason: expect.stringMatching(/Atomics.wait is not allowed/) });
+    expect(inBrowser.threads).toEqual({ count: 2, reason: null });
+    expect(inBrowser.inWorker).toEqual(inBrowser.onMain);
   });
 });

@@ -248,4 +248,8 @@ export interface Backend {
   readonly name: 'wasm-simd' | 'wasm-relaxed-simd' | 'wasm-scalar' | 'reference';
   readonly memory: Memory;
   readonly kernels: Kernels;
+  /** Threads one kernel call uses (src/wasm/threads.ts), and why not more; absent: one. */
+  readonly threads?: { readonly count: number; readonly reason: string | null };
+  /** Stops the backend's threads, if it has any. */
+  dispose?(): void;
 }

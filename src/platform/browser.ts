@@ -5,7 +5,7 @@
 import { InputError, ModelFormatError, WorkerError } from '../errors.js';
 import type { ParentPort, Platform, WebWorkerLike, WorkerPort } from './types.js';
 
-type WorkerCtor = new (url: string | URL, opts: { type: 'module' }) => WebWorkerLike;
+type WorkerCtor = new (url: string | URL, opts?: { type: 'module' | 'classic' }) => WebWorkerLike;
 
 interface WorkerScope {
   postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
@@ -54,6 +54,22 @@ export const platform: Platform = {
         w.addEventListener('messageerror', () => cb('a message from the worker could not be deserialized'));
       },
       terminate: () => w.terminate(),
+    };
+  },
+  startInlineWorker(source) {
+    const Ctor = scope.Worker;
+    const urls = globalThis.URL as unknown as { createObjectURL?(b: Blob): string; revokeObjectURL?(u: string): void };
+    if (!Ctor || typeof Blob === 'undefined' || !urls.createObjectURL) throw new WorkerError('this runtime has no Web Workers or Blob URLs');
+    const url = urls.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+    const w = new Ctor(url);
+    return {
+      post: (m, transfer) => w.postMessage(m, transfer ?? []),
+      onReply: (cb) => w.addEventListener('message', (e) => cb(e.data)),
+      onFailure: (cb) => w.addEventListener('error', (e) => cb(e.message || 'the worker failed to start (a Content-Security-Policy without blob: workers?)')),
+      terminate: () => {
+        w.terminate();
+        urls.revokeObjectURL?.(url);
+      },
     };
   },
   parentPort(): ParentPort | null {

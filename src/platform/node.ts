@@ -19,6 +19,7 @@ function workerPort(w: Worker): WorkerPort {
       w.on('exit', (code) => cb(`worker thread exited with code ${code}`));
     },
     terminate: () => w.terminate(),
+    unref: () => w.unref(),
   };
 }
 
@@ -53,6 +54,21 @@ export const platform: Platform = {
     const script = url ?? new URL('../parallel-worker.js', import.meta.url);
     return workerPort(new Worker(script));
   },
+  // eval workers are modules or CommonJS like their parent: take worker_threads by import(), and give
+  // the script the Web Worker interface it is written against (self.postMessage, message events)
+  startInlineWorker: (source) =>
+    workerPort(
+      new Worker(
+        `import('node:worker_threads').then(({ parentPort }) => {
+          const self = {
+            postMessage: (m) => parentPort.postMessage(m),
+            addEventListener: (type, cb, o) => parentPort[o && o.once ? 'once' : 'on'](type, (data) => cb({ data })),
+          };
+          ${source}
+        });`,
+        { eval: true },
+      ),
+    ),
   parentPort(): ParentPort | null {
     const port = nodeParentPort;
     if (!port) return null;

@@ -11,6 +11,8 @@ export interface WorkerPort {
   /** The worker failed to start or crashed: script not found, syntax error, uncaught exception. */
   onFailure(cb: (message: string) => void): void;
   terminate(): Promise<unknown> | void;
+  /** Node: let the process exit while the worker runs (a no-op in browsers). */
+  unref?(): void;
 }
 
 /** The parent side as a worker script sees it. */
@@ -57,6 +59,11 @@ export interface Platform {
    * see and bundle), else from `url`, else (Node only) the script shipped beside this file.
    */
   startWorker(url: string | URL | undefined, factory?: WorkerFactory): WorkerPort;
+  /**
+   * Starts a worker running `source`, a self-contained classic script (the kernel threads of
+   * src/wasm/thread-pool.ts): Node `eval` worker thread, browsers a Web Worker from a Blob URL.
+   */
+  startInlineWorker(source: string): WorkerPort;
   /** The parent of the current worker, or null when not running in a worker. */
   parentPort(): ParentPort | null;
 }

@@ -5,9 +5,10 @@
  *
  * - Each variant's `WebAssembly.Module` is compiled once and cached; every backend gets its own
  *   instance (and so its own memory).
- * - The module exports its memory. Its static region ends at `lrp_heap_base()` (static data plus a
- *   fixed GEMM packing workspace); the TS `Arena` owns every byte above it and grows the memory
- *   with `memory.grow`. Views are re-derived by the Arena after growth.
+ * - The module exports its memory (the shared-memory builds of threads.ts import one). Its static
+ *   region ends at `lrp_heap_base()` (static data plus a fixed GEMM packing workspace per thread);
+ *   the TS `Arena` owns every byte above it and grows the memory with `memory.grow`. Views are
+ *   re-derived by the Arena after growth.
  * - `createWasmBackend` is synchronous. Browsers may refuse synchronous compilation of large modules
  *   on the main thread; call `await initWasm()` once beforehand there (it compiles asynchronously
  *   and fills the cache, after which `createWasmBackend` does not compile).
@@ -29,11 +30,11 @@ export interface KernelExports {
   lrp_heap_base(): number;
   gemm_f32(M: number, N: number, K: number, a: number, aRs: number, aCs: number,
     b: number, bRs: number, bCs: number, c: number, ldc: number, accumulate: number): void;
-  dense_forward_f32(x: number, w: number, b: number, y: number, n: number, inF: number, outF: number): void;
-  dense_transpose_f32(g: number, w: number, out: number, n: number, inF: number, outF: number, acc: number): void;
+  dense_forward_f32(x: number, w: number, b: number, y: number, n: number, inF: number, outF: number, part: number, parts: number): void;
+  dense_transpose_f32(g: number, w: number, out: number, n: number, inF: number, outF: number, acc: number, part: number, parts: number): void;
   conv2d_scratch_bytes(desc: number): number;
-  conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number): void;
-  conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number): void;
+  conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number, part: number, parts: number): void;
+  conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number, part: number, parts: number): void;
   maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number, n: number): void;
   maxpool2d_backward_f32(desc: number, g: number, argmax: number, out: number, n: number): void;
   avgpool2d_forward_f32(desc: number, x: number, invDiv: number, y: number, n: number): void;
@@ -67,7 +68,9 @@ export interface KernelExports {
   softmax_forward_f32(x: number, y: number, rows: number, f: number): void;
   softmax_attnlrp_f32(x: number, s: number, r: number, out: number, rows: number, f: number): void;
   softmax_gradient_f32(s: number, g: number, out: number, rows: number, f: number): void;
-  matmul_f32(a: number, b: number, c: number, batch: number, M: number, K: number, N: number, transA: number, transB: number, acc: number): void;
+  matmul_f32(a: number, b: number, c: number, batch: number, M: number, K: number, N: number, transA: number, transB: number, acc: number, part: number, parts: number): void;
+  /** Shared-memory builds: which static GEMM workspace this instance uses (0 = the calling thread). */
+  lrp_set_thread(index: number): void;
   embedding_forward_f32(ids: number, table: number, y: number, count: number, vocab: number, dim: number): number;
 }
 
@@ -130,7 +133,7 @@ export function selectVariant(pref: WasmVariant | 'auto' = 'auto'): WasmVariant 
   return pref;
 }
 
-function decodeBase64(s: string): Uint8Array {
+export function decodeBase64(s: string): Uint8Array {
   const B = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
   if (B) {
     const b = B.from(s, 'base64');
@@ -169,15 +172,21 @@ export async function initWasm(variant: WasmVariant | 'auto' = 'auto'): Promise<
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
-
-/** Creates a backend on a fresh instance of the chosen kernel build (synchronous). */
 /** 16 MiB of 64 KiB pages. */
 const GROW_STEP_PAGES = 256;
 
+/** Creates a backend on a fresh instance of the chosen kernel build (synchronous). */
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const variant = selectVariant(opts.variant ?? 'auto');
   const instance = new WebAssembly.Instance(wasmModule(variant), {});
-  const ex = instance.exports as unknown as KernelExports;
+  return backendOf(instance.exports as unknown as KernelExports, variant);
+}
+
+/**
+ * A backend over an instance's exports: an Arena above its static data, growing its memory (own
+ * or shared), and its kernels as one part of one.
+ */
+export function backendOf(ex: KernelExports, variant: WasmVariant): WasmBackend {
   const mem = ex.memory;
   const grow = (minBytes: number) => {
     const have = mem.buffer.byteLength / PAGE;
@@ -201,18 +210,19 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   };
   const base = ex.lrp_heap_base();
   grow(base);
-  const memory = new Arena(base, () => mem.buffer, grow);
+  const memory = new Arena(base, () => mem.buffer as ArrayBuffer, grow);
   const name = variant === 'simd' ? 'wasm-simd' : variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-scalar';
   return { name, variant, memory, kernels: wrapKernels(ex), exports: ex };
 }
 
 function wrapKernels(ex: KernelExports): Kernels {
   return {
-    denseForward: (x, w, b, y, n, inF, outF) => ex.dense_forward_f32(x, w, b, y, n, inF, outF),
-    denseTranspose: (g, w, out, n, inF, outF, acc) => ex.dense_transpose_f32(g, w, out, n, inF, outF, acc),
+    // the split kernels as one part of one (src/wasm/threads.ts runs them in parts)
+    denseForward: (x, w, b, y, n, inF, outF) => ex.dense_forward_f32(x, w, b, y, n, inF, outF, 0, 1),
+    denseTranspose: (g, w, out, n, inF, outF, acc) => ex.dense_transpose_f32(g, w, out, n, inF, outF, acc, 0, 1),
     convScratchBytes,
-    conv2dForward: (d, x, w, b, y, s, n) => ex.conv2d_forward_f32(d, x, w, b, y, s, n),
-    conv2dTranspose: (d, g, w, out, s, n, acc) => ex.conv2d_transpose_f32(d, g, w, out, s, n, acc),
+    conv2dForward: (d, x, w, b, y, s, n) => ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
+    conv2dTranspose: (d, g, w, out, s, n, acc) => ex.conv2d_transpose_f32(d, g, w, out, s, n, acc, 0, 1),
     maxpool2dForward: (d, x, y, am, n) => ex.maxpool2d_forward_f32(d, x, y, am, n),
     maxpool2dBackward: (d, g, am, out, n) => ex.maxpool2d_backward_f32(d, g, am, out, n),
     avgpool2dForward: (d, x, inv, y, n) => ex.avgpool2d_forward_f32(d, x, inv, y, n),
@@ -252,7 +262,7 @@ function wrapKernels(ex: KernelExports): Kernels {
     softmaxForward: (x, y, rows, f) => ex.softmax_forward_f32(x, y, rows, f),
     softmaxAttnLrp: (x, s, r, out, rows, f) => ex.softmax_attnlrp_f32(x, s, r, out, rows, f),
     softmaxGradient: (s, g, out, rows, f) => ex.softmax_gradient_f32(s, g, out, rows, f),
-    matmul: (a, b, c, batch, M, K, N, ta, tb, acc) => ex.matmul_f32(a, b, c, batch, M, K, N, ta, tb, acc),
+    matmul: (a, b, c, batch, M, K, N, ta, tb, acc) => ex.matmul_f32(a, b, c, batch, M, K, N, ta, tb, acc, 0, 1),
     embeddingForward: (ids, table, y, count, vocab, dim) => ex.embedding_forward_f32(ids, table, y, count, vocab, dim),
   };
 }

@@ -9,7 +9,8 @@ const COL_BLOCK_BYTES = 192 * 1024;
  * (C/G)*KH*KW x PB floats, with PB a multiple of 8 chosen to keep the block near 192 KiB (cache
  * resident), capped at OH*OW. A pointwise conv (1x1, stride 1, no padding, same size) and a
  * depthwise conv (C = G, O a multiple of G: the direct kernel of assembly/depthwise.ts) need none.
- * Independent of the batch size. Mirrors conv2d_scratch_bytes in assembly/conv2d.ts.
+ * Independent of the batch size. Mirrors conv2d_scratch_bytes in assembly/conv2d.ts. This is one
+ * part's slice: the threaded backend (threads.ts) asks for one slice per thread.
  */
 export function convScratchBytes(desc: Int32Array): number {
   const d = (k: number) => desc[k];

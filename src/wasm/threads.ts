@@ -1,0 +1,167 @@
+/**
+ * WebAssembly threads: one predict/explain call on several cores. The shared-memory build of the
+ * kernels (asconfig targets release-threads, relaxed-threads) is instantiated on the calling thread
+ * and in `threads - 1` workers over one shared memory (thread-pool.ts); the GEMM-heavy kernels
+ * (conv2d forward and transpose, depthwise, dense, matmul) run in parts, each output element
+ * computed by exactly one part with the same summation order, so results are bitwise those of one
+ * thread. Everything else runs on the calling thread.
+ *
+ * Whether threads are possible is detected, not configured: SharedArrayBuffer, cross-origin
+ * isolation in browsers, a thread that may block in Atomics.wait (not a browser main thread), and
+ * shared WebAssembly memory. Otherwise, and for the scalar and reference backends, the model runs
+ * on one thread and says why (`model.threads.reason`).
+ */
+import { platform } from '#platform';
+import type { Backend, Kernels } from '../kernels/abi.js';
+import { ConvDesc } from '../kernels/abi.js';
+import { RELAXED_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64 } from './generated/bytes.js';
+import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
+import { convScratchBytes } from './scratch.js';
+import { CONTROL_BYTES, Kernel } from './thread-control.js';
+import { ThreadPool } from './thread-pool.js';
+
+/** What a model runs on (`model.threads`). */
+export interface ThreadInfo {
+  /** Threads one call uses, the calling thread included (1: no kernel threads). */
+  readonly count: number;
+  /** Why not more: no cross-origin isolation, a browser main thread, `threads: 1` asked for, …; null when none is missing. */
+  readonly reason: string | null;
+}
+
+/** Most threads one model can use (one static GEMM workspace each: MAX_THREADS in assembly/common.ts). */
+export const MAX_THREADS = 16;
+
+/** Products smaller than this (multiply-adds) run on the calling thread alone: waking a worker costs more. */
+const MIN_SPLIT_MACS = 2 ** 19;
+
+/** @internal Knobs for tests: split every product, another worker script, a shorter start timeout. */
+export interface ThreadTestOptions {
+  minSplitMacs?: number;
+  workerSource?: string;
+  startTimeoutMs?: number;
+}
+
+/** Why this runtime cannot run kernel threads, or null when it can. */
+export function threadSupport(): string | null {
+  const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
+  if (g.crossOriginIsolated === false) return 'the page is not cross-origin isolated (it needs the COOP and COEP headers for SharedArrayBuffer)';
+  if (typeof g.SharedArrayBuffer !== 'function') return 'this runtime has no SharedArrayBuffer';
+  try {
+    // a browser's main thread may not block: Atomics.wait throws there before comparing the value
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    return 'Atomics.wait is not allowed on this thread (a browser main thread; createExplainer runs the model in a worker, where it is)';
+  }
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch {
+    return 'this WebAssembly runtime has no threads (shared memory)';
+  }
+  return null;
+}
+
+/** The threads a model gets when it asks for none: the cores, at most MAX_THREADS. */
+export function defaultThreads(): number {
+  return Math.min(MAX_THREADS, platform.cpuCount());
+}
+
+function sharedBytes(variant: WasmVariant): string | null {
+  return variant === 'simd' ? SIMD_THREADS_WASM_BASE64 : variant === 'relaxed' ? RELAXED_THREADS_WASM_BASE64 : null;
+}
+
+const sharedModules = new Map<WasmVariant, Promise<WebAssembly.Module>>();
+
+function sharedModule(variant: WasmVariant): Promise<WebAssembly.Module> {
+  let m = sharedModules.get(variant);
+  if (!m) {
+    m = WebAssembly.compile(decodeBase64(sharedBytes(variant)!) as unknown as BufferSource);
+    m.catch(() => sharedModules.delete(variant));
+    sharedModules.set(variant, m);
+  }
+  return m;
+}
+
+/** A backend and what it runs on; `dispose` stops its threads. */
+export type ThreadedBackend = Backend & { readonly threads: ThreadInfo; dispose?(): void };
+
+/**
+ * Up to `threads` threads on `variant`: the threaded backend when threads > 1 and the runtime and
+ * build allow it, else `single()` (the one-thread backend), with the reason. `why1` is the reason
+ * when threads is 1.
+ */
+export async function withThreads(
+  variant: WasmVariant,
+  threads: number,
+  why1: string | null,
+  single: () => WasmBackend,
+  test: ThreadTestOptions = {},
+): Promise<ThreadedBackend> {
+  const one = (reason: string | null): ThreadedBackend => Object.assign(single(), { threads: { count: 1, reason } });
+  if (threads <= 1) return one(why1);
+  if (!sharedBytes(variant)) return one(`the ${variant} kernel build is single-threaded`);
+  const unsupported = threadSupport();
+  if (unsupported) return one(unsupported);
+  try {
+    return await createThreadedBackend(variant, threads, test);
+  } catch (e) {
+    return one(`kernel threads failed to start (${(e as Error).message})`);
+  }
+}
+
+/** Initial pages of the shared memory: at least the module's declared minimum (asconfig initialMemory). */
+const INITIAL_PAGES = 64;
+const MAX_PAGES = 65536;
+
+/** The shared-memory build on `threads` threads (rejects when the workers cannot start). */
+export async function createThreadedBackend(
+  variant: WasmVariant,
+  threads: number,
+  test: ThreadTestOptions = {},
+): Promise<WasmBackend & { readonly threads: ThreadInfo; dispose(): void }> {
+  const module = await sharedModule(variant);
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+  const backend = backendOf(ex, variant);
+  const control = backend.memory.alloc(CONTROL_BYTES);
+  const pool = await ThreadPool.start(module, ex, control, threads, test.startTimeoutMs, test.workerSource);
+  const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS);
+  return {
+    name: backend.name,
+    variant,
+    memory: backend.memory,
+    exports: ex,
+    kernels,
+    get threads(): ThreadInfo {
+      const stopped = pool.stoppedReason;
+      return stopped ? { count: 1, reason: `kernel threads stopped: ${stopped}` } : { count: pool.threads, reason: null };
+    },
+    dispose: () => pool.dispose(),
+  };
+}
+
+/** The backend's kernels with the GEMM-heavy ones run in parts on the pool (small ones on this thread). */
+function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: number): Kernels {
+  const ex = backend.exports;
+  const one = backend.kernels;
+  const split = (macs: number) => macs >= minSplitMacs && pool.stoppedReason === null;
+  const convMacs = (d: number, n: number) => {
+    const i = backend.memory.i32();
+    const at = (k: number) => i[(d >>> 2) + k];
+    return n * at(ConvDesc.O) * at(ConvDesc.OH) * at(ConvDesc.OW) * (at(ConvDesc.C) / at(ConvDesc.G)) * at(ConvDesc.KH) * at(ConvDesc.KW);
+  };
+  return {
+    ...one,
+    // every part has its own im2col slice
+    convScratchBytes: (desc) => convScratchBytes(desc) * pool.parts,
+    conv2dForward: (d, x, w, b, y, s, n) =>
+      split(convMacs(d, n)) ? pool.run(Kernel.CONV2D_FORWARD, d, x, w, b, y, s, n) : ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
+    conv2dTranspose: (d, g, w, out, s, n, acc) =>
+      split(convMacs(d, n)) ? pool.run(Kernel.CONV2D_TRANSPOSE, d, g, w, out, s, n, acc) : ex.conv2d_transpose_f32(d, g, w, out, s, n, acc, 0, 1),
+    denseForward: (x, w, b, y, n, inF, outF) =>
+      split(n * inF * outF) ? pool.run(Kernel.DENSE_FORWARD, x, w, b, y, n, inF, outF) : ex.dense_forward_f32(x, w, b, y, n, inF, outF, 0, 1),
+    denseTranspose: (g, w, out, n, inF, outF, acc) =>
+      split(n * inF * outF) ? pool.run(Kernel.DENSE_TRANSPOSE, g, w, out, n, inF, outF, acc) : ex.dense_transpose_f32(g, w, out, n, inF, outF, acc, 0, 1),
+    matmul: (a, b, c, batch, M, K, N, ta, tb, acc) =>
+      split(batch * M * K * N) ? pool.run(Kernel.MATMUL, a, b, c, batch, M, K, N, ta, tb, acc) : ex.matmul_f32(a, b, c, batch, M, K, N, ta, tb, acc, 0, 1),
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The split kernels (conv2d forward and transpose, depthwise, dense forward and transpose, matmul) run
+ * part by part on one thread, for parts 1..4 and 8: the parts together give bit for bit the result of
+ * parts = 1 (which matches src/reference), every output element is written by exactly one part, and
+ * a part reads and writes only its own slice of the scratch.
+ */
+import { describe, expect, test } from 'vitest';
+import type { Backend, Kernels } from '../src/kernels/abi.js';
+import { DESC_INTS } from '../src/kernels/abi.js';
+import { createReferenceBackend } from '../src/reference/kernels.js';
+import { createWasmBackend, type KernelExports, type WasmBackend } from '../src/wasm/index.js';
+import { convScratchBytes } from '../src/wasm/scratch.js';
+import { randArray, relErr, runnableVariants } from './kernels/harness.js';
+
+/** A float32 NaN with a payload no kernel produces: marks elements no part has written. */
+const SENTINEL_BITS = 0x7fc0dead;
+
+interface Operand {
+  data: Float32Array | Int32Array;
+}
+
+/** One kernel call: its operands, which operand is the output, and how to call it on each backend. */
+interface SplitCase {
+  label: string;
+  operands: Operand[];
+  /** Index of the output operand. */
+  out: number;
+  /** True when the kernel adds into the output (its initial contents matter; not every element must change). */
+  accumulates: boolean;
+  /** Scratch bytes of one part (conv); 0 for none. */
+  scratchBytes: number;
+  wasm(ex: KernelExports, ptr: (i: number) => number, scratch: number, part: number, parts: number): void;
+  ref(k: Kernels, ptr: (i: number) => number): void;
+}
+
+function place(b: Backend, ops: Operand[], extra: number): { ptrs: number[]; scratch: number } {
+  const ptrs = ops.map((o) => {
+    const p = b.memory.alloc(o.data.length * 4);
+    (o.data instanceof Int32Array ? b.memory.i32() : b.memory.f32()).set(o.data, p >>> 2);
+    return p;
+  });
+  return { ptrs, scratch: extra > 0 ? b.memory.alloc(extra) : 0 };
+}
+
+function readBits(b: Backend, ptr: number, len: number): Uint32Array {
+  return new Uint32Array(b.memory.f32().buffer, ptr, len).slice();
+}
+
+function checkSplit(wasm: WasmBackend, c: SplitCase): void {
+  const ref = createReferenceBackend();
+  const r = place(ref, c.operands, 0);
+  c.ref(ref.kernels, (i) => r.ptrs[i]);
+  const outLen = c.operands[c.out].data.length;
+  const expected = ref.memory.f32().slice(r.ptrs[c.out] >>> 2, (r.ptrs[c.out] >>> 2) + outLen);
+
+  const w = place(wasm, c.operands, 8 * c.scratchBytes);
+  const at = (i: number) => w.ptrs[i];
+  const out = w.ptrs[c.out];
+  const garbage = w.scratch ? randArray(2 * c.scratchBytes, 7, 1e3, 2e3) : null; // 8 parts' slices
+  const init = () => {
+    if (c.accumulates) wasm.memory.f32().set(c.operands[c.out].data, out >>> 2);
+    else new Uint32Array(wasm.memory.f32().buffer, out, outLen).fill(SENTINEL_BITS);
+    if (garbage) wasm.memory.f32().set(garbage, w.scratch >>> 2);
+  };
+  init();
+  c.wasm(wasm.exports, at, w.scratch, 0, 1);
+  const whole = readBits(wasm, out, outLen);
+  const wholeF = new Float32Array(whole.buffer);
+  const { err } = relErr(wholeF, expected);
+  expect(err, `${c.label}: parts = 1 against the reference`).toBeLessThanOrEqual(1e-5);
+
+  // 2…4 as in tests of a few threads, 8: what 2 threads run (PARTS_PER_THREAD = 4)
+  for (const parts of [2, 3, 4, 8]) {
+    init();
+    for (let p = 0; p < parts; p++) c.wasm(wasm.exports, at, w.scratch, p, parts);
+    const got = readBits(wasm, out, outLen);
+    let bad = -1;
+    for (let i = 0; i < outLen && bad < 0; i++) if (got[i] !== whole[i]) bad = i;
+    expect(bad, `${c.label}: ${parts} parts differ from one part at element ${bad}`).toBe(-1);
+
+    // ownership: each part alone writes a set of elements; the sets are disjoint (and cover the output)
+    const owner = new Int8Array(outLen).fill(-1);
+    let twice = '';
+    for (let p = 0; p < parts; p++) {
+      init();
+      const before = readBits(wasm, out, outLen);
+      c.wasm(wasm.exports, at, w.scratch, p, parts);
+      const after = readBits(wasm, out, outLen);
+      for (let i = 0; i < outLen; i++) {
+        if (after[i] === before[i]) continue;
+        if (owner[i] >= 0 && !twice) twice = `element ${i} written by parts ${owner[i]} and ${p} of ${parts}`;
+        owner[i] = p;
+      }
+    }
+    expect(twice, c.label).toBe('');
+    if (!c.accumulates) expect(owner.indexOf(-1), `${c.label}: an element no part of ${parts} writes`).toBe(-1);
+  }
+  for (const p of [...w.ptrs, ...(w.scratch ? [w.scratch] : [])]) wasm.memory.free(p);
+}
+
+interface Conv {
+  n: number; C: number; H: number; W: number; O: number; K: number;
+  S?: number; P?: number; G?: number;
+}
+
+function convDesc(c: Conv): Int32Array {
+  const S = c.S ?? 1, P = c.P ?? 0, G = c.G ?? 1;
+  const OH = Math.floor((c.H + 2 * P - c.K) / S) + 1;
+  const OW = Math.floor((c.W + 2 * P - c.K) / S) + 1;
+  const d = new Int32Array(DESC_INTS);
+  d.set([c.C, c.H, c.W, c.O, c.K, c.K, S, S, P, P, 1, 1, G, OH, OW]);
+  return d;
+}
+
+function convCases(c: Conv, seed: number): SplitCase[] {
+  const d = convDesc(c);
+  const G = c.G ?? 1;
+  const x = randArray(c.n * c.C * c.H * c.W, seed);
+  const w = randArray(c.O * (c.C / G) * c.K * c.K, seed + 1);
+  const b = randArray(c.O, seed + 2);
+  const y = randArray(c.n * c.O * d[13] * d[14], seed + 3);
+  const name = `conv ${JSON.stringify(c).replace(/"/g, '')}`;
+  const scratchBytes = convScratchBytes(d);
+  const ops = (): Operand[] => [{ data: d }, { data: x }, { data: w }, { data: b }, { data: y }, { data: x.map((v) => v * 0.5) }];
+  return [
+    {
+      label: `${name} forward`, operands: ops(), out: 4, accumulates: false, scratchBytes,
+      wasm: (ex, p, s, part, parts) => ex.conv2d_forward_f32(p(0), p(1), p(2), p(3), p(4), s, c.n, part, parts),
+      ref: (k, p) => k.conv2dForward(p(0), p(1), p(2), p(3), p(4), 0, c.n),
+    },
+    ...[0, 1].map((acc): SplitCase => ({
+      label: `${name} transpose acc ${acc}`, operands: ops(), out: 5, accumulates: acc === 1, scratchBytes,
+      wasm: (ex, p, s, part, parts) => ex.conv2d_transpose_f32(p(0), p(4), p(2), p(5), s, c.n, acc, part, parts),
+      ref: (k, p) => k.conv2dTranspose(p(0), p(4), p(2), p(5), 0, c.n, acc),
+    })),
+  ];
+}
+
+const CONVS: Conv[] = [
+  // several im2col blocks (Kd = 576 → 80 columns per block), P = 169 divisible by neither 2, 3 nor 4
+  { n: 1, C: 64, H: 13, W: 13, O: 6, K: 3, P: 1 },
+  // batch 3, fewer output channels than the GEMM tile, stride 2
+  { n: 3, C: 40, H: 15, W: 11, O: 3, K: 3, S: 2, P: 1 },
+  // fewer input channels than parts (transpose: 2 channels, 1 channel)
+  { n: 2, C: 2, H: 20, W: 20, O: 9, K: 3, P: 1 },
+  { n: 1, C: 1, H: 30, W: 30, O: 5, K: 5, P: 2 },
+  // 1x1 stride 2: one tap per channel, so a part of the transpose takes at least 4 channels
+  { n: 1, C: 10, H: 14, W: 14, O: 12, K: 1, S: 2 },
+  // … and a transposed product deeper than one GEMM K block (300 > 256 output channels)
+  { n: 1, C: 6, H: 9, W: 9, O: 300, K: 1, S: 2 },
+  // pointwise (no im2col): 16-aligned column ranges, P = 169
+  { n: 2, C: 24, H: 13, W: 13, O: 20, K: 1 },
+  // groups
+  { n: 1, C: 12, H: 16, W: 16, O: 8, K: 3, P: 1, G: 2 },
+  // depthwise, channel multiplier 2 (n*C planes split)
+  { n: 3, C: 5, H: 17, W: 17, O: 10, K: 3, P: 1, G: 5 },
+];
+
+function denseCases(n: number, inF: number, outF: number, seed: number): SplitCase[] {
+  const x = randArray(n * inF, seed), w = randArray(outF * inF, seed + 1), b = randArray(outF, seed + 2);
+  const g = randArray(n * outF, seed + 3), out = randArray(n * inF, seed + 4), y = randArray(n * outF, seed + 5);
+  const ops = (): Operand[] => [{ data: x }, { data: w }, { data: b }, { data: y }, { data: g }, { data: out }];
+  const name = `dense n=${n} in=${inF} out=${outF}`;
+  return [
+    {
+      label: `${name} forward`, operands: ops(), out: 3, accumulates: false, scratchBytes: 0,
+      wasm: (ex, p, _s, part, parts) => ex.dense_forward_f32(p(0), p(1), p(2), p(3), n, inF, outF, part, parts),
+      ref: (k, p) => k.denseForward(p(0), p(1), p(2), p(3), n, inF, outF),
+    },
+    ...[0, 1].map((acc): SplitCase => ({
+      label: `${name} transpose acc ${acc}`, operands: ops(), out: 5, accumulates: acc === 1, scratchBytes: 0,
+      wasm: (ex, p, _s, part, parts) => ex.dense_transpose_f32(p(4), p(1), p(5), n, inF, outF, acc, part, parts),
+      ref: (k, p) => k.denseTranspose(p(4), p(1), p(5), n, inF, outF, acc),
+    })),
+  ];
+}
+
+function matmulCases(batch: number, M: number, K: number, N: number, seed: number): SplitCase[] {
+  const a = randArray(batch * M * K, seed), b = randArray(batch * K * N, seed + 1), c = randArray(batch * M * N, seed + 2);
+  const out: SplitCase[] = [];
+  for (const [ta, tb, acc] of [[0, 0, 0], [1, 0, 1], [0, 1, 0], [1, 1, 1]]) {
+    out.push({
+      label: `matmul batch=${batch} ${M}x${K}x${N} transA ${ta} transB ${tb} acc ${acc}`,
+      operands: [{ data: a }, { data: b }, { data: c }], out: 2, accumulates: acc === 1, scratchBytes: 0,
+      wasm: (ex, p, _s, part, parts) => ex.matmul_f32(p(0), p(1), p(2), batch, M, K, N, ta, tb, acc, part, parts),
+      ref: (k, p) => k.matmul(p(0), p(1), p(2), batch, M, K, N, ta, tb, acc),
+    });
+  }
+  return out;
+}
+
+const CASES: SplitCase[] = [
+  ...CONVS.flatMap((c, i) => convCases(c, 100 + 10 * i)),
+  // batch 1 (unpacked rows), batch 5 (packed), fewer outputs than a 16-column grain, K > 256 (K blocking)
+  ...denseCases(1, 300, 70, 1),
+  ...denseCases(5, 37, 50, 2),
+  ...denseCases(2, 33, 3, 3),
+  ...denseCases(6, 40, 1, 4),
+  // one matrix (columns split), several (matrices split, or columns when fewer than the parts)
+  ...matmulCases(1, 7, 20, 45, 5),
+  ...matmulCases(3, 9, 300, 33, 6),
+  ...matmulCases(9, 5, 20, 17, 7),
+];
+
+describe.each(runnableVariants())('split kernels, %s build, parts 1..4 and 8', (variant) => {
+  test.each(['fresh', 'grown'])('%s memory', (mode) => {
+    const wasm = createWasmBackend({ variant });
+    // grown: every buffer sits above a 40 MiB block, after memory.grow
+    if (mode === 'grown') wasm.memory.alloc(40 * 2 ** 20);
+    for (const c of CASES) checkSplit(wasm, c);
+  });
+});
