@@ -260,8 +260,8 @@ export interface Memory {
 }
 
 /**
- * When 3×3 stride-1 convs use the Winograd kernels: 'auto' where measured to pay (src/engine/winograd.ts),
- * 'on' wherever they apply, 'off' never (im2col + GEMM everywhere).
+ * When 3×3 stride-1 convs use the Winograd kernels (F(2×2, 3×3)): 'auto' where measured to pay
+ * (src/engine/winograd.ts), 'on' wherever they apply, 'off' never (im2col + GEMM everywhere).
  */
 export type WinogradMode = 'auto' | 'on' | 'off';
 
