@@ -25,6 +25,8 @@ export class LinearLayer {
   readonly winograd: 0 | WinogradTile;
   /** Winograd filter transforms of cached weight sets, by `${weight pointer}:${transposed}`. */
   private readonly winogradFilters = new Map<string, number>();
+  /** Cached weight sets without mixed signs (W⁺, W⁻, W², ones): their forward sums cannot cancel. */
+  private readonly signDefinite = new Set<number>();
   /**
    * Bytes of the modified parameter sets cached so far (W⁺, W⁻, W+γW⁺, …, and the Winograd transforms
    * of any weight set, W's included; not the parameters themselves).
@@ -96,6 +98,7 @@ export class LinearLayer {
     p = this.backend.memory.alloc(values.length * 4);
     this.backend.memory.f32().set(values, p >>> 2);
     this.cache.set(cacheKey, p);
+    if (kind === 'w' && (values.every((v) => v >= 0) || values.every((v) => v <= 0))) this.signDefinite.add(p);
     if (key !== 'id') this.modifiedBytes += values.length * 4;
     return p;
   }
@@ -135,11 +138,14 @@ export class LinearLayer {
   /**
    * y = f(x; W, b) for n samples (bPtr 0: no bias). exactZeros: an output whose terms are all zero
    * must come out exactly 0 (im2col + GEMM; Winograd's transforms leave rounding noise there).
+   * Winograd's rounding error is relative to the sum of |terms|, so only weight sets of one sign use it
+   * here (W⁺, W⁻, …: the rules' denominators); W's own forward (the activations, which the epsilon rule
+   * divides by where they nearly cancel) stays on im2col + GEMM.
    */
   forward(x: number, w: number, b: number, y: number, n: number, convScratch: number, exactZeros = false): void {
     const k = this.backend.kernels;
     if (this.node.op === 'dense') return k.denseForward(x, w, b, y, n * this.rows, this.node.inFeatures, this.node.outFeatures);
-    const u = exactZeros ? 0 : this.winogradFilter(w, false);
+    const u = exactZeros || !this.signDefinite.has(w) ? 0 : this.winogradFilter(w, false);
     if (u) k.winogradForward(this.desc, x, u, b, y, convScratch, n, this.winograd, 0, 1);
     else k.conv2dForward(this.desc, x, w, b, y, convScratch, n);
   }
@@ -159,6 +165,7 @@ export class LinearLayer {
     this.cache.clear();
     for (const p of this.winogradFilters.values()) this.backend.memory.free(p);
     this.winogradFilters.clear();
+    this.signDefinite.clear();
     this.modifiedBytes = 0;
     if (this.desc) this.backend.memory.free(this.desc);
   }

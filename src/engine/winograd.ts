@@ -1,6 +1,7 @@
 /**
  * When a conv layer runs on the Winograd kernels: the rule measured on this project's 2-core x64
- * machine (bench/winograd.mjs, numbers in bench/RESULTS-winograd.md).
+ * machine (bench/winograd.mjs, numbers in bench/RESULTS-winograd.md). Which of a layer's products use
+ * them (transposed products, forwards of one-signed weight sets) is LinearLayer's business.
  *
  * - Winograd applies to 3×3 convs with stride 1, dilation 1 and one group (any padding).
  * - The tile is F(2×2, 3×3). F(4×4, 3×3) is implemented (the kernels take m = 4) and another
