@@ -190,7 +190,9 @@ const lines = [
   ...models.map((r) => `| ${r.name} | ${r.predictOff.toFixed(0)} | ${r.predictAuto.toFixed(0)} | ${f2(r.predictOff / r.predictAuto)} | ${r.explainOff.toFixed(0)} | ${r.explainAuto.toFixed(0)} | ${f2(r.explainOff / r.explainAuto)} | ${r.firstOff.toFixed(0)} / ${r.firstAuto.toFixed(0)} | ${mib(r.cachedOff)} / ${mib(r.cachedAuto)} | ${mib(r.memoryOff)} / ${mib(r.memoryAuto)} | ${r.relDiff.toExponential(1)} |`),
   '',
   'Models: bench/imagenet-models.mjs (torchvision shapes, seeded random weights, no batch norm). "auto" runs F(2,3) on the',
-  "3×3 stride-1 convs the rule of src/engine/winograd.ts admits; alpha-beta's beta products stay on im2col + GEMM.",
+  "3×3 stride-1 convs the rule of src/engine/winograd.ts admits, for the transposed products and the forwards of one-signed",
+  "weight sets (z⁺); W's own forward stays on im2col + GEMM, so predict runs the same code in both modes and its ratio",
+  'shows the run-to-run noise of this machine.',
   '',
 ];
 if (!argv.includes('--no-write')) {

@@ -5,11 +5,13 @@
  *
  * - Winograd applies to 3×3 convs with stride 1, dilation 1 and one group (any padding).
  * - The tile is F(2×2, 3×3). F(4×4, 3×3) is implemented (the kernels take m = 4) and another
- *   1.3–1.8× faster on VGG16's layers, but its float32 error (~10× F(2,3)'s) takes 8 Zennit vectors of
+ *   1.2–1.7× faster on VGG16's layers, but its float32 error (~15× F(2,3)'s) takes 8 Zennit vectors of
  *   cnn_bn and resnet_mini past their tolerances, so no mode selects it.
- * - 'auto' uses it where the input has at least 16 channels, the output at least 8, and the output
- *   plane at least 64 positions: with 4 input channels both directions are 1.3–1.7× slower than
- *   im2col + GEMM, with 8 they tie; on a 4×4 output plane they tie.
+ * - 'auto' uses it where the input has at least 16 channels, the output at least 4, and the output
+ *   plane at least 64 positions. Measured (im2col time / Winograd time, forward / transposed, 56×56,
+ *   64 channels on the other side): 4 input channels 0.79 / 0.59, 8: 1.07 / 0.87, 16: 1.45 / 1.28;
+ *   4 output channels 1.61 / 2.13. 64 channels: an 8×8 plane 1.83 / 1.67, a 4×4 plane 1.18 / 0.98
+ *   (256 channels: 0.84 / 0.96). VGG16's and ResNet50's layers: 1.7–4.4.
  */
 import { ConvDesc as CD, type WinogradMode } from '../kernels/abi.js';
 import { winogradApplies, type WinogradTile } from '../kernels/winograd.js';
@@ -17,7 +19,7 @@ import { winogradApplies, type WinogradTile } from '../kernels/winograd.js';
 /** Smallest input channel count for which 'auto' uses Winograd. */
 const MIN_IN_CHANNELS = 16;
 /** Smallest output channel count for which 'auto' uses Winograd. */
-const MIN_OUT_CHANNELS = 8;
+const MIN_OUT_CHANNELS = 4;
 /** Smallest number of output positions per channel for which 'auto' uses Winograd. */
 const MIN_OUTPUTS = 64;
 

@@ -6,6 +6,7 @@
 import { describe, test, expect } from 'vitest';
 import { DESC_INTS } from '../../src/kernels/abi.js';
 import { winogradFilterFloats } from '../../src/kernels/winograd.js';
+import { winogradTile } from '../../src/engine/winograd.js';
 import { winogradScratchBytes } from '../../src/wasm/scratch.js';
 import type { WasmBackend } from '../../src/wasm/index.js';
 import { MODES, Pair, both, expectClose, makePair, randArray, relErr, runnableVariants, type Buf } from './harness.js';
@@ -168,17 +169,36 @@ describe('winograd scratch', () => {
 
   test('bad tile size or part is a typed error', () => {
     const p = new Pair(runnableVariants()[0]);
-    const d = descOf({ n: 1, C: 2, H: 4, W: 4, O: 2, PT: 1, PL: 1 });
+    // (the checks run before any memory is touched, so null pointers are fine)
     for (const k of [p.wasm.kernels, p.ref.kernels]) {
       expect(() => k.winogradFilter(0, 0, 0, 3, 0)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
       expect(() => k.winogradForward(0, 0, 0, 0, 0, 0, 1, 2, 1, 1)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
       expect(() => k.winogradTranspose(0, 0, 0, 0, 0, 1, 4, 0, 0, 0)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
     }
-    expect(d[13]).toBe(4);
   });
 
   test('measured error (for ARCHITECTURE.md)', () => {
     console.log(`winograd max relative error vs float64 direct: F(2,3) ${seen[2].toExponential(2)}, F(4,3) ${seen[4].toExponential(2)}, direct im2col ${seen.direct.toExponential(2)}`);
     expect(seen[2]).toBeGreaterThan(0);
+  });
+});
+
+describe('winograd dispatch rule (src/engine/winograd.ts)', () => {
+  const desc = (C: number, H: number, O: number, more: Partial<Record<'K' | 'S' | 'D' | 'G', number>> = {}) => {
+    const d = new Int32Array(DESC_INTS);
+    const K = more.K ?? 3, S = more.S ?? 1;
+    const OH = Math.floor((H + 2 - (more.D ?? 1) * (K - 1) - 1) / S) + 1;
+    d.set([C, H, H, O, K, K, S, S, 1, 1, more.D ?? 1, more.D ?? 1, more.G ?? 1, OH, OH]);
+    return d;
+  };
+  test("'auto' takes the measured thresholds, 'on' every 3x3 stride-1 conv, 'off' none", () => {
+    expect(winogradTile(desc(64, 56, 64), 'auto')).toBe(2);
+    expect(winogradTile(desc(16, 8, 4), 'auto')).toBe(2);
+    expect(winogradTile(desc(8, 56, 64), 'auto')).toBe(0);
+    expect(winogradTile(desc(64, 56, 2), 'auto')).toBe(0);
+    expect(winogradTile(desc(64, 7, 64), 'auto')).toBe(0);
+    expect(winogradTile(desc(3, 224, 64), 'on')).toBe(2);
+    expect(winogradTile(desc(64, 56, 64), 'off')).toBe(0);
+    for (const more of [{ K: 5 }, { K: 1 }, { S: 2 }, { D: 2 }, { G: 2 }]) expect(winogradTile(desc(64, 56, 64, more), 'on'), JSON.stringify(more)).toBe(0);
   });
 });
