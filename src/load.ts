@@ -32,10 +32,10 @@ export interface LoadOptions {
   /** Compute backend (default 'wasm': SIMD kernels, relaxed SIMD where the runtime has it). */
   backend?: BackendChoice;
   /**
-   * Winograd convolutions (F(2×2, 3×3)) in the relevance pass of 3×3 stride-1 convs: 'auto' (default on
-   * 'wasm*': where they pay), 'on' (wherever they apply) or 'off' (im2col + GEMM everywhere; saves
-   * memory: the transformed filters are cached per weight set and direction, 16/9 of that conv's
-   * weights each). `predict` does not use them. The 'reference' backend defaults to 'off'.
+   * Winograd convolutions in the relevance pass of 3×3 stride-1 convs: 'auto' (default on 'wasm*': where
+   * they pay), 'on' (wherever they apply) or 'off' (im2col + GEMM everywhere; saves memory: the
+   * transformed filters are cached per weight set and direction, up to 4× that conv's weights each).
+   * `predict` does not use them. The 'reference' backend defaults to 'off'.
    */
   winograd?: WinogradMode;
   /**

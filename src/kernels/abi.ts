@@ -260,7 +260,7 @@ export interface Memory {
 }
 
 /**
- * When 3×3 stride-1 convs use the Winograd kernels (F(2×2, 3×3)): 'auto' where measured to pay
+ * When 3×3 stride-1 convs use the Winograd kernels in the relevance pass: 'auto' where measured to pay
  * (src/engine/winograd.ts), 'on' wherever they apply, 'off' never (im2col + GEMM everywhere).
  */
 export type WinogradMode = 'auto' | 'on' | 'off';

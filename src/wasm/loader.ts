@@ -22,7 +22,7 @@ export type WasmVariant = 'simd' | 'relaxed' | 'scalar';
 export interface WasmBackendOptions {
   /** 'auto' (default): relaxed SIMD if the runtime supports it, else SIMD, else scalar. */
   variant?: WasmVariant | 'auto';
-  /** Winograd (F(2×2, 3×3)) for 3×3 stride-1 convs: 'auto' (default: where it pays), 'on' (wherever it applies), 'off'. */
+  /** Winograd for 3×3 stride-1 convs (relevance pass): 'auto' (default: where it pays), 'on' (wherever it applies), 'off'. */
   winograd?: WinogradMode;
 }
 

@@ -192,12 +192,14 @@ describe('winograd dispatch rule (src/engine/winograd.ts)', () => {
     return d;
   };
   test("'auto' takes the measured thresholds, 'on' every 3x3 stride-1 conv, 'off' none", () => {
-    expect(winogradTile(desc(64, 56, 64), 'auto')).toBe(2);
+    expect(winogradTile(desc(64, 56, 64), 'auto')).toBe(4);
+    expect(winogradTile(desc(512, 14, 512), 'auto')).toBe(4);
+    expect(winogradTile(desc(512, 7, 512), 'on')).toBe(2);
     expect(winogradTile(desc(16, 8, 4), 'auto')).toBe(2);
     expect(winogradTile(desc(8, 56, 64), 'auto')).toBe(0);
     expect(winogradTile(desc(64, 56, 2), 'auto')).toBe(0);
     expect(winogradTile(desc(64, 7, 64), 'auto')).toBe(0);
-    expect(winogradTile(desc(3, 224, 64), 'on')).toBe(2);
+    expect(winogradTile(desc(3, 224, 64), 'on')).toBe(4);
     expect(winogradTile(desc(64, 56, 64), 'off')).toBe(0);
     for (const more of [{ K: 5 }, { K: 1 }, { S: 2 }, { D: 2 }, { G: 2 }]) expect(winogradTile(desc(64, 56, 64, more), 'on'), JSON.stringify(more)).toBe(0);
   });
