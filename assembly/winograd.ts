@@ -22,6 +22,7 @@
 // computes range p only, writes only the outputs of its tiles (no two parts write the same element)
 // and uses scratch + p * winograd_scratch_bytes(desc, m). parts = 1 computes everything.
 //
+// Which convs qualify (3x3, stride 1, dilation 1, groups 1) is checked in TypeScript (src/kernels/winograd.ts).
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 import { gemm_f32 } from "./gemm";
 
@@ -34,12 +35,6 @@ import { gemm_f32 } from "./gemm";
 /** Tiles per block beyond which the GEMMs gain nothing (and the output transform loses cache). */
 // @ts-ignore: decorator
 @inline const BLOCK_TILES: i32 = 256;
-
-/** 1 if the descriptor is a conv Winograd can compute: 3x3, stride 1, dilation 1, groups 1. */
-export function winograd_applies(desc: usize): i32 {
-  return i32(di(desc, 4) == 3 && di(desc, 5) == 3 && di(desc, 6) == 1 && di(desc, 7) == 1 &&
-    di(desc, 10) == 1 && di(desc, 11) == 1 && di(desc, 12) == 1);
-}
 
 // ---- geometry (mirrored by winogradScratchBytes in src/wasm/scratch.ts) ----------------------------
 
@@ -150,59 +145,86 @@ export function winograd_scratch_bytes(desc: usize, m: i32): i32 {
 
 // ---- filter transform ----------------------------------------------------------------------------
 
-/** G g for one column g = (g0, g1, g2) (float64), written to out[0..a) with stride 1. */
-function filter1d(m: i32, g0: f64, g1: f64, g2: f64, out: usize): void {
-  if (m == 2) {
-    store<f64>(out, g0);
-    store<f64>(out, (g0 + g1 + g2) * 0.5, 8);
-    store<f64>(out, (g0 - g1 + g2) * 0.5, 16);
-    store<f64>(out, g2, 24);
-  } else {
-    store<f64>(out, g0 / 4);
-    store<f64>(out, -(g0 + g1 + g2) / 6, 8);
-    store<f64>(out, -(g0 - g1 + g2) / 6, 16);
-    store<f64>(out, g0 / 24 + g1 / 12 + g2 / 6, 24);
-    store<f64>(out, g0 / 24 - g1 / 12 + g2 / 6, 32);
-    store<f64>(out, g2, 40);
+/** G g for one column g = (g0, g1, g2), float64, to out[0..a) (8 bytes apart). */
+// @ts-ignore: decorator
+@inline function filter2(g0: f64, g1: f64, g2: f64, out: usize): void {
+  store<f64>(out, g0);
+  store<f64>(out, (g0 + g1 + g2) * 0.5, 8);
+  store<f64>(out, (g0 - g1 + g2) * 0.5, 16);
+  store<f64>(out, g2, 24);
+}
+// @ts-ignore: decorator
+@inline function filter4(g0: f64, g1: f64, g2: f64, out: usize): void {
+  // multiplications by the reciprocals (f64 divisions cost ~20 cycles; the f32 result is the same up to
+  // a rounding tie)
+  const s = g0 + g2;
+  store<f64>(out, g0 * 0.25);
+  store<f64>(out, -(s + g1) * (1.0 / 6), 8);
+  store<f64>(out, -(s - g1) * (1.0 / 6), 16);
+  const e = g0 * (1.0 / 24) + g2 * (1.0 / 6), h = g1 * (1.0 / 12);
+  store<f64>(out, e + h, 24);
+  store<f64>(out, e - h, 32);
+  store<f64>(out, g2, 40);
+}
+
+/**
+ * float64 temporaries of one filter transform: G g (3 columns of a) and one row's transform (a).
+ * Static: filter transforms run on the thread that owns the layer, never split into parts.
+ */
+const FILTER_TMP: usize = memory.data(8 * (3 * 6 + 6), 16);
+
+/** U[t] for one 3x3 filter g (9 floats at g, read flipped when flip): columns, then rows; f32 out, ds bytes apart. */
+// @ts-ignore: decorator
+@inline function filterOne(m: i32, g: usize, flip: bool, u: usize, ds: usize): void {
+  const a = m + 2;
+  const cols = FILTER_TMP, row = FILTER_TMP + <usize>(3 * 6 * 8);
+  for (let j = 0; j < 3; j++) {
+    // column j of the filter: g[0][j], g[1][j], g[2][j] (flipped: g[2][2-j], g[1][2-j], g[0][2-j])
+    const top = g + <usize>(flip ? 8 - j : j) * 4, bot = g + <usize>(flip ? 2 - j : 6 + j) * 4;
+    const g0 = <f64>load<f32>(top), g1 = <f64>load<f32>(g + <usize>(flip ? 5 - j : 3 + j) * 4), g2 = <f64>load<f32>(bot);
+    if (m == 2) filter2(g0, g1, g2, cols + <usize>(j * 6 * 8));
+    else filter4(g0, g1, g2, cols + <usize>(j * 6 * 8));
+  }
+  for (let i = 0; i < a; i++) {
+    const c0 = load<f64>(cols + <usize>i * 8), c1 = load<f64>(cols + <usize>(6 + i) * 8), c2 = load<f64>(cols + <usize>(12 + i) * 8);
+    if (m == 2) filter2(c0, c1, c2, row);
+    else filter4(c0, c1, c2, row);
+    const dst = u + <usize>(i * a) * ds;
+    for (let j = 0; j < a; j++) store<f32>(dst + <usize>j * ds, <f32>load<f64>(row + <usize>j * 8));
   }
 }
 
-/** float64 temporaries of one filter transform: G g (a x 3) and its rows' transforms (a x a). */
-const FILTER_TMP: usize = memory.data(8 * (6 * 3 + 6 * 6 + 6), 16);
+/** Filters per batch of filterOne results buffered before they are copied to U (see winograd_filter_f32). */
+// @ts-ignore: decorator
+@inline const FILTER_BATCH: i32 = 64;
+/** [36][FILTER_BATCH] floats: one batch of transforms, laid out like U. */
+const FILTER_OUT: usize = memory.data(36 * FILTER_BATCH * 4, 16);
 
 /**
  * U = G g G^T of every filter, in float64 and rounded once. transposed = 0: the conv's filters,
  * U [a*a][O][C]. transposed = 1: the filters of the transposed product (g'[c][o][i][j] =
- * w[o][c][2-i][2-j]), U [a*a][C][O].
+ * w[o][c][2-i][2-j]), U [a*a][C][O]. The transforms of FILTER_BATCH consecutive filters of a row of U
+ * are buffered and copied out together: writing each filter's a*a values straight to a*a planes
+ * megabytes apart costs a cache miss per value.
  */
 export function winograd_filter_f32(desc: usize, w: usize, u: usize, m: i32, transposed: i32): void {
   const C = di(desc, 0), O = di(desc, 3);
-  const a = m + 2;
-  const gt = FILTER_TMP;            // [a][3]: G applied down each column of g
-  const col = gt + <usize>(a * 3 * 8); // [a]: one column's transform
-  const row = col + <usize>(6 * 8);   // [a]: one row's transform
-  for (let o = 0; o < O; o++) {
-    for (let c = 0; c < C; c++) {
-      const g = w + <usize>((o * C + c) * 9) * 4;
-      // column j of the (flipped) filter -> gt[.][j]
-      for (let j = 0; j < 3; j++) {
-        const jj = transposed ? 2 - j : j;
-        const r0 = transposed ? 2 : 0, r2 = transposed ? 0 : 2;
-        filter1d(m,
-          <f64>load<f32>(g + <usize>(r0 * 3 + jj) * 4),
-          <f64>load<f32>(g + <usize>(3 + jj) * 4),
-          <f64>load<f32>(g + <usize>(r2 * 3 + jj) * 4), col);
-        for (let i = 0; i < a; i++) store<f64>(gt + <usize>(i * 3 + j) * 8, load<f64>(col + <usize>i * 8));
+  const T = (m + 2) * (m + 2);
+  const rows = transposed ? C : O, cols = transposed ? O : C;
+  const plane = <usize>(O * C) * 4; // bytes between U[t] and U[t + 1]
+  for (let r = 0; r < rows; r++) {
+    for (let k0 = 0; k0 < cols; k0 += FILTER_BATCH) {
+      const kn = min(FILTER_BATCH, cols - k0);
+      for (let k = 0; k < kn; k++) {
+        const o = transposed ? k0 + k : r, c = transposed ? r : k0 + k;
+        const g = w + <usize>((o * C + c) * 9) * 4;
+        const dst = FILTER_OUT + <usize>k * 4;
+        if (m == 2) filterOne(2, g, transposed != 0, dst, <usize>FILTER_BATCH * 4);
+        else filterOne(4, g, transposed != 0, dst, <usize>FILTER_BATCH * 4);
       }
-      const rows = transposed ? C : O, cols = transposed ? O : C;
-      const ri = transposed ? c : o, ci = transposed ? o : c;
-      for (let i = 0; i < a; i++) {
-        const gi = gt + <usize>(i * 3) * 8;
-        filter1d(m, load<f64>(gi), load<f64>(gi, 8), load<f64>(gi, 16), row);
-        for (let j = 0; j < a; j++) {
-          const t = i * a + j;
-          store<f32>(u + <usize>((t * rows + ri) * cols + ci) * 4, <f32>load<f64>(row + <usize>j * 8));
-        }
+      const at = u + <usize>(r * cols + k0) * 4;
+      for (let t = 0; t < T; t++) {
+        memory.copy(at + <usize>t * plane, FILTER_OUT + <usize>(t * FILTER_BATCH) * 4, <usize>kn * 4);
       }
     }
   }

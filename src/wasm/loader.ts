@@ -37,7 +37,6 @@ export interface KernelExports {
   conv2d_scratch_bytes(desc: number): number;
   conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number): void;
   conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number): void;
-  winograd_applies(desc: number): number;
   winograd_scratch_bytes(desc: number, m: number): number;
   winograd_filter_f32(desc: number, w: number, u: number, m: number, transposed: number): void;
   winograd_forward_f32(desc: number, x: number, u: number, b: number, y: number, scratch: number, n: number, m: number, part: number, parts: number): void;
