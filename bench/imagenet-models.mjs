@@ -140,3 +140,7 @@ export function makeResnet50Onnx({ seed = 50, size = 224, classes = 1000 } = {})
   x = b.dense(x, c, classes, false);
   return b.encode('resnet50', x, classes, size);
 }
+
+/** The same models under the names bench/winograd.mjs uses. */
+export const vgg16Onnx = (seed = 16) => makeVgg16Onnx({ seed });
+export const resnet50Onnx = (seed = 50) => makeResnet50Onnx({ seed });

@@ -31,7 +31,8 @@ export { composites, canonicalCompositeName, COMPOSITE_NAMES, type Composite, ty
 export { LrpError, InputError, RuleError, ModelFormatError, UnsupportedError, ShapeError, NumericError, DisposedError, WorkerError } from './errors.js';
 export { canonicalize, type CanonicalizeOptions } from './graph/canonicalize.js';
 export type { Graph, GraphNode, Shape } from './graph/ir.js';
-export { BACKEND_CHOICES, type BackendChoice } from './backends.js';
+export { BACKEND_CHOICES, WINOGRAD_MODES, type BackendChoice } from './backends.js';
+export type { WinogradMode } from './kernels/abi.js';
 export * from './heatmap/index.js';
 export { readNpy, writeNpy, type NpyArray } from './io/npy.js';
 export { loadModelParallel, ParallelModel, type ParallelOptions, type ModelInfo } from './parallel.js';

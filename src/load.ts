@@ -6,6 +6,7 @@
  * of the bundle altogether (tree shaking).
  */
 import { createBackend, type BackendChoice } from './backends.js';
+import type { WinogradMode } from './kernels/abi.js';
 import { canonicalize } from './graph/canonicalize.js';
 import type { Graph } from './graph/ir.js';
 import { InputError, LrpError, ModelFormatError, UnsupportedError } from './errors.js';
@@ -31,6 +32,13 @@ export interface LoadOptions {
   canonize?: boolean;
   /** Compute backend (default 'wasm': SIMD kernels, relaxed SIMD where the runtime has it). */
   backend?: BackendChoice;
+  /**
+   * Winograd convolutions in the relevance pass of 3×3 stride-1 convs: 'auto' (default on 'wasm*': where
+   * they pay), 'on' (wherever they apply) or 'off' (im2col + GEMM everywhere; saves memory: the
+   * transformed filters are cached per weight set and direction, up to 4× that conv's weights each).
+   * `predict` does not use them. The 'reference' backend defaults to 'off'.
+   */
+  winograd?: WinogradMode;
   /**
    * The model's metadata.json (its URL or path, or its content): class names, the input range and
    * mean/std, which explainImage uses and explain checks inputs against. Becomes `model.metadata`.
@@ -98,7 +106,7 @@ async function loadWith(importers: Importers, source: ModelSource, opts: LoadOpt
   const metadata = m === undefined ? null : typeof m === 'string' || m instanceof URL ? await loadMetadata(m) : parseMetadata(m, 'metadata');
   const graph = await importWith(importers, source, opts);
   const canonical = canonicalize(graph, { canonize: opts.canonize });
-  const backend = await createBackend(opts.backend ?? 'wasm', threads, opts.threads === 1 ? 'threads: 1 was asked for' : 'this machine has one core');
+  const backend = await createBackend(opts.backend ?? 'wasm', threads, opts.threads === 1 ? 'threads: 1 was asked for' : 'this machine has one core', opts.winograd);
   const model = new Model(canonical, backend);
   model.metadata = metadata;
   model.memoryLimit = limit;

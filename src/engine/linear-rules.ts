@@ -92,27 +92,29 @@ function splitInput(s: LinearStep): { xp: number; xn: number } {
   return { xp, xn };
 }
 
-/** y = f(a; Wa, ba) + f(b; Wb, 0), the b term skipped when b is absent. */
-function affinePair(s: LinearStep, a: number, wa: number, ba: number, b: number, wb: number, y: number): void {
+/**
+ * y = f(a; Wa, ba) + f(b; Wb, 0), the b term skipped when b is absent. exactZeros: see LinearLayer.forward.
+ */
+function affinePair(s: LinearStep, a: number, wa: number, ba: number, b: number, wb: number, y: number, exactZeros = false): void {
   const { layer, ws, n } = s;
-  layer.forward(a, wa, ba, y, n, ws.convScratch);
+  layer.forward(a, wa, ba, y, n, ws.convScratch, exactZeros);
   if (b) {
     const t = ws.scratchOut[3];
-    layer.forward(b, wb, 0, t, n, ws.convScratch);
+    layer.forward(b, wb, 0, t, n, ws.convScratch, exactZeros);
     ws.backend.kernels.add(y, t, y, n * layer.outSize);
   }
 }
 
-/** relIn += coef · (a · J^T(g; Wa) + b · J^T(g; Wb)), the b term skipped when b is absent. */
-function reducePair(s: LinearStep, g: number, a: number, wa: number, b: number, wb: number, coef: number): void {
+/** relIn += coef · (a · J^T(g; Wa) + b · J^T(g; Wb)), the b term skipped when b is absent. exactZeros: see LinearLayer.forward. */
+function reducePair(s: LinearStep, g: number, a: number, wa: number, b: number, wb: number, coef: number, exactZeros = false): void {
   const { layer, ws, n } = s;
   const k = ws.backend.kernels;
   const tmp = ws.scratchIn[2];
   const len = n * layer.inSize;
-  layer.transpose(g, wa, tmp, n, false, ws.convScratch);
+  layer.transpose(g, wa, tmp, n, false, ws.convScratch, exactZeros);
   k.mulAcc(a, tmp, s.relIn, len, coef);
   if (b) {
-    layer.transpose(g, wb, tmp, n, false, ws.convScratch);
+    layer.transpose(g, wb, tmp, n, false, ws.convScratch, exactZeros);
     k.mulAcc(b, tmp, s.relIn, len, coef);
   }
 }
@@ -137,9 +139,9 @@ function alphaBeta(s: LinearStep, alpha: number, beta: number): void {
   reducePair(s, gp, xp, wp, xn, wn, alpha);
   if (beta !== 0) {
     const zn = ws.scratchOut[1];
-    affinePair(s, xp, wn, layer.param('b', 'neg', neg), xn, wp, zn);
+    affinePair(s, xp, wn, layer.param('b', 'neg', neg), xn, wp, zn, true);
     k.stabDivide(s.r, zn, gp, len, STABILIZER);
-    reducePair(s, gp, xp, wn, xn, wp, -beta);
+    reducePair(s, gp, xp, wn, xn, wp, -beta, true);
   }
 }
 

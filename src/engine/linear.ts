@@ -7,6 +7,8 @@ import type { Backend } from '../kernels/abi.js';
 import { ConvDesc, DESC_INTS } from '../kernels/abi.js';
 import type { Conv2dNode, DenseNode, Shape } from '../graph/ir.js';
 import { size } from '../graph/shapes.js';
+import { winogradFilterFloats, type WinogradTile } from '../kernels/winograd.js';
+import { winogradTile } from './winograd.js';
 
 export type ParamKind = 'w' | 'b';
 
@@ -26,7 +28,16 @@ export class LinearLayer {
   readonly desc: number;
   readonly descInts: Int32Array | null;
   private readonly cache = new Map<string, number>();
-  /** Bytes of the modified parameter sets cached so far (W⁺, W⁻, W+γW⁺, …; not the parameters themselves). */
+  /** Conv only: the Winograd tile this layer runs with (0: im2col + GEMM); see engine/winograd.ts. */
+  readonly winograd: 0 | WinogradTile;
+  /** Winograd filter transforms of cached weight sets, by `${weight pointer}:${transposed}`. */
+  private readonly winogradFilters = new Map<string, number>();
+  /** Cached weight sets without mixed signs (W⁺, W⁻, W², ones): their forward sums cannot cancel. */
+  private readonly signDefinite = new Set<number>();
+  /**
+   * Bytes of the modified parameter sets cached so far (W⁺, W⁻, W+γW⁺, …, and the Winograd transforms
+   * of any weight set, W's included; not the parameters themselves).
+   */
   modifiedBytes = 0;
   /** Blocks computed for the current rule step only, because caching them would exceed the budget. */
   private readonly transient: number[] = [];
@@ -64,9 +75,11 @@ export class LinearLayer {
       this.descInts = d;
       this.desc = backend.memory.alloc(DESC_INTS * 4);
       backend.memory.i32().set(d, this.desc >>> 2);
+      this.winograd = winogradTile(d, backend.winograd ?? 'off');
     } else {
       this.descInts = null;
       this.desc = 0;
+      this.winograd = 0;
     }
   }
 
@@ -75,7 +88,11 @@ export class LinearLayer {
   }
 
   convScratchBytes(): number {
-    return this.descInts ? this.backend.kernels.convScratchBytes(this.descInts) : 0;
+    if (!this.descInts) return 0;
+    const k = this.backend.kernels;
+    // the direct kernels' too: they run for a weight set the layer did not cache (see winogradFilter)
+    const direct = k.convScratchBytes(this.descInts);
+    return this.winograd ? Math.max(direct, k.winogradScratchBytes(this.descInts, this.winograd)) : direct;
   }
 
   /**
@@ -102,6 +119,7 @@ export class LinearLayer {
       return p;
     }
     this.cache.set(cacheKey, p);
+    if (kind === 'w' && (values.every((v) => v >= 0) || values.every((v) => v <= 0))) this.signDefinite.add(p);
     if (key !== 'id') this.modifiedBytes += bytes;
     return p;
   }
@@ -114,10 +132,14 @@ export class LinearLayer {
 
   /** Frees every cached modified set (the parameters stay); they are recomputed when next needed. */
   evictModified(): void {
+    for (const u of this.winogradFilters.values()) this.backend.memory.free(u);
+    this.winogradFilters.clear();
     for (const [key, p] of this.cache)
       if (!key.endsWith(':id')) {
         this.backend.memory.free(p);
         this.cache.delete(key);
+        // the address may come back for another set: it must not keep this one's sign or transform
+        this.signDefinite.delete(p);
       }
     this.modifiedBytes = 0;
   }
@@ -130,24 +152,63 @@ export class LinearLayer {
     return this.param('b', 'id', (v) => v);
   }
 
-  /** y = f(x; W, b) for n samples (bPtr 0: no bias). */
-  forward(x: number, w: number, b: number, y: number, n: number, convScratch: number): void {
+  /**
+   * The Winograd transform of a weight set this layer cached (transposed: the transposed product's),
+   * computed on first use and cached next to it; 0 when the layer does not run Winograd or `w` is not
+   * one of its cached sets (then the direct kernels run).
+   */
+  private winogradFilter(w: number, transposed: boolean): number {
+    if (!this.winograd || !this.descInts) return 0;
+    const key = `${w}:${transposed ? 1 : 0}`;
+    let u = this.winogradFilters.get(key);
+    if (u !== undefined) return u;
+    if (!this.isCachedWeight(w)) return 0;
+    const bytes = winogradFilterFloats(this.descInts, this.winograd) * 4;
+    if (!this.budget(bytes)) return 0; // over the memory limit: the direct kernels need no transform
+    u = this.backend.memory.alloc(bytes);
+    this.backend.kernels.winogradFilter(this.desc, w, u, this.winograd, transposed ? 1 : 0);
+    this.winogradFilters.set(key, u);
+    this.modifiedBytes += bytes;
+    return u;
+  }
+
+  private isCachedWeight(w: number): boolean {
+    for (const [key, p] of this.cache) if (p === w && key.startsWith('w:')) return true;
+    return false;
+  }
+
+  /**
+   * y = f(x; W, b) for n samples (bPtr 0: no bias). exactZeros: an output whose terms are all zero
+   * must come out exactly 0 (im2col + GEMM; Winograd's transforms leave rounding noise there).
+   * Winograd's rounding error is relative to the sum of |terms|, so only weight sets of one sign use it
+   * here (W⁺, W⁻, …: the rules' denominators); W's own forward (the activations, which the epsilon rule
+   * divides by where they nearly cancel) stays on im2col + GEMM.
+   */
+  forward(x: number, w: number, b: number, y: number, n: number, convScratch: number, exactZeros = false): void {
     const k = this.backend.kernels;
-    if (this.node.op === 'dense') k.denseForward(x, w, b, y, n * this.rows, this.node.inFeatures, this.node.outFeatures);
+    if (this.node.op === 'dense') return k.denseForward(x, w, b, y, n * this.rows, this.node.inFeatures, this.node.outFeatures);
+    const u = exactZeros || !this.signDefinite.has(w) ? 0 : this.winogradFilter(w, false);
+    if (u) k.winogradForward(this.desc, x, u, b, y, convScratch, n, this.winograd, 0, 1);
     else k.conv2dForward(this.desc, x, w, b, y, convScratch, n);
   }
 
-  /** out (+)= J^T(g; W) for n samples. */
-  transpose(g: number, w: number, out: number, n: number, accumulate: boolean, convScratch: number): void {
+  /** out (+)= J^T(g; W) for n samples; exactZeros: an element whose terms are all zero gets exactly 0 (see forward). */
+  transpose(g: number, w: number, out: number, n: number, accumulate: boolean, convScratch: number, exactZeros = false): void {
     const k = this.backend.kernels;
-    if (this.node.op === 'dense') k.denseTranspose(g, w, out, n * this.rows, this.node.inFeatures, this.node.outFeatures, accumulate ? 1 : 0);
-    else k.conv2dTranspose(this.desc, g, w, out, convScratch, n, accumulate ? 1 : 0);
+    const acc = accumulate ? 1 : 0;
+    if (this.node.op === 'dense') return k.denseTranspose(g, w, out, n * this.rows, this.node.inFeatures, this.node.outFeatures, acc);
+    const u = exactZeros ? 0 : this.winogradFilter(w, true);
+    if (u) k.winogradTranspose(this.desc, g, u, out, convScratch, n, this.winograd, acc, 0, 1);
+    else k.conv2dTranspose(this.desc, g, w, out, convScratch, n, acc);
   }
 
   dispose(): void {
     this.releaseTransient();
     for (const p of this.cache.values()) this.backend.memory.free(p);
     this.cache.clear();
+    for (const p of this.winogradFilters.values()) this.backend.memory.free(p);
+    this.winogradFilters.clear();
+    this.signDefinite.clear();
     this.modifiedBytes = 0;
     if (this.desc) this.backend.memory.free(this.desc);
   }

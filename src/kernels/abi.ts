@@ -103,6 +103,24 @@ export interface Kernels {
   /** The input gradient of conv2dForward (bias-free): out[n,c,h,w] (+)= sum over taps of g * w. Skipped positions get 0. */
   conv2dTranspose(descPtr: number, gPtr: number, wPtr: number, outPtr: number, scratchPtr: number, n: number, accumulate: number): void;
 
+  // ---- Winograd F(m×m, 3×3) conv, m = 2 or 4 (3×3, stride 1, dilation 1, groups 1; any padding) ------------
+  // A call may be split into `parts` independent parts (part in [0, parts)): part p writes only its own output
+  // elements and uses the scratch at scratchPtr + p * winogradScratchBytes(desc, m). parts = 1: the whole call.
+  /** Bytes of scratch one part of winogradForward / winogradTranspose needs (independent of the batch). */
+  winogradScratchBytes(desc: Int32Array, m: number): number;
+  /**
+   * Filter transform U = G g Gᵀ of every 3×3 filter: transposed = 0 gives the conv's filters, [(m+2)², O, C];
+   * transposed = 1 the filters of the transposed product (flipped, in/out swapped), [(m+2)², C, O].
+   * uPtr holds (m+2)²·O·C floats.
+   */
+  winogradFilter(descPtr: number, wPtr: number, uPtr: number, m: number, transposed: number): void;
+  /** conv2dForward's result, computed from U = winogradFilter(desc, W, ·, m, 0). */
+  winogradForward(descPtr: number, xPtr: number, uPtr: number, bPtr: number, yPtr: number, scratchPtr: number,
+    n: number, m: number, part: number, parts: number): void;
+  /** conv2dTranspose's result, computed from U = winogradFilter(desc, W, ·, m, 1). */
+  winogradTranspose(descPtr: number, gPtr: number, uPtr: number, outPtr: number, scratchPtr: number,
+    n: number, m: number, accumulate: number, part: number, parts: number): void;
+
   // ---- pooling ---------------------------------------------------------------------------
   /** Max over each window (padding = -inf). argmax (Int32, per output) = flat index h*W+w of the first maximum in row-major order. */
   maxpool2dForward(descPtr: number, xPtr: number, yPtr: number, argmaxPtr: number, n: number): void;
@@ -243,9 +261,17 @@ export interface Memory {
   used(): number;
 }
 
+/**
+ * When 3×3 stride-1 convs use the Winograd kernels in the relevance pass: 'auto' where measured to pay
+ * (src/engine/winograd.ts), 'on' wherever they apply, 'off' never (im2col + GEMM everywhere).
+ */
+export type WinogradMode = 'auto' | 'on' | 'off';
+
 /** A compute backend: a memory and the kernels that operate on it. */
 export interface Backend {
   readonly name: 'wasm-simd' | 'wasm-relaxed-simd' | 'wasm-scalar' | 'reference';
+  /** Winograd use for 3×3 stride-1 convs (absent: 'off'). */
+  readonly winograd?: WinogradMode;
   readonly memory: Memory;
   readonly kernels: Kernels;
   /** Threads one kernel call uses (src/wasm/threads.ts), and why not more; absent: one. */

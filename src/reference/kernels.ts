@@ -3,11 +3,12 @@
  * no SIMD, written to be obviously right. Used by tests (WASM vs reference) and by the bench
  * as the baseline. Operates on an ArrayBuffer heap with the same byte-pointer ABI.
  */
-import type { Backend, Kernels, Memory } from '../kernels/abi.js';
+import type { Backend, Kernels, Memory, WinogradMode } from '../kernels/abi.js';
 import { ConvDesc as CD, PoolDesc as PD, StrideDesc as SD, checkActKind } from '../kernels/abi.js';
 import { Arena } from '../kernels/arena.js';
 import { activationDerivRef, activationRef } from './activations.js';
 import { referenceRowKernels } from './rows.js';
+import { referenceWinogradKernels } from './winograd.js';
 
 class GrowableHeap {
   buf: ArrayBuffer;
@@ -23,10 +24,11 @@ class GrowableHeap {
   }
 }
 
-export function createReferenceBackend(initialBytes = 1 << 16): Backend {
+/** The reference backend; Winograd is off unless asked for (the direct loops are the oracle). */
+export function createReferenceBackend(initialBytes = 1 << 16, winograd: WinogradMode = 'off'): Backend {
   const heap = new GrowableHeap(initialBytes);
   const memory = new Arena(16, () => heap.buf, (min) => heap.grow(min));
-  return { name: 'reference', memory, kernels: referenceKernels(memory) };
+  return { name: 'reference', memory, kernels: referenceKernels(memory), winograd };
 }
 
 function referenceKernels(mem: Memory): Kernels {
@@ -319,6 +321,7 @@ function referenceKernels(mem: Memory): Kernels {
       h.set(acc, f(out));
     },
     ...referenceRowKernels(F),
+    ...referenceWinogradKernels(mem),
     matmul(a, b, c, batch, M, K, N, transA, transB, accumulate) {
       const h = F();
       for (let t = 0; t < batch; t++) {

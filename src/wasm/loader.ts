@@ -13,15 +13,18 @@
  *   on the main thread; call `await initWasm()` once beforehand there (it compiles asynchronously
  *   and fills the cache, after which `createWasmBackend` does not compile).
  */
-import { checkActKind, type Backend, type Kernels } from '../kernels/abi.js';
+import { checkActKind, type Backend, type Kernels, type WinogradMode } from '../kernels/abi.js';
 import { Arena, MemoryLimitError } from '../kernels/arena.js';
 import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/bytes.js';
-import { convScratchBytes } from './scratch.js';
+import { convScratchBytes, winogradScratchBytes } from './scratch.js';
+import { checkPart, checkTile } from '../kernels/winograd.js';
 
 export type WasmVariant = 'simd' | 'relaxed' | 'scalar';
 export interface WasmBackendOptions {
   /** 'auto' (default): relaxed SIMD if the runtime supports it, else SIMD, else scalar. */
   variant?: WasmVariant | 'auto';
+  /** Winograd for 3×3 stride-1 convs (relevance pass): 'auto' (default: where it pays), 'on' (wherever it applies), 'off'. */
+  winograd?: WinogradMode;
 }
 
 /** The raw exports of the kernel module (byte pointers, i32 sizes). */
@@ -35,6 +38,10 @@ export interface KernelExports {
   conv2d_scratch_bytes(desc: number): number;
   conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number, part: number, parts: number): void;
   conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number, part: number, parts: number): void;
+  winograd_scratch_bytes(desc: number, m: number): number;
+  winograd_filter_f32(desc: number, w: number, u: number, m: number, transposed: number): void;
+  winograd_forward_f32(desc: number, x: number, u: number, b: number, y: number, scratch: number, n: number, m: number, part: number, parts: number): void;
+  winograd_transpose_f32(desc: number, g: number, u: number, out: number, scratch: number, n: number, m: number, acc: number, part: number, parts: number): void;
   maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number, n: number): void;
   maxpool2d_backward_f32(desc: number, g: number, argmax: number, out: number, n: number): void;
   avgpool2d_forward_f32(desc: number, x: number, invDiv: number, y: number, n: number): void;
@@ -79,6 +86,7 @@ export interface WasmBackend extends Backend {
   readonly variant: WasmVariant;
   readonly memory: Arena;
   readonly exports: KernelExports;
+  readonly winograd: WinogradMode;
 }
 
 // ---- feature probes ------------------------------------------------------------------------
@@ -179,14 +187,14 @@ const GROW_STEP_PAGES = 256;
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const variant = selectVariant(opts.variant ?? 'auto');
   const instance = new WebAssembly.Instance(wasmModule(variant), {});
-  return backendOf(instance.exports as unknown as KernelExports, variant);
+  return backendOf(instance.exports as unknown as KernelExports, variant, { winograd: opts.winograd });
 }
 
 /**
  * A backend over an instance's exports: an Arena above its static data, growing its memory (own
  * or shared), and its kernels as one part of one.
  */
-export function backendOf(ex: KernelExports, variant: WasmVariant): WasmBackend {
+export function backendOf(ex: KernelExports, variant: WasmVariant, opts: { winograd?: WinogradMode } = {}): WasmBackend {
   const mem = ex.memory;
   const grow = (minBytes: number) => {
     const have = mem.buffer.byteLength / PAGE;
@@ -212,7 +220,7 @@ export function backendOf(ex: KernelExports, variant: WasmVariant): WasmBackend 
   grow(base);
   const memory = new Arena(base, () => mem.buffer as ArrayBuffer, grow);
   const name = variant === 'simd' ? 'wasm-simd' : variant === 'relaxed' ? 'wasm-relaxed-simd' : 'wasm-scalar';
-  return { name, variant, memory, kernels: wrapKernels(ex), exports: ex };
+  return { name, variant, memory, kernels: wrapKernels(ex), exports: ex, winograd: opts.winograd ?? 'auto' };
 }
 
 function wrapKernels(ex: KernelExports): Kernels {
@@ -223,6 +231,11 @@ function wrapKernels(ex: KernelExports): Kernels {
     convScratchBytes,
     conv2dForward: (d, x, w, b, y, s, n) => ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
     conv2dTranspose: (d, g, w, out, s, n, acc) => ex.conv2d_transpose_f32(d, g, w, out, s, n, acc, 0, 1),
+    winogradScratchBytes,
+    winogradFilter: (d, w, u, m, tr) => ex.winograd_filter_f32(d, w, u, checkTile(m), tr),
+    winogradForward: (d, x, u, b, y, s, n, m, part, parts) => ex.winograd_forward_f32(d, x, u, b, y, s, n, checkTile(m), ...checkPart(part, parts)),
+    winogradTranspose: (d, g, u, out, s, n, m, acc, part, parts) =>
+      ex.winograd_transpose_f32(d, g, u, out, s, n, checkTile(m), acc, ...checkPart(part, parts)),
     maxpool2dForward: (d, x, y, am, n) => ex.maxpool2d_forward_f32(d, x, y, am, n),
     maxpool2dBackward: (d, g, am, out, n) => ex.maxpool2d_backward_f32(d, g, am, out, n),
     avgpool2dForward: (d, x, inv, y, n) => ex.avgpool2d_forward_f32(d, x, inv, y, n),

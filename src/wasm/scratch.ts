@@ -24,3 +24,29 @@ export function convScratchBytes(desc: Int32Array): number {
   pb = Math.max(8, pb & ~7);
   return Kd * Math.min(pb, P) * 4;
 }
+
+/** Target bytes of V + M for one block of tile rows (mirrors BLOCK_BYTES in assembly/winograd.ts). */
+const WINO_BLOCK_BYTES = 4 * 1024 * 1024;
+/** Tiles per block beyond which the GEMMs gain nothing (mirrors BLOCK_TILES). */
+const WINO_BLOCK_TILES = 256;
+
+/** Scratch bytes of one direction of the Winograd kernel (Ci → Co channels, Wo output columns). */
+function winogradDirectionBytes(Ci: number, Co: number, Wo: number, m: number): number {
+  const a = m + 2;
+  const tw = (Math.trunc((Wo + m - 1) / m) + 3) & ~3;
+  const rowBytes = a * a * (Ci + Co) * tw * 4;
+  const rows = Math.max(1, Math.min(Math.trunc(WINO_BLOCK_BYTES / rowBytes), Math.trunc(WINO_BLOCK_TILES / tw)));
+  const stripWidth = (tw * m + 4 + 3) & ~3;
+  return 2 * a * a * 16 + a * stripWidth * 4 + a * a * (Ci + Co) * rows * tw * 4;
+}
+
+/**
+ * Scratch bytes of ONE part of the WASM winogradForward / winogradTranspose (F(m×m, 3×3)): per block
+ * of tile rows the transformed inputs V [(m+2)²][Ci][tiles] and products M [(m+2)²][Co][tiles], one
+ * zero-padded input strip and two small tile buffers; the larger of the two directions, so one scratch
+ * serves both. Independent of the batch. Mirrors winograd_scratch_bytes in assembly/winograd.ts.
+ */
+export function winogradScratchBytes(desc: Int32Array, m: number): number {
+  const C = desc[ConvDesc.C], O = desc[ConvDesc.O];
+  return Math.max(winogradDirectionBytes(C, O, desc[ConvDesc.OW], m), winogradDirectionBytes(O, C, desc[ConvDesc.W], m));
+}

@@ -51,6 +51,14 @@ export const Kernel = {
   DENSE_FORWARD: 2,
   DENSE_TRANSPOSE: 3,
   MATMUL: 4,
+  WINOGRAD_FORWARD: 5,
+  WINOGRAD_TRANSPOSE: 6,
 } as const;
 
-export const KERNEL_EXPORTS = ['conv2d_forward_f32', 'conv2d_transpose_f32', 'dense_forward_f32', 'dense_transpose_f32', 'matmul_f32'] as const;
+export const KERNEL_EXPORTS = [
+  'conv2d_forward_f32', 'conv2d_transpose_f32', 'dense_forward_f32', 'dense_transpose_f32', 'matmul_f32',
+  'winograd_forward_f32', 'winograd_transpose_f32',
+] as const;
+
+/** How many arguments (before part, parts) each kernel takes. */
+export const KERNEL_ARGS = [7, 7, 7, 7, 10, 8, 8] as const;

@@ -116,6 +116,8 @@ export class ThreadPool {
       case Kernel.DENSE_FORWARD: return ex.dense_forward_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
       case Kernel.DENSE_TRANSPOSE: return ex.dense_transpose_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
       case Kernel.MATMUL: return ex.matmul_f32(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, p, parts);
+      case Kernel.WINOGRAD_FORWARD: return ex.winograd_forward_f32(a0, a1, a2, a3, a4, a5, a6, a7, p, parts);
+      case Kernel.WINOGRAD_TRANSPOSE: return ex.winograd_transpose_f32(a0, a1, a2, a3, a4, a5, a6, a7, p, parts);
     }
   }
 

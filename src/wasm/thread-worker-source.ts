@@ -7,7 +7,7 @@
  * it re-applies holds constant tables only), answers READY, then serves calls from the control block
  * (thread-control.ts) until told to quit.
  */
-import { CONTROL_INTS, Ctl, KERNEL_EXPORTS, MESSAGE_CHARS, Slot } from './thread-control.js';
+import { CONTROL_INTS, Ctl, KERNEL_ARGS, KERNEL_EXPORTS, MESSAGE_CHARS, Slot } from './thread-control.js';
 
 /** What the pool posts to a starting kernel thread. */
 export interface ThreadStart {
@@ -27,6 +27,7 @@ export const THREAD_WORKER_SOURCE = `'use strict';
   const C = ${JSON.stringify(Ctl)};
   const S = ${JSON.stringify(Slot)};
   const NAMES = ${JSON.stringify(KERNEL_EXPORTS)};
+  const ARGC = ${JSON.stringify(KERNEL_ARGS)};
   const post = (m) => self.postMessage(m);
   const serve = (start) => {
     let ex;
@@ -56,9 +57,10 @@ export const THREAD_WORKER_SOURCE = `'use strict';
         const parts = c[C.PARTS];
         const f = fns[c[C.KERNEL]];
         if (!f) throw new Error('unknown kernel ' + c[C.KERNEL]);
-        const mm = c[C.KERNEL] === ${KERNEL_EXPORTS.indexOf('matmul_f32')};
+        const argc = ARGC[c[C.KERNEL]];
         for (let p = Atomics.add(c, C.NEXT, 1); p < parts; p = Atomics.add(c, C.NEXT, 1)) {
-          if (mm) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], p, parts);
+          if (argc === 10) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], p, parts);
+          else if (argc === 8) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], p, parts);
           else f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], p, parts);
         }
       } catch (e) {

@@ -12,7 +12,7 @@
  * on one thread and says why (`model.threads.reason`).
  */
 import { platform } from '#platform';
-import type { Backend, Kernels } from '../kernels/abi.js';
+import type { Backend, Kernels, WinogradMode } from '../kernels/abi.js';
 import { ConvDesc } from '../kernels/abi.js';
 import { RELAXED_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64 } from './generated/bytes.js';
 import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
@@ -34,8 +34,9 @@ export const MAX_THREADS = 16;
 /** Products smaller than this (multiply-adds) run on the calling thread alone: waking a worker costs more. */
 const MIN_SPLIT_MACS = 2 ** 19;
 
-/** @internal Knobs for tests: split every product, another worker script, a shorter start timeout. */
+/** Options of the threaded backend: the Winograd mode, and (@internal) knobs for tests: split every product, another worker script, a shorter start timeout. */
 export interface ThreadTestOptions {
+  winograd?: WinogradMode;
   minSplitMacs?: number;
   workerSource?: string;
   startTimeoutMs?: number;
@@ -121,7 +122,7 @@ export async function createThreadedBackend(
   const module = await sharedModule(variant);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-  const backend = backendOf(ex, variant);
+  const backend = backendOf(ex, variant, { winograd: test.winograd });
   const control = backend.memory.alloc(CONTROL_BYTES);
   const pool = await ThreadPool.start(module, ex, control, threads, test.startTimeoutMs, test.workerSource);
   const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS);
@@ -131,6 +132,7 @@ export async function createThreadedBackend(
     memory: backend.memory,
     exports: ex,
     kernels,
+    winograd: backend.winograd,
     get threads(): ThreadInfo {
       const stopped = pool.stoppedReason;
       return stopped ? { count: 1, reason: `kernel threads stopped: ${stopped}` } : { count: pool.threads, reason: null };
@@ -153,6 +155,11 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
     ...one,
     // every part has its own im2col slice
     convScratchBytes: (desc) => convScratchBytes(desc) * pool.parts,
+    winogradScratchBytes: (desc, m) => one.winogradScratchBytes(desc, m) * pool.parts,
+    winogradForward: (d, x, u, b, y, s, n, m, part, parts) =>
+      split(convMacs(d, n)) ? pool.run(Kernel.WINOGRAD_FORWARD, d, x, u, b, y, s, n, m) : one.winogradForward(d, x, u, b, y, s, n, m, part, parts),
+    winogradTranspose: (d, g, u, out, s, n, m, acc, part, parts) =>
+      split(convMacs(d, n)) ? pool.run(Kernel.WINOGRAD_TRANSPOSE, d, g, u, out, s, n, m, acc) : one.winogradTranspose(d, g, u, out, s, n, m, acc, part, parts),
     conv2dForward: (d, x, w, b, y, s, n) =>
       split(convMacs(d, n)) ? pool.run(Kernel.CONV2D_FORWARD, d, x, w, b, y, s, n) : ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
     conv2dTranspose: (d, g, w, out, s, n, acc) =>

@@ -16,7 +16,7 @@
  * file divided by the start value (every rule is linear in the start relevance).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, type BackendChoice, type Model } from '../../src/index.js';
+import { loadModel, type BackendChoice, type Model, type WinogradMode } from '../../src/index.js';
 import { configOptions } from './configs.js';
 import { expectClose, expectedRelevance, layerRelevance, loadCases, modelDir, readF32, relError, type CaseJson } from './fixtures.js';
 
@@ -53,17 +53,19 @@ export interface CaseRunOptions {
   file?: string;
   /** also compare per-layer relevance where the fixtures have it */
   layers?: boolean;
+  /** loadModel({ winograd }) (default: the backend's) */
+  winograd?: WinogradMode;
 }
 
 export function describeModelCases(modelName: string, opts: CaseRunOptions = {}): void {
   const file = opts.file ?? 'model.json';
-  describe(`${modelName} (${file}, ${opts.backend ?? 'wasm'})`, () => {
+  describe(`${modelName} (${file}, ${opts.backend ?? 'wasm'}${opts.winograd ? `, winograd ${opts.winograd}` : ''})`, () => {
     const cases = loadCases(modelName);
     const x = readF32(modelName, 'inputs.f32');
     const N = cases.input.shape[0];
     const models = new Map<boolean, Model>();
     beforeAll(async () => {
-      for (const canonize of [true, false]) models.set(canonize, await loadModel(`${modelDir(modelName)}/${file}`, { backend: opts.backend, canonize }));
+      for (const canonize of [true, false]) models.set(canonize, await loadModel(`${modelDir(modelName)}/${file}`, { backend: opts.backend, canonize, winograd: opts.winograd }));
     });
     afterAll(() => models.forEach((m) => m.dispose()));
 
