@@ -83,6 +83,22 @@ describe.each(CASES)('$name: threads 2 and 3 equal threads 1 bitwise', (c) => {
   });
 });
 
+test('Winograd convolutions run in parts too: threads 2 equal threads 1 bitwise with winograd on', async () => {
+  const graph = canonicalize(await importGraph(fixture('arch/resnet18.onnx.gz'), { format: 'onnx' }));
+  const one = new Model(graph, await createBackend('wasm', 1, null, 'on'));
+  const backend = await createThreadedBackend(await initWasm('auto'), 2, { minSplitMacs: 0, winograd: 'on' });
+  disposers.push(() => backend.dispose());
+  expect(backend.winograd).toBe('on');
+  const many = new Model(graph, backend);
+  const x = randArray(3 * one.inputSize, 5, 0, 1);
+  for (const composite of ['epsilon-plus', 'epsilon-gamma-box'] as const) {
+    const opts = { composite, low: 0, high: 1, checkRange: false };
+    sameBits(many.explain(x, opts).relevance, one.explain(x, opts).relevance, `winograd on, ${composite}`);
+  }
+  many.dispose();
+  one.dispose();
+});
+
 test('after the shared memory grows (workers see the grown memory)', async () => {
   const graph = canonicalize(await importGraph(fixture('arch/resnet18.onnx.gz'), { format: 'onnx' }));
   const one = new Model(graph, await createBackend('wasm', 1));
