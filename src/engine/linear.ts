@@ -188,18 +188,31 @@ export class LinearLayer {
     const k = this.backend.kernels;
     if (this.node.op === 'dense') return k.denseForward(x, w, b, y, n * this.rows, this.node.inFeatures, this.node.outFeatures);
     const u = exactZeros || !this.signDefinite.has(w) ? 0 : this.winogradFilter(w, false);
-    if (u) k.winogradForward(this.desc, x, u, b, y, convScratch, n, this.winograd, 0, 1);
-    else k.conv2dForward(this.desc, x, w, b, y, convScratch, n);
+    if (u) {
+      k.winogradForward(this.desc, x, u, b, y, convScratch, n, this.winograd, 0, 1);
+      if (!k.hasNonFinite(y, n * this.outSize)) return;
+      // Winograd's transform-domain sums overflow below FLT_MAX and spread a NaN or ±Inf over whole
+      // tiles: such outputs are recomputed directly, so they are exactly as before
+    }
+    k.conv2dForward(this.desc, x, w, b, y, convScratch, n);
   }
 
-  /** out (+)= J^T(g; W) for n samples; exactZeros: an element whose terms are all zero gets exactly 0 (see forward). */
+  /**
+   * out (+)= J^T(g; W) for n samples; exactZeros: an element whose terms are all zero gets exactly 0 (see
+   * forward). Winograd computes the overwriting calls (those are the rules' hot path).
+   */
   transpose(g: number, w: number, out: number, n: number, accumulate: boolean, convScratch: number, exactZeros = false): void {
     const k = this.backend.kernels;
     const acc = accumulate ? 1 : 0;
     if (this.node.op === 'dense') return k.denseTranspose(g, w, out, n * this.rows, this.node.inFeatures, this.node.outFeatures, acc);
-    const u = exactZeros ? 0 : this.winogradFilter(w, true);
-    if (u) k.winogradTranspose(this.desc, g, u, out, convScratch, n, this.winograd, acc, 0, 1);
-    else k.conv2dTranspose(this.desc, g, w, out, convScratch, n, acc);
+    // accumulating calls stay direct: a Winograd result that must be recomputed (see forward) could not be
+    // taken back out of `out`
+    const u = exactZeros || accumulate ? 0 : this.winogradFilter(w, true);
+    if (u) {
+      k.winogradTranspose(this.desc, g, u, out, convScratch, n, this.winograd, 0, 0, 1);
+      if (!k.hasNonFinite(out, n * this.inSize)) return;
+    }
+    k.conv2dTranspose(this.desc, g, w, out, convScratch, n, acc);
   }
 
   dispose(): void {

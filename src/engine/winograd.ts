@@ -7,13 +7,13 @@
  * - Winograd applies to 3×3 convs with stride 1, dilation 1 and one group (any padding).
  * - 'auto' uses it where the input has at least 16 channels, the output at least 4, and the output
  *   plane at least 64 positions. Measured (im2col time / Winograd time, forward / transposed, 56×56,
- *   64 channels on the other side): 4 input channels F(2,3) 0.79 / 0.59, 8: 1.07 / 0.87 (F(4,3)
- *   1.40 / 0.95), 16: F(4,3) 1.93 / 1.48; 4 output channels F(4,3) 1.53 / 2.65. 64 channels: an 8×8
- *   plane F(2,3) 1.83 / 1.67, a 4×4 plane 1.18 / 0.98 (256 channels: 0.84 / 0.96).
+ *   64 channels on the other side): 4 input channels F(2,3) 0.79 / 0.56, F(4,3) 1.08 / 0.65; 8: F(4,3)
+ *   1.51 / 0.96; 16: F(4,3) 1.94 / 1.46; 4 output channels F(4,3) 1.55 / 2.67. 64 channels: an 8×8
+ *   plane F(2,3) 1.87 / 1.57, a 4×4 plane 1.21 / 0.96 (256 channels: 0.78 / 0.87).
  * - The tile is the one with fewer multiplies per channel pair over the padded tile grid,
- *   ⌈OH/m⌉ · (⌈OW/m⌉ rounded up to 4) · (m+2)²: F(4×4, 3×3) from about 12×12 up (VGG16's layers 2.8–4.4×
- *   faster than im2col + GEMM), F(2×2, 3×3) on 7×7 and 8×8 (where F(4,3)'s grid is half padding;
- *   ResNet50's last stage: F(2,3) 2.1 / 3.2, F(4,3) 1.5 / 2.2).
+ *   ⌈OH/m⌉ · (⌈OW/m⌉ rounded up to 4) · (m+2)²: F(4×4, 3×3) from 9×9 up (VGG16's layers 2.9–5.9×
+ *   faster than im2col + GEMM), F(2×2, 3×3) on 8×8 and less (where F(4,3)'s grid is half padding;
+ *   ResNet50's last stage, 7×7: F(2,3) 2.15 / 2.91, F(4,3) 1.57 / 2.12).
  */
 import { ConvDesc as CD, type WinogradMode } from '../kernels/abi.js';
 import { winogradApplies, type WinogradTile } from '../kernels/winograd.js';
