@@ -4,7 +4,8 @@
  */
 import { createReferenceBackend } from './reference/kernels.js';
 import { initWasm, createWasmBackend } from './wasm/index.js';
-import { withThreads, type ThreadedBackend } from './wasm/threads.js';
+import type { Backend } from './kernels/abi.js';
+import { withThreads } from './wasm/threads.js';
 import { InputError } from './errors.js';
 
 /** A compute backend: the WASM kernels ('wasm' picks the best build the runtime runs) or the TypeScript reference. */
@@ -17,7 +18,7 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['wasm', 'wasm-simd', '
  * The backend `choice` on up to `threads` threads (src/wasm/threads.ts: fewer when the runtime or
  * the kernel build cannot, `backend.threads` says why); `why1` is the reason given for threads = 1.
  */
-export async function createBackend(choice: BackendChoice, threads = 1, why1: string | null = null): Promise<ThreadedBackend> {
+export async function createBackend(choice: BackendChoice, threads = 1, why1: string | null = null): Promise<Backend> {
   switch (choice) {
     case 'reference':
       return Object.assign(createReferenceBackend(), { threads: { count: 1, reason: threads > 1 ? 'the reference backend is single-threaded' : why1 } });
