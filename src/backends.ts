@@ -2,10 +2,10 @@
  * Backend choice: the WASM kernels (default; relaxed SIMD where the runtime validates it, plain
  * SIMD otherwise, scalar as the last resort) or the plain TypeScript reference (tests, bench).
  */
-import type { WinogradMode } from './kernels/abi.js';
+import type { Backend, WinogradMode } from './kernels/abi.js';
 import { createReferenceBackend } from './reference/kernels.js';
 import { initWasm, createWasmBackend } from './wasm/index.js';
-import { withThreads, type ThreadedBackend } from './wasm/threads.js';
+import { withThreads } from './wasm/threads.js';
 import { InputError } from './errors.js';
 
 /** A compute backend: the WASM kernels ('wasm' picks the best build the runtime runs) or the TypeScript reference. */
@@ -23,7 +23,7 @@ export const WINOGRAD_MODES: readonly WinogradMode[] = ['auto', 'on', 'off'];
  * `winograd`: where 3×3 stride-1 convolutions use Winograd (src/engine/winograd.ts; default 'auto',
  * 'off' for the reference backend).
  */
-export async function createBackend(choice: BackendChoice, threads = 1, why1: string | null = null, winograd?: WinogradMode): Promise<ThreadedBackend> {
+export async function createBackend(choice: BackendChoice, threads = 1, why1: string | null = null, winograd?: WinogradMode): Promise<Backend> {
   if (winograd !== undefined && !WINOGRAD_MODES.includes(winograd))
     throw new InputError(`unknown winograd mode '${String(winograd)}' (known: ${WINOGRAD_MODES.join(', ')})`, 'E_OPTION');
   switch (choice) {

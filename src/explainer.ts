@@ -16,7 +16,7 @@ import type { ExplainImageOptions, ImageExplanation } from './image/explain-imag
 import type { ModelMetadata } from './image/metadata.js';
 import type { ImageInput } from './image/types.js';
 import { locate } from './import/location.js';
-import type { ThreadInfo } from './wasm/threads.js';
+import type { ThreadInfo } from './wasm/thread-info.js';
 import type { LoadOptions, ModelSource } from './load.js';
 import type { AttributeOptions, ExplainOptions, Explanation } from './model.js';
 import type { WorkerFactory, WorkerPort } from './platform/types.js';

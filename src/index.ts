@@ -20,7 +20,7 @@ export {
 export { Model, ATTRIBUTION_METHODS, MAX_ATTRIBUTION_SAMPLES, type ModelInput, type ExplainOptions, type Explanation, type Target, type Start, type AttributeOptions, type AttributionMethod } from './model.js';
 export type { ExplainImageOptions, ImageExplanation, LayerMap } from './image/explain-image.js';
 export type { MemoryPlan } from './engine/engine.js';
-export type { ThreadInfo } from './wasm/threads.js';
+export type { ThreadInfo } from './wasm/thread-info.js';
 export type { PreprocessInfo, Rect } from './image/preprocess.js';
 export type { ImageInput, ImageDataLike, RawImage, TensorLike, DrawableImage, EncodedImage, FitMode, DomClass } from './image/types.js';
 export { parseMetadata, loadMetadata, type ModelMetadata } from './image/metadata.js';

@@ -11,7 +11,7 @@ import { MODEL_INPUT, type Graph, type Shape } from './graph/ir.js';
 import type { TensorBuf } from './engine/tensors.js';
 import { size } from './graph/shapes.js';
 import type { Backend } from './kernels/abi.js';
-import type { ThreadInfo } from './wasm/threads.js';
+import type { ThreadInfo } from './wasm/thread-info.js';
 import { MemoryLimitError, WASM32_MAX_BYTES } from './kernels/arena.js';
 import { checkFinite, checkForward, checkParameters, relevanceWatch } from './numeric-checks.js';
 import { formatRule, rules, type Bound, type Rule } from './rules.js';

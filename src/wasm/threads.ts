@@ -19,14 +19,9 @@ import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type Was
 import { convScratchBytes } from './scratch.js';
 import { CONTROL_BYTES, Kernel } from './thread-control.js';
 import { ThreadPool } from './thread-pool.js';
+import type { ThreadInfo } from './thread-info.js';
 
-/** What a model runs on (`model.threads`). */
-export interface ThreadInfo {
-  /** Threads one call uses, the calling thread included (1: no kernel threads). */
-  readonly count: number;
-  /** Why not more: no cross-origin isolation, a browser main thread, `threads: 1` asked for, …; null when none is missing. */
-  readonly reason: string | null;
-}
+export type { ThreadInfo } from './thread-info.js';
 
 /** Most threads one model can use (one static GEMM workspace each: MAX_THREADS in assembly/common.ts). */
 export const MAX_THREADS = 16;
