@@ -191,6 +191,7 @@ export class Model {
     return this.limit;
   }
 
+  /** Set the limit for later calls (bytes, 16 MiB to 4 GiB; InputError E_OPTION otherwise). */
   set memoryLimit(bytes: number) {
     this.limit = checkMemoryLimit(bytes);
     if (this.engine) this.engine.memoryLimit = bytes;
