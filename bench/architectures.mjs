@@ -13,18 +13,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exportedOnnx } from './models.mjs';
 import { initOrt, ortSession } from './peers.mjs';
 import { measureInterleaved } from './timing.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..');
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
-};
+import { argv, HERE, opt, ROOT } from './args.mjs';
 const quick = argv.includes('--quick');
 const SETS = {
   cnn: { models: 'mobilenet_v2,efficientnet_b0', composite: 'epsilon-plus', script: 'export-architectures.py', only: true, dir: 'lrp-arch-full', results: 'RESULTS-architectures.md', title: 'Deployed architectures' },

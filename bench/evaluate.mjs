@@ -13,17 +13,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readIdx } from '../scripts/fashion-mnist/idx.mjs';
 import { attributionsFor, evaluate, loadModel, parseMethod } from '../dist/index.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..');
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
-};
+import { argv, HERE, opt, ROOT } from './args.mjs';
 const cfg = {
   images: Number(opt('images', 1000)),
   steps: Number(opt('steps', 50)),

@@ -13,16 +13,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exportedOnnx } from './models.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..');
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
-};
+import { argv, HERE, opt, ROOT } from './args.mjs';
 const dir = path.resolve(opt('dir', path.join(os.tmpdir(), 'lrp-arch-full')));
 const models = opt('models', 'resnet50,vgg16').split(',');
 const batches = opt('batches', '1,8').split(',').map(Number);
