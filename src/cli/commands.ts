@@ -61,6 +61,23 @@ export function readBatch(o: CliOptions, ctx: ModelContext, io: CliIO): InputBat
   return batch;
 }
 
+/**
+ * The rule options of an explain run: composite or rule, and the zbox bounds (--low/--high, else the
+ * image range of metadata.json when the inputs are images); options not given are left out.
+ */
+export function explainOptions(o: CliOptions, ctx: ModelContext, hasImages: boolean): Pick<ExplainOptions, 'composite' | 'rule' | 'firstRule' | 'low' | 'high' | 'start'> {
+  const opts: Pick<ExplainOptions, 'composite' | 'rule' | 'firstRule' | 'low' | 'high' | 'start'> = {
+    composite: o.composite,
+    rule: o.rule,
+    firstRule: o.firstRule,
+    low: ctx.low ?? (hasImages ? ctx.imageLow : undefined),
+    high: ctx.high ?? (hasImages ? ctx.imageHigh : undefined),
+    start: o.start,
+  };
+  for (const k of Object.keys(opts) as Array<keyof typeof opts>) if (opts[k] === undefined) delete opts[k];
+  return opts;
+}
+
 /** --target → 'argmax' or one class per sample; names are looked up in metadata.json's classes. */
 export function resolveTargets(spec: TargetSpec, n: number, ctx: ModelContext): 'argmax' | number[] {
   if (spec.kind === 'argmax') return 'argmax';
@@ -138,15 +155,7 @@ export async function explainCommand(o: CliOptions, io: CliIO): Promise<number> 
     const targets = resolveTargets(o.target, n, ctx);
     const per = model.inputSize;
     const O = model.outputSize;
-    const opts: ExplainOptions = {
-      composite: o.composite,
-      rule: o.rule,
-      firstRule: o.firstRule,
-      low: ctx.low ?? (batch.hasImages ? ctx.imageLow : undefined),
-      high: ctx.high ?? (batch.hasImages ? ctx.imageHigh : undefined),
-      start: o.start,
-    };
-    for (const k of Object.keys(opts) as Array<keyof ExplainOptions>) if (opts[k] === undefined) delete opts[k];
+    const opts: ExplainOptions = explainOptions(o, ctx, batch.hasImages);
 
     // explain in chunks of --batch samples (the library's own chunking, so the numbers are the same)
     const chunk = o.batch ?? DEFAULT_BATCH;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeNpy } from '../index.js';
 import type { CliOptions } from './args.js';
-import { cliMessage, compositeName, display, progressFor, resolveTargets, type CliIO } from './commands.js';
+import { cliMessage, compositeName, display, explainOptions, progressFor, resolveTargets, type CliIO } from './commands.js';
 import type { ModelContext } from './context.js';
 import { resolveShard } from './dataset-args.js';
 import type { ChunkResult, ChunkSettings } from './dataset-chunk.js';
@@ -69,15 +69,7 @@ export async function explainDataset(o: CliOptions, ctx: ModelContext, io: CliIO
   const todoInputs = todo.reduce((s, c) => s + (chunkRange(c, ds.chunk, list.total)[1] - chunkRange(c, ds.chunk, list.total)[0]), 0);
 
   const target = resolveTargets(o.target, 1, ctx);
-  const explain: ChunkSettings['explain'] = {
-    composite: o.composite,
-    rule: o.rule,
-    firstRule: o.firstRule,
-    low: ctx.low ?? (list.hasImages ? ctx.imageLow : undefined),
-    high: ctx.high ?? (list.hasImages ? ctx.imageHigh : undefined),
-    start: o.start,
-  };
-  for (const k of Object.keys(explain) as Array<keyof typeof explain>) if (explain[k] === undefined) delete explain[k];
+  const explain: ChunkSettings['explain'] = explainOptions(o, ctx, list.hasImages);
   const settings: ChunkSettings = {
     explain,
     target: target === 'argmax' ? 'argmax' : target[0],
