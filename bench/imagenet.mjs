@@ -42,12 +42,12 @@ async function main() {
     const lrp = {};
     for (const t of threadCounts) {
       const m = await loadModel(bytes, { threads: t });
-      if (t > 1 && typeof m.threads !== 'number') m.dispose(); // a build without threads: one thread only
-      else lrp[t] = m;
+      if (t > 1 && m.threads?.count !== t) {
+        console.log(`lrp-wasm: ${t} threads asked, ${m.threads?.count ?? 1} given (${m.threads?.reason ?? 'no threads option'})`);
+        m.dispose();
+      } else lrp[t] = m;
     }
-    threadsInfo = typeof lrp[1].threads === 'number'
-      ? `lrp-wasm threads: ${Object.entries(lrp).map(([t, m]) => `${t} asked → ${m.threads} used`).join(', ')}`
-      : 'lrp-wasm: one thread (this build has no threads option)';
+    threadsInfo = `lrp-wasm kernel threads: ${Object.keys(lrp).join(' and ')}`;
     const sessions = {};
     for (const t of threadCounts)
       sessions[t] = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: t, interOpNumThreads: 1 });
