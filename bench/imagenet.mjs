@@ -91,7 +91,8 @@ async function main() {
   for (const r of rows) console.log(JSON.stringify({ name: r.name, n: r.n, medians: Object.fromEntries(Object.entries(r.stats).map(([k, s]) => [k, s?.median])) }));
   if (!out) return;
 
-  const ratio = (a, b) => (a && b ? (a.median / b.median).toFixed(2) : 'n/a');
+  const div = (a, b) => (a && b ? a.median / b.median : null);
+  const ratio = (a, b) => div(a, b)?.toFixed(2) ?? 'n/a';
   const lines = [
     '# ImageNet-size speed: lrp-wasm vs onnxruntime-web (and PyTorch)',
     '',
@@ -116,7 +117,6 @@ async function main() {
   const at = (name, n, key, t) => rows.find((r) => r.name === name && r.n === n)?.stats[`${key}:${t}`] ?? null;
   const check = (label, v, limit, unit) => `| ${label} | ${v === null || Number.isNaN(v) ? 'n/a' : unit === 's' ? `${v.toFixed(2)} s` : v.toFixed(2)} | ≤ ${limit}${unit === 's' ? ' s' : ''} | ${v === null || Number.isNaN(v) ? 'not measured' : v <= limit ? 'met' : 'NOT met'} |`;
   const sec = (s) => (s ? s.median : null);
-  const div = (a, b) => (a && b ? a.median / b.median : null);
   lines.push('', '## Targets', '', '| target | measured | limit | |', '|---|---:|---:|---|');
   if (models.includes('vgg16') && batches.includes(1)) {
     lines.push(check(`VGG16 b1 explain epsilon-plus, ${cores} threads`, sec(at('vgg16', 1, 'explain', cores)), 1.0, 's'));

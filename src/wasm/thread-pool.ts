@@ -12,7 +12,7 @@
 import { platform } from '#platform';
 import { WorkerError } from '../errors.js';
 import type { WorkerPort } from '../platform/types.js';
-import { CONTROL_INTS, Ctl, Kernel, KERNEL_EXPORTS, MESSAGE_CHARS, PARTS_PER_THREAD, Slot } from './thread-control.js';
+import { CONTROL_INTS, Ctl, Kernel, KERNEL_ARGS, KERNEL_EXPORTS, MESSAGE_CHARS, PARTS_PER_THREAD, Slot } from './thread-control.js';
 import { THREAD_WORKER_SOURCE, type ThreadReply, type ThreadStart } from './thread-worker-source.js';
 import type { KernelExports } from './loader.js';
 
@@ -108,17 +108,13 @@ export class ThreadPool {
     if (own) throw own;
   }
 
+  /** One part of kernel `id`, looked up in the same table the worker script uses (KERNEL_EXPORTS, KERNEL_ARGS). */
   private part(id: KernelId, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number, a9: number, p: number, parts: number): void {
-    const ex = this.ex;
-    switch (id) {
-      case Kernel.CONV2D_FORWARD: return ex.conv2d_forward_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
-      case Kernel.CONV2D_TRANSPOSE: return ex.conv2d_transpose_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
-      case Kernel.DENSE_FORWARD: return ex.dense_forward_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
-      case Kernel.DENSE_TRANSPOSE: return ex.dense_transpose_f32(a0, a1, a2, a3, a4, a5, a6, p, parts);
-      case Kernel.MATMUL: return ex.matmul_f32(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, p, parts);
-      case Kernel.WINOGRAD_FORWARD: return ex.winograd_forward_f32(a0, a1, a2, a3, a4, a5, a6, a7, p, parts);
-      case Kernel.WINOGRAD_TRANSPOSE: return ex.winograd_transpose_f32(a0, a1, a2, a3, a4, a5, a6, a7, p, parts);
-    }
+    const f = this.ex[KERNEL_EXPORTS[id]] as (...args: number[]) => void;
+    const argc = KERNEL_ARGS[id];
+    if (argc === 10) f(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, p, parts);
+    else if (argc === 8) f(a0, a1, a2, a3, a4, a5, a6, a7, p, parts);
+    else f(a0, a1, a2, a3, a4, a5, a6, p, parts);
   }
 
   /** Closes the call to workers that have not joined it, waits for those that have; throws for a failed part. */
