@@ -23,11 +23,18 @@ function isPointwise(desc: usize): bool {
 /** Target size of one im2col block (bytes). */
 // @ts-ignore: decorator
 @inline const COL_BLOCK_BYTES: i32 = 192 * 1024;
+/** Fewest output positions per im2col block (see colBlock). */
+// @ts-ignore: decorator
+@inline const MIN_COL_BLOCK: i32 = 256;
 
-/** Output positions per im2col block: a multiple of 8 (or all of P), at least 8. */
+/**
+ * Output positions per im2col block: a multiple of 8 (or all of P), at least MIN_COL_BLOCK. The GEMM
+ * packs the weights once per block, so a block narrower than that repacks them for every few columns
+ * (VGG16's 512-channel layers got 8 columns and spent a fifth of predict in packing).
+ */
 function colBlock(Kd: i32, P: i32): i32 {
   let pb = COL_BLOCK_BYTES / (max(Kd, 1) * 4);
-  pb = max(8, pb & ~7);
+  pb = max(MIN_COL_BLOCK, pb & ~7);
   return min(pb, P);
 }
 
@@ -162,6 +169,8 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
  * Part `part` of `parts` (threads) computes the output positions of its own range of im2col blocks
  * (pointwise: of 16-aligned columns) with its own slice of the scratch (`parts` slices of
  * conv2d_scratch_bytes each); the blocks are those of parts = 1, so every output is the same sum.
+ * With fewer blocks than parts (small planes, wide blocks) a part takes its own output channels
+ * instead, TILE_ROWS at least, over every block (each part builds the im2col blocks itself).
  */
 export function conv2d_forward_f32(
   desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32, part: i32, parts: i32,
@@ -176,23 +185,33 @@ export function conv2d_forward_f32(
   const pointwise = isPointwise(desc);
   const pb = pointwise ? P : colBlock(Kd, P);
   const blocks = (P + pb - 1) / pb;
-  // pointwise: one block of all P columns, split into 16-aligned column ranges; else whole blocks
-  const lo = pointwise ? partStart(P, COL_GRAIN, part, parts) : partStart(blocks, 1, part, parts) * pb;
-  const hi = pointwise ? partStart(P, COL_GRAIN, part + 1, parts) : min(P, partStart(blocks, 1, part + 1, parts) * pb);
-  if (lo >= hi) return;
+  const byRows = !pointwise && blocks < parts;
+  // pointwise: one block of all P columns, split into 16-aligned column ranges; by rows: every
+  // block, rows [r0, r1); else whole blocks
+  let lo = 0, hi = P, r0 = 0, r1 = Og;
+  if (byRows) {
+    r0 = partStart(Og, TILE_ROWS, part, parts);
+    r1 = partStart(Og, TILE_ROWS, part + 1, parts);
+    if (r0 >= r1) return;
+  } else {
+    lo = pointwise ? partStart(P, COL_GRAIN, part, parts) : partStart(blocks, 1, part, parts) * pb;
+    hi = pointwise ? partStart(P, COL_GRAIN, part + 1, parts) : min(P, partStart(blocks, 1, part + 1, parts) * pb);
+    if (lo >= hi) return;
+  }
+  const rows = r1 - r0;
   const col = scratch + <usize>part * <usize>conv2d_scratch_bytes(desc);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const xg = x + <usize>((s * C + g * Cg) * H * W) * 4;
-      const yg = y + <usize>((s * O + g * Og) * P) * 4;
-      const wg = w + <usize>(g * Og * Kd) * 4;
+      const yg = y + <usize>((s * O + g * Og + r0) * P) * 4;
+      const wg = w + <usize>((g * Og + r0) * Kd) * 4;
       const step = pointwise ? hi - lo : pb;
       for (let p0 = lo; p0 < hi; p0 += step) {
         const np = min(step, hi - p0);
         let acc = 0;
         if (b != 0) {
-          for (let o = 0; o < Og; o++) {
-            const bv = load<f32>(b + <usize>(g * Og + o) * 4);
+          for (let o = 0; o < rows; o++) {
+            const bv = load<f32>(b + <usize>(g * Og + r0 + o) * 4);
             const yo = yg + <usize>(o * P + p0) * 4;
             let p = 0;
             if (ASC_FEATURE_SIMD) {
@@ -204,10 +223,10 @@ export function conv2d_forward_f32(
           acc = 1;
         }
         if (pointwise) {
-          gemm_f32(Og, np, Kd, wg, Kd, 1, xg + <usize>p0 * 4, P, 1, yg + <usize>p0 * 4, P, acc);
+          gemm_f32(rows, np, Kd, wg, Kd, 1, xg + <usize>p0 * 4, P, 1, yg + <usize>p0 * 4, P, acc);
         } else {
           im2col(desc, xg, Cg, col, p0, p0 + np);
-          gemm_f32(Og, np, Kd, wg, Kd, 1, col, np, 1, yg + <usize>p0 * 4, P, acc);
+          gemm_f32(rows, np, Kd, wg, Kd, 1, col, np, 1, yg + <usize>p0 * 4, P, acc);
         }
       }
     }

@@ -137,8 +137,11 @@ function convCases(c: Conv, seed: number): SplitCase[] {
 }
 
 const CONVS: Conv[] = [
-  // several im2col blocks (Kd = 576 → 80 columns per block), P = 169 divisible by neither 2, 3 nor 4
-  { n: 1, C: 64, H: 13, W: 13, O: 6, K: 3, P: 1 },
+  // 8 im2col blocks of 256 columns (the last one partial), P = 2025 divisible by neither 2 nor 4:
+  // the forward's parts take whole blocks
+  { n: 1, C: 64, H: 45, W: 45, O: 6, K: 3, P: 1 },
+  // one block (P = 169): the forward's parts take output channels instead, 37 = 9 tiles of 4 and 1
+  { n: 2, C: 16, H: 13, W: 13, O: 37, K: 3, P: 1 },
   // batch 3, fewer output channels than the GEMM tile, stride 2
   { n: 3, C: 40, H: 15, W: 11, O: 3, K: 3, S: 2, P: 1 },
   // fewer input channels than parts (transpose: 2 channels, 1 channel)

@@ -45,6 +45,11 @@ export class LinearLayer {
   recomputedBytes = 0;
   /** Set by the engine; without one every set is cached. */
   budget: CacheBudget = () => true;
+  /**
+   * Whether W's own forward (the layer's output z) may run on Winograd in the current pass: set by the
+   * engine per forward pass from the rules that follow (Engine.forward); off where a rule reads z.
+   */
+  ownForwardWinograd = false;
 
   constructor(
     private readonly backend: Backend,
@@ -180,14 +185,16 @@ export class LinearLayer {
   /**
    * y = f(x; W, b) for n samples (bPtr 0: no bias). exactZeros: an output whose terms are all zero
    * must come out exactly 0 (im2col + GEMM; Winograd's transforms leave rounding noise there).
-   * Winograd's rounding error is relative to the sum of |terms|, so only weight sets of one sign use it
-   * here (W⁺, W⁻, …: the rules' denominators); W's own forward (the activations, which the epsilon rule
-   * divides by where they nearly cancel) stays on im2col + GEMM.
+   * Winograd's rounding error is relative to the sum of |terms|, so weight sets of one sign use it
+   * (W⁺, W⁻, …: the rules' denominators), and W's own forward only where the engine allows it
+   * (`ownForwardWinograd`: no rule of the pass reads z, which the epsilon rule divides by where it
+   * nearly cancels).
    */
   forward(x: number, w: number, b: number, y: number, n: number, convScratch: number, exactZeros = false): void {
     const k = this.backend.kernels;
     if (this.node.op === 'dense') return k.denseForward(x, w, b, y, n * this.rows, this.node.inFeatures, this.node.outFeatures);
-    const u = exactZeros || !this.signDefinite.has(w) ? 0 : this.winogradFilter(w, false);
+    const mayRound = this.signDefinite.has(w) || (this.ownForwardWinograd && w === this.cache.get('w:id'));
+    const u = exactZeros || !mayRound ? 0 : this.winogradFilter(w, false);
     if (u) {
       k.winogradForward(this.desc, x, u, b, y, convScratch, n, this.winograd, 0, 1);
       if (!k.hasNonFinite(y, n * this.outSize)) return;

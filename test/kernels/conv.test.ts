@@ -130,10 +130,10 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
       growAgain(p, mode);
       let seed = 6000;
       const cases: Conv[] = [
-        { n: 2, C: 128, H: 9, W: 11, O: 6, KH: 3, KW: 3, PT: 1, PL: 1 },
-        { n: 1, C: 100, H: 13, W: 7, O: 5, KH: 5, KW: 5, SH: 2, SW: 2, PT: 2, PL: 2 },
-        { n: 1, C: 60, H: 30, W: 25, O: 3, KH: 3, KW: 3, SW: 3, PT: 1, PB: 0, PL: 0, PR: 2, DH: 2, DW: 2 },
-        { n: 2, C: 96, H: 13, W: 13, O: 12, KH: 3, KW: 3, PT: 1, PL: 1, G: 2 },
+        { n: 2, C: 128, H: 17, W: 19, O: 6, KH: 3, KW: 3, PT: 1, PL: 1 },
+        { n: 1, C: 100, H: 37, W: 33, O: 5, KH: 5, KW: 5, SH: 2, SW: 2, PT: 2, PL: 2 },
+        { n: 1, C: 60, H: 40, W: 28, O: 3, KH: 3, KW: 3, SW: 3, PT: 1, PB: 0, PL: 0, PR: 2, DH: 2, DW: 2 },
+        { n: 2, C: 96, H: 17, W: 17, O: 12, KH: 3, KW: 3, PT: 1, PL: 1, G: 2 },
         { n: 1, C: 4, H: 50, W: 47, O: 4, KH: 5, KW: 5, PT: 2, PL: 2, G: 4 },
       ];
       for (const c of cases) {
