@@ -1,7 +1,7 @@
 // The Zennit vectors of every conv fixture with Winograd on wherever it applies (the 'auto' rule would skip
 // most of these small layers), per-layer relevance included, on every kernel build and on the TypeScript twin.
 import { expect, it } from 'vitest';
-import { loadModel } from '../src/index.js';
+import { loadModel, rules } from '../src/index.js';
 import { COMPOSITE_NAMES } from '../src/composites.js';
 import { canonicalize } from '../src/graph/canonicalize.js';
 import { importOnnx } from '../src/import/onnx.js';
@@ -30,7 +30,8 @@ it('the runs above do use Winograd: its filter transforms are cached (and counte
     model.dispose();
   }
   // cnn's 3×3 stride-1 convs (1→8 on 28×28, 8→16 on 14×14: both F(4,3)) run z⁺ (x ≥ 0): U of W⁺ for the
-  // forward and the transposed product, 36 floats per channel pair each (W's own forward stays im2col)
+  // forward and the transposed product, 36 floats per channel pair each (W's own forward stays im2col:
+  // both convs' outputs reach the epsilon dense layer, see src/engine/rounding.ts)
   expect(bytes.on - bytes.off).toBe(2 * (8 * 1 + 16 * 8) * 36 * 4);
 });
 
@@ -48,6 +49,32 @@ it.each(['vgg16', 'resnet18'])('%s: relevance with Winograd on (F(4,3) and F(2,3
     const b = off.explain(x, { composite, low: 0, high: 1 }).relevance;
     expect(relDiff(a, b), composite).toBeLessThan(1e-5);
   }
+  on.dispose();
+  off.dispose();
+});
+
+/** Indices where a and b differ bit for bit (-0 and 0 differ). */
+const bitDiffs = (a: Float32Array, b: Float32Array) => a.reduce((c, v, i) => c + (Object.is(v, b[i]) ? 0 : 1), 0);
+
+it("W's own forward runs Winograd in predict, and in explain only where no rule reads z", async () => {
+  const x = new Float32Array(2 * 28 * 28).map((_, i) => ((i * 37) % 11) / 11);
+  const on = await loadModel(`${modelDir('cnn')}/model.json`, { winograd: 'on' });
+  const off = await loadModel(`${modelDir('cnn')}/model.json`, { winograd: 'off' });
+  const direct = off.predict(x);
+  const rounded = on.predict(x);
+  // the two paths round differently, and only by Winograd's error
+  expect(bitDiffs(rounded, direct)).toBeGreaterThan(0);
+  expect(relDiff(rounded, direct)).toBeLessThan(1e-5);
+  // z⁺ on every linear layer and the gradient through the average pooling: nothing reads z, every conv
+  // rounds as in predict; under the pooling's default norm rule (it divides by the window sums) none does
+  expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), dense: rules.zPlus(), pool: rules.gradient() } }).logits, rounded)).toBe(0);
+  expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), dense: rules.zPlus() } }).logits, direct)).toBe(0);
+  // epsilon-plus: the epsilon dense layers at the end read what both convs computed, neither rounds
+  expect(bitDiffs(on.explain(x, { composite: 'epsilon-plus' }).logits, direct)).toBe(0);
+  // epsilon everywhere, or a gradient through the ReLU masks: no layer rounds
+  expect(bitDiffs(on.explain(x, { rule: 'epsilon' }).logits, direct)).toBe(0);
+  expect(bitDiffs(on.attribute(x, { method: 'gradient' }).logits, direct)).toBe(0);
+  expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), activation: rules.gradient() } }).logits, direct)).toBe(0);
   on.dispose();
   off.dispose();
 });

@@ -12,8 +12,8 @@ import { InputError } from '../errors.js';
 import { specOf } from '../ops/registry.js';
 import type { OpSpec, PrepareEnv, RelevanceStep } from '../ops/spec.js';
 import type { Assigned } from './assign.js';
-import type { RuleName } from '../rules.js';
 import { LinearLayer } from './linear.js';
+import { roundingLayers } from './rounding.js';
 import { Workspace, workspaceParts, type TensorBuf, type WorkspaceBytes } from './tensors.js';
 
 interface Prepared {
@@ -65,6 +65,8 @@ export class Engine {
   private readonly partsByCapacity = new Map<number, WorkspaceBytes>();
   private ws: Workspace | null = null;
   private readonly linear: LinearLayer[] = [];
+  /** roundingLayers by rule assignment (the model caches those per composite). */
+  private readonly rounding = new WeakMap<Map<string, Assigned>, Set<string>>();
   /**
    * Bytes of linear memory the model aims to stay within (Model.memoryLimit): modified parameter
    * sets are cached while they fit under it, a workspace that would not fit evicts them first.
@@ -208,16 +210,22 @@ export class Engine {
   /**
    * Run the forward pass over n samples; firstSample (their index in the caller's batch) is for messages.
    * `assigned`: the rules of the relevance pass that follows (none: predict). They decide which conv
-   * layers may compute their own output on Winograd (see ownForwardMayRound).
+   * layers may compute their own output on Winograd (rounding.ts).
    */
   forward(n: number, firstSample = 0, assigned?: Map<string, Assigned>): void {
     const ws = this.ws!;
     const k = this.backend.kernels;
-    const gradientAnywhere = !!assigned && [...assigned.values()].some((a) => a.rule.name === 'gradient');
-    for (const layer of this.linear) layer.ownForwardWinograd = !assigned || (!gradientAnywhere && ownForwardMayRound(assigned.get(layer.node.name)?.rule.name));
+    const rounding = assigned && this.roundingLayers(assigned);
+    for (const layer of this.linear) layer.ownForwardWinograd = !rounding || rounding.has(layer.node.name);
     for (const { node, spec, state } of this.prepared) {
       spec.forward({ node, state, k, ws, n, firstSample, ins: node.inputs.map((i) => ws.tensor(i)), out: ws.tensor(node.name) });
     }
+  }
+
+  private roundingLayers(assigned: Map<string, Assigned>): Set<string> {
+    let names = this.rounding.get(assigned);
+    if (!names) this.rounding.set(assigned, (names = roundingLayers(this.graph, assigned)));
+    return names;
   }
 
   /** Pointer to the output (logits) of the last forward. */
@@ -280,18 +288,4 @@ export class Engine {
     for (const p of this.owned) this.backend.memory.free(p);
     this.owned.length = 0;
   }
-}
-
-/**
- * Rules that never read a layer's own output z = f(x; W, b) as a value: their denominators are
- * other products (z⁺, (W+γW⁺)x, flat, W²), and gamma reads z only through zp = z + γz⁺ where z > 0
- * and zn = z + γz⁻ where z < 0, whose error stays within 2/γ times Winograd's (z⁺ > |z⁻| where z > 0).
- * For layers under these rules z may carry Winograd's rounding (relative to the sum of |terms|, not to
- * z). epsilon divides by z, zbox by z minus a constant, and a gradient anywhere reads the ReLU masks,
- * which a rounding of a near-zero z can flip: those keep z on im2col + GEMM.
- */
-const ROUNDING_SAFE = new Set<RuleName>(['zplus', 'alphabeta', 'gamma', 'flat', 'wsquare']);
-
-function ownForwardMayRound(rule: RuleName | undefined): boolean {
-  return rule !== undefined && ROUNDING_SAFE.has(rule);
 }
