@@ -44,6 +44,8 @@ it.each(['vgg16', 'resnet18'])('%s: relevance with Winograd on (F(4,3) and F(2,3
   const graph = canonicalize(importOnnx(bytes));
   const on = new Model(graph, createWasmBackend({ winograd: 'on' }));
   const off = new Model(graph, createWasmBackend({ winograd: 'off' }));
+  // predict computes every eligible layer's own output with Winograd (measured: 9.2e-7 vgg16, 2.9e-6 resnet18)
+  expect(relDiff(on.predict(x), off.predict(x))).toBeLessThan(1e-5);
   for (const composite of COMPOSITE_NAMES) {
     const a = on.explain(x, { composite, low: 0, high: 1 }).relevance;
     const b = off.explain(x, { composite, low: 0, high: 1 }).relevance;
