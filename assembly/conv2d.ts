@@ -169,8 +169,8 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
  * Part `part` of `parts` (threads) computes the output positions of its own range of im2col blocks
  * (pointwise: of 16-aligned columns) with its own slice of the scratch (`parts` slices of
  * conv2d_scratch_bytes each); the blocks are those of parts = 1, so every output is the same sum.
- * With fewer blocks than parts (small planes, wide blocks) a part takes its own output channels
- * instead, TILE_ROWS at least, over every block (each part builds the im2col blocks itself).
+ * With fewer blocks than parts (small planes, wide blocks) a part takes one block and its own group of
+ * output channels, TILE_ROWS at least (the parts of one block each build its im2col).
  */
 export function conv2d_forward_f32(
   desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32, part: i32, parts: i32,
@@ -185,13 +185,17 @@ export function conv2d_forward_f32(
   const pointwise = isPointwise(desc);
   const pb = pointwise ? P : colBlock(Kd, P);
   const blocks = (P + pb - 1) / pb;
-  const byRows = !pointwise && blocks < parts;
-  // pointwise: one block of all P columns, split into 16-aligned column ranges; by rows: every
-  // block, rows [r0, r1); else whole blocks
+  // pointwise: one block of all P columns, split into 16-aligned column ranges; fewer blocks than
+  // parts: each block's rows in parts / blocks groups, part p taking block p % blocks, group p / blocks
+  // (rows [r0, r1)); else whole blocks
   let lo = 0, hi = P, r0 = 0, r1 = Og;
-  if (byRows) {
-    r0 = partStart(Og, TILE_ROWS, part, parts);
-    r1 = partStart(Og, TILE_ROWS, part + 1, parts);
+  if (!pointwise && blocks < parts) {
+    const groups = parts / blocks;
+    if (part >= blocks * groups) return;
+    lo = (part % blocks) * pb;
+    hi = min(P, lo + pb);
+    r0 = partStart(Og, TILE_ROWS, part / blocks, groups);
+    r1 = partStart(Og, TILE_ROWS, part / blocks + 1, groups);
     if (r0 >= r1) return;
   } else {
     lo = pointwise ? partStart(P, COL_GRAIN, part, parts) : partStart(blocks, 1, part, parts) * pb;

@@ -142,6 +142,8 @@ const CONVS: Conv[] = [
   { n: 1, C: 64, H: 45, W: 45, O: 6, K: 3, P: 1 },
   // one block (P = 169): the forward's parts take output channels instead, 37 = 9 tiles of 4 and 1
   { n: 2, C: 16, H: 13, W: 13, O: 37, K: 3, P: 1 },
+  // three blocks (P = 625): 8 parts are 3 blocks × 2 channel groups (two parts idle), 4 parts one group each
+  { n: 1, C: 16, H: 25, W: 25, O: 20, K: 3, P: 1 },
   // batch 3, fewer output channels than the GEMM tile, stride 2
   { n: 3, C: 40, H: 15, W: 11, O: 3, K: 3, S: 2, P: 1 },
   // fewer input channels than parts (transpose: 2 channels, 1 channel)

@@ -65,6 +65,8 @@ export class Engine {
   private readonly partsByCapacity = new Map<number, WorkspaceBytes>();
   private ws: Workspace | null = null;
   private readonly linear: LinearLayer[] = [];
+  /** Forward passes so far: the clock of the modified-set caches (LinearLayer.staleSets). */
+  private calls = 0;
   /** roundingLayers by rule assignment (the model caches those per composite). */
   private readonly rounding = new WeakMap<Map<string, Assigned>, Set<string>>();
   /**
@@ -87,7 +89,8 @@ export class Engine {
     });
     for (const p of this.prepared)
       if (p.state instanceof LinearLayer) {
-        p.state.budget = (bytes) => this.backend.memory.used() + bytes <= this.memoryLimit;
+        p.state.budget = (bytes) => this.fits(bytes);
+        p.state.clock = () => this.calls;
         this.linear.push(p.state);
       }
   }
@@ -215,11 +218,30 @@ export class Engine {
   forward(n: number, firstSample = 0, assigned?: Map<string, Assigned>): void {
     const ws = this.ws!;
     const k = this.backend.kernels;
+    this.calls++;
     const rounding = assigned && this.roundingLayers(assigned);
     for (const layer of this.linear) layer.ownForwardWinograd = !rounding || rounding.has(layer.node.name);
     for (const { node, spec, state } of this.prepared) {
       spec.forward({ node, state, k, ws, n, firstSample, ins: node.inputs.map((i) => ws.tensor(i)), out: ws.tensor(node.name) });
     }
+  }
+
+  /**
+   * Whether a modified set of `bytes` may be cached within the memory limit. If not, sets no layer has
+   * used in this call are freed, least recently used first, until it fits (a predict's transforms make
+   * room for the next composite's sets instead of sending them to the slow uncached path).
+   */
+  private fits(bytes: number): boolean {
+    const mem = this.backend.memory;
+    if (mem.used() + bytes <= this.memoryLimit) return true;
+    const stale = this.linear.flatMap((layer) => layer.staleSets(this.calls)).sort((a, b) => a[0] - b[0]);
+    const freeable = stale.reduce((sum, [, b]) => sum + b, 0);
+    if (mem.used() - freeable + bytes > this.memoryLimit) return false; // would not fit anyway: keep them
+    for (const [, , free] of stale) {
+      if (mem.used() + bytes <= this.memoryLimit) break;
+      free();
+    }
+    return mem.used() + bytes <= this.memoryLimit;
   }
 
   private roundingLayers(assigned: Map<string, Assigned>): Set<string> {

@@ -45,6 +45,10 @@ export class LinearLayer {
   recomputedBytes = 0;
   /** Set by the engine; without one every set is cached. */
   budget: CacheBudget = () => true;
+  /** The engine's call counter (set by it): when each cached set was last used, for evictStale. */
+  clock: () => number = () => 0;
+  /** Last use (clock) of each cached modified set, by cache key; Winograd transforms by `u:` + their key. */
+  private readonly lastUse = new Map<string, number>();
   /**
    * Whether W's own forward (the layer's output z) may run on Winograd in the current pass: set by the
    * engine per forward pass from the rules that follow (Engine.forward); off where a rule reads z.
@@ -109,7 +113,10 @@ export class LinearLayer {
   param(kind: ParamKind, key: string, transform: (v: number) => number): number {
     const cacheKey = `${kind}:${key}`;
     const cachedPtr = this.cache.get(cacheKey);
-    if (cachedPtr !== undefined) return cachedPtr;
+    if (cachedPtr !== undefined) {
+      if (key !== 'id') this.lastUse.set(cacheKey, this.clock());
+      return cachedPtr;
+    }
     const src = kind === 'w' ? this.node.weight : this.node.bias;
     if (!src) return 0;
     const values = new Float32Array(src.length);
@@ -125,7 +132,10 @@ export class LinearLayer {
     }
     this.cache.set(cacheKey, p);
     if (kind === 'w' && (values.every((v) => v >= 0) || values.every((v) => v <= 0))) this.signDefinite.add(p);
-    if (key !== 'id') this.modifiedBytes += bytes;
+    if (key !== 'id') {
+      this.modifiedBytes += bytes;
+      this.lastUse.set(cacheKey, this.clock());
+    }
     return p;
   }
 
@@ -135,10 +145,50 @@ export class LinearLayer {
     this.transient.length = 0;
   }
 
+  /**
+   * Cached sets (and transforms) last used before call `before`, oldest first: [last use, bytes, free].
+   * Freeing a weight set frees its transforms too (they are keyed by its address, which may come back).
+   */
+  staleSets(before: number): Array<[number, number, () => void]> {
+    const out: Array<[number, number, () => void]> = [];
+    const floats = (key: string) => (key.startsWith('w:') ? this.node.weight.length : (this.node.bias?.length ?? 0));
+    for (const [key, p] of this.cache) {
+      const t = this.lastUse.get(key);
+      if (key.endsWith(':id') || t === undefined || t >= before) continue;
+      out.push([t, floats(key) * 4, () => this.evict(key)]);
+    }
+    for (const [key, u] of this.winogradFilters) {
+      const t = this.lastUse.get(`u:${key}`);
+      if (t === undefined || t >= before) continue;
+      out.push([t, winogradFilterFloats(this.descInts!, this.winograd as WinogradTile) * 4, () => this.evictFilter(key, u)]);
+    }
+    return out;
+  }
+
+  private evict(cacheKey: string): void {
+    const p = this.cache.get(cacheKey);
+    if (p === undefined) return;
+    for (const [key, u] of this.winogradFilters) if (key.startsWith(`${p}:`)) this.evictFilter(key, u);
+    this.backend.memory.free(p);
+    this.cache.delete(cacheKey);
+    this.lastUse.delete(cacheKey);
+    this.signDefinite.delete(p);
+    this.modifiedBytes -= (cacheKey.startsWith('w:') ? this.node.weight.length : (this.node.bias?.length ?? 0)) * 4;
+  }
+
+  private evictFilter(key: string, u: number): void {
+    if (!this.winogradFilters.has(key)) return;
+    this.backend.memory.free(u);
+    this.winogradFilters.delete(key);
+    this.lastUse.delete(`u:${key}`);
+    this.modifiedBytes -= winogradFilterFloats(this.descInts!, this.winograd as WinogradTile) * 4;
+  }
+
   /** Frees every cached modified set (the parameters stay); they are recomputed when next needed. */
   evictModified(): void {
     for (const u of this.winogradFilters.values()) this.backend.memory.free(u);
     this.winogradFilters.clear();
+    this.lastUse.clear();
     for (const [key, p] of this.cache)
       if (!key.endsWith(':id')) {
         this.backend.memory.free(p);
@@ -166,7 +216,10 @@ export class LinearLayer {
     if (!this.winograd || !this.descInts) return 0;
     const key = `${w}:${transposed ? 1 : 0}`;
     let u = this.winogradFilters.get(key);
-    if (u !== undefined) return u;
+    if (u !== undefined) {
+      this.lastUse.set(`u:${key}`, this.clock());
+      return u;
+    }
     if (!this.isCachedWeight(w)) return 0;
     const bytes = winogradFilterFloats(this.descInts, this.winograd) * 4;
     if (!this.budget(bytes)) return 0; // over the memory limit: the direct kernels need no transform
@@ -174,6 +227,7 @@ export class LinearLayer {
     this.backend.kernels.winogradFilter(this.desc, w, u, this.winograd, transposed ? 1 : 0);
     this.winogradFilters.set(key, u);
     this.modifiedBytes += bytes;
+    this.lastUse.set(`u:${key}`, this.clock());
     return u;
   }
 

@@ -84,6 +84,33 @@ describe('memory plan', () => {
     fresh.dispose();
   });
 
+  it('sets no layer used in the current call make room for the ones it needs, least recently used first', async () => {
+    const x = new Float32Array(2 * 64 * 16 * 16).map((_, i) => ((i * 7919) % 97) / 97);
+    const egb = { composite: 'epsilon-gamma-box', low: 0, high: 1 } as const;
+    const free = await wideConvNet();
+    const want = free.explain(x, egb).relevance;
+    const alone = free.memoryPlan(2);
+    const byPredict = await wideConvNet();
+    const logits = byPredict.predict(x);
+    const predictSets = byPredict.memoryPlan(2).modifiedParameters; // the Winograd transforms of W
+    expect(predictSets).toBeGreaterThan(4 * MiB);
+    // room for what epsilon-gamma-box caches, not for that and predict's transforms too
+    const tight = await wideConvNet();
+    tight.memoryLimit = alone.total + predictSets / 4;
+    tight.predict(x);
+    const got = tight.explain(x, egb).relevance;
+    const p = tight.memoryPlan(2);
+    // every set of this call was cached (uncached, the transposed products would take im2col: other bits),
+    // which took freeing part of predict's transforms
+    expect(p.recomputedParameters).toBe(0);
+    expect(got.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    expect(p.modifiedParameters).toBeLessThan(alone.modifiedParameters + predictSets);
+    expect(p.parameters + p.modifiedParameters + p.constants + p.activations + p.relevance + p.scratch).toBeLessThanOrEqual(tight.memoryLimit);
+    // predict again: its transforms come back in place of the explain's, the logits are the same
+    expect(tight.predict(x).every((v, i) => Object.is(v, logits[i]))).toBe(true);
+    for (const m of [free, byPredict, tight]) m.dispose();
+  });
+
   it('memoryLimit must be a number of bytes between 16 MiB and 4 GiB', async () => {
     for (const bad of [0, -1, 1e3, 2 ** 33, Number.NaN, '1GB'])
       await expect(loadModel(archOnnx('resnet18'), { memoryLimit: bad as number })).rejects.toThrow(/memoryLimit must be a number of bytes/);
@@ -116,4 +143,29 @@ async function wideMlp(): Promise<Model> {
     format: 'lrp-json',
   };
   return new Model(canonicalize(graph), await createBackend('wasm'));
+}
+
+/** Conv 64 → 256 → 256 (3×3, 16×16) with ReLUs, flatten, dense → 10, Winograd on: F(4,3) transforms of 2.4 and 9.4 MiB per set. */
+async function wideConvNet(): Promise<Model> {
+  const wave = (n: number, phase: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 2.399 + phase) * 0.05);
+  const conv = (name: string, input: string, C: number, O: number, k: number) =>
+    ({ name, op: 'conv2d', inputs: [input], inChannels: C, outChannels: O, kernel: [3, 3], stride: [1, 1], padding: [1, 1, 1, 1], dilation: [1, 1], groups: 1, weight: wave(O * C * 9, k), bias: wave(O, k + 0.5) }) as const;
+  const graph: Graph = {
+    name: 'wide-conv',
+    inputShape: [64, 16, 16],
+    inputLayout: 'NCHW',
+    inputRange: [0, 1],
+    nodes: [
+      conv('c1', 'input', 64, 256, 0.1),
+      { name: 'r1', op: 'relu', inputs: ['c1'] },
+      conv('c2', 'r1', 256, 256, 0.7),
+      { name: 'r2', op: 'relu', inputs: ['c2'] },
+      { name: 'f', op: 'flatten', inputs: ['r2'] },
+      { name: 'fc', op: 'dense', inputs: ['f'], inFeatures: 256 * 16 * 16, outFeatures: 10, weight: wave(256 * 256 * 10, 1.3), bias: wave(10, 1.8) },
+    ],
+    output: 'fc',
+    notes: [],
+    format: 'lrp-json',
+  };
+  return new Model(canonicalize(graph), await createBackend('wasm', 1, null, 'on'));
 }
