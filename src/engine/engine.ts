@@ -227,14 +227,15 @@ export class Engine {
   }
 
   /**
-   * Whether a modified set of `bytes` may be cached within the memory limit. If not, sets no layer has
-   * used in this call are freed, least recently used first, until it fits (a predict's transforms make
-   * room for the next composite's sets instead of sending them to the slow uncached path).
+   * Whether a modified set of `bytes` may be cached within the memory limit. If not, the Winograd
+   * transforms of W that predict cached and no layer has used in this call are freed, least recently
+   * used first, until it fits (LinearLayer.staleOwnTransform): they must not send a composite's products
+   * down the uncached im2col path.
    */
   private fits(bytes: number): boolean {
     const mem = this.backend.memory;
     if (mem.used() + bytes <= this.memoryLimit) return true;
-    const stale = this.linear.flatMap((layer) => layer.staleSets(this.calls)).sort((a, b) => a[0] - b[0]);
+    const stale = this.linear.map((layer) => layer.staleOwnTransform(this.calls)).filter((t) => t !== null).sort((a, b) => a[0] - b[0]);
     const freeable = stale.reduce((sum, [, b]) => sum + b, 0);
     if (mem.used() - freeable + bytes > this.memoryLimit) return false; // would not fit anyway: keep them
     for (const [, , free] of stale) {

@@ -45,10 +45,10 @@ export class LinearLayer {
   recomputedBytes = 0;
   /** Set by the engine; without one every set is cached. */
   budget: CacheBudget = () => true;
-  /** The engine's call counter (set by it): when each cached set was last used, for evictStale. */
+  /** The engine's call counter (set by it), for staleOwnTransform. */
   clock: () => number = () => 0;
-  /** Last use (clock) of each cached modified set, by cache key; Winograd transforms by `u:` + their key. */
-  private readonly lastUse = new Map<string, number>();
+  /** When the Winograd transform of W for its own forward was last used (clock). */
+  private ownTransformUse = -1;
   /**
    * Whether W's own forward (the layer's output z) may run on Winograd in the current pass: set by the
    * engine per forward pass from the rules that follow (Engine.forward); off where a rule reads z.
@@ -113,10 +113,7 @@ export class LinearLayer {
   param(kind: ParamKind, key: string, transform: (v: number) => number): number {
     const cacheKey = `${kind}:${key}`;
     const cachedPtr = this.cache.get(cacheKey);
-    if (cachedPtr !== undefined) {
-      if (key !== 'id') this.lastUse.set(cacheKey, this.clock());
-      return cachedPtr;
-    }
+    if (cachedPtr !== undefined) return cachedPtr;
     const src = kind === 'w' ? this.node.weight : this.node.bias;
     if (!src) return 0;
     const values = new Float32Array(src.length);
@@ -132,10 +129,7 @@ export class LinearLayer {
     }
     this.cache.set(cacheKey, p);
     if (kind === 'w' && (values.every((v) => v >= 0) || values.every((v) => v <= 0))) this.signDefinite.add(p);
-    if (key !== 'id') {
-      this.modifiedBytes += bytes;
-      this.lastUse.set(cacheKey, this.clock());
-    }
+    if (key !== 'id') this.modifiedBytes += bytes;
     return p;
   }
 
@@ -145,50 +139,32 @@ export class LinearLayer {
     this.transient.length = 0;
   }
 
+  private ownTransformKey(): string {
+    return `${this.cache.get('w:id')}:0`;
+  }
+
   /**
-   * Cached sets (and transforms) last used before call `before`, oldest first: [last use, bytes, free].
-   * Freeing a weight set frees its transforms too (they are keyed by its address, which may come back).
+   * The Winograd transform of W for its own forward, if cached and last used before call `before`:
+   * [last use, bytes, free it]. Only these give way to other sets (Engine.fits): predict adds them, and
+   * without them it runs im2col + GEMM. The rules' sets give way to nothing (first come, first cached), so
+   * calls with different composites cannot evict each other's sets in turn, recomputing them every call.
    */
-  staleSets(before: number): Array<[number, number, () => void]> {
-    const out: Array<[number, number, () => void]> = [];
-    const floats = (key: string) => (key.startsWith('w:') ? this.node.weight.length : (this.node.bias?.length ?? 0));
-    for (const [key, p] of this.cache) {
-      const t = this.lastUse.get(key);
-      if (key.endsWith(':id') || t === undefined || t >= before) continue;
-      out.push([t, floats(key) * 4, () => this.evict(key)]);
-    }
-    for (const [key, u] of this.winogradFilters) {
-      const t = this.lastUse.get(`u:${key}`);
-      if (t === undefined || t >= before) continue;
-      out.push([t, winogradFilterFloats(this.descInts!, this.winograd as WinogradTile) * 4, () => this.evictFilter(key, u)]);
-    }
-    return out;
-  }
-
-  private evict(cacheKey: string): void {
-    const p = this.cache.get(cacheKey);
-    if (p === undefined) return;
-    for (const [key, u] of this.winogradFilters) if (key.startsWith(`${p}:`)) this.evictFilter(key, u);
-    this.backend.memory.free(p);
-    this.cache.delete(cacheKey);
-    this.lastUse.delete(cacheKey);
-    this.signDefinite.delete(p);
-    this.modifiedBytes -= (cacheKey.startsWith('w:') ? this.node.weight.length : (this.node.bias?.length ?? 0)) * 4;
-  }
-
-  private evictFilter(key: string, u: number): void {
-    if (!this.winogradFilters.has(key)) return;
-    this.backend.memory.free(u);
-    this.winogradFilters.delete(key);
-    this.lastUse.delete(`u:${key}`);
-    this.modifiedBytes -= winogradFilterFloats(this.descInts!, this.winograd as WinogradTile) * 4;
+  staleOwnTransform(before: number): [number, number, () => void] | null {
+    const key = this.ownTransformKey();
+    const u = this.winogradFilters.get(key);
+    if (u === undefined || this.ownTransformUse >= before) return null;
+    const bytes = winogradFilterFloats(this.descInts!, this.winograd as WinogradTile) * 4;
+    return [this.ownTransformUse, bytes, () => {
+      this.backend.memory.free(u);
+      this.winogradFilters.delete(key);
+      this.modifiedBytes -= bytes;
+    }];
   }
 
   /** Frees every cached modified set (the parameters stay); they are recomputed when next needed. */
   evictModified(): void {
     for (const u of this.winogradFilters.values()) this.backend.memory.free(u);
     this.winogradFilters.clear();
-    this.lastUse.clear();
     for (const [key, p] of this.cache)
       if (!key.endsWith(':id')) {
         this.backend.memory.free(p);
@@ -217,7 +193,7 @@ export class LinearLayer {
     const key = `${w}:${transposed ? 1 : 0}`;
     let u = this.winogradFilters.get(key);
     if (u !== undefined) {
-      this.lastUse.set(`u:${key}`, this.clock());
+      if (key === this.ownTransformKey()) this.ownTransformUse = this.clock();
       return u;
     }
     if (!this.isCachedWeight(w)) return 0;
@@ -227,7 +203,7 @@ export class LinearLayer {
     this.backend.kernels.winogradFilter(this.desc, w, u, this.winograd, transposed ? 1 : 0);
     this.winogradFilters.set(key, u);
     this.modifiedBytes += bytes;
-    this.lastUse.set(`u:${key}`, this.clock());
+    if (key === this.ownTransformKey()) this.ownTransformUse = this.clock();
     return u;
   }
 
