@@ -8,7 +8,7 @@ import { importOnnx } from '../src/import/onnx.js';
 import { Model } from '../src/model.js';
 import { createWasmBackend } from '../src/wasm/index.js';
 import { archInputs, archOnnx } from './helpers/arch.js';
-import { relDiff } from './helpers/oracle.js';
+import { bitDiffs, relDiff } from './helpers/oracle.js';
 import { modelDir } from './helpers/fixtures.js';
 import { describeModelCases } from './helpers/run-cases.js';
 
@@ -54,9 +54,6 @@ it.each(['vgg16', 'resnet18'])('%s: relevance with Winograd on (F(4,3) and F(2,3
   on.dispose();
   off.dispose();
 });
-
-/** Indices where a and b differ bit for bit (-0 and 0 differ). */
-const bitDiffs = (a: Float32Array, b: Float32Array) => a.reduce((c, v, i) => c + (Object.is(v, b[i]) ? 0 : 1), 0);
 
 it("W's own forward runs Winograd in predict, and in explain only where no rule reads z", async () => {
   const x = new Float32Array(2 * 28 * 28).map((_, i) => ((i * 37) % 11) / 11);

@@ -65,7 +65,7 @@ export class Engine {
   private readonly partsByCapacity = new Map<number, WorkspaceBytes>();
   private ws: Workspace | null = null;
   private readonly linear: LinearLayer[] = [];
-  /** Forward passes so far: the clock of the modified-set caches (LinearLayer.staleSets). */
+  /** Forward passes so far: the clock of predict's cached transforms (LinearLayer.staleOwnTransform). */
   private calls = 0;
   /** roundingLayers by rule assignment (the model caches those per composite). */
   private readonly rounding = new WeakMap<Map<string, Assigned>, Set<string>>();

@@ -6,13 +6,13 @@
  * cancels. So without a relevance pass (predict) every layer may round; in explain a layer may when
  * - its own rule does not read z as a value (ROUNDING_SAFE), and
  * - everything its output reaches, up to the model output, only routes values (ReLU under pass, reshapes,
- *   slices, concatenation, max pooling, average pooling under the gradient) or is a linear layer under such a rule: an epsilon layer anywhere after it
- *   would divide by sums of rounded values (resnet_mini's flat-first, epsilon-rest vectors went from 1e-6
- *   to 2.2e-4 with only the next layer checked; resnet18's residual adds, under the norm rule, moved
- *   epsilon-plus relevance by 1.2e-4 of its largest value), and so would any other op (an add under the
- *   norm rule, average pooling, a gate). Max pooling passes it on: a rounded near-tie may move the
- *   winner, as float32 itself may (the 64×64 torchvision VGG16 under z⁺, alpha-beta or gamma throughout:
- *   relevance within 2.6e-6 of im2col's).
+ *   slices, concatenation, max pooling, average pooling under the gradient) or is a linear layer under
+ *   such a rule: an epsilon layer anywhere after it would divide by sums of rounded values (resnet_mini's
+ *   flat-first, epsilon-rest vectors went from 1e-6 to 2.2e-4 with only the next layer checked; resnet18's
+ *   residual adds, under the norm rule, moved epsilon-plus relevance by 1.2e-4 of its largest value), and
+ *   so would any other op (an add or average pooling under the norm rule, a gate). Max pooling passes it
+ *   on: a rounded near-tie may move the winner, as float32 itself may (the 64×64 torchvision VGG16 under
+ *   z⁺, alpha-beta or gamma throughout: relevance within 2.6e-6 of im2col's).
  * - no activation takes the gradient: its mask, which a rounded near-zero z can flip, would decide where
  *   relevance goes (under the pass rule it does not).
  * The usual composites put epsilon on the dense layers at the end, so in their explain calls no layer
@@ -45,7 +45,12 @@ export function roundingLayers(graph: Graph, assigned: Map<string, Assigned>): S
   if (graph.nodes.some((node) => MASKING.has(node.op) && rule(node.name) === 'gradient')) return out;
   const consumers = new Map<string, string[]>();
   const ops = new Map(graph.nodes.map((node) => [node.name, node.op]));
-  for (const node of graph.nodes) for (const i of node.inputs) consumers.set(i, [...(consumers.get(i) ?? []), node.name]);
+  for (const node of graph.nodes)
+    for (const i of node.inputs) {
+      const list = consumers.get(i);
+      if (list) list.push(node.name);
+      else consumers.set(i, [node.name]);
+    }
   /** Whether everything this tensor reaches reads it harmlessly (memoised by node name). */
   const safe = new Map<string, boolean>();
   const passedOnSafely = (name: string): boolean => {

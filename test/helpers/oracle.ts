@@ -75,6 +75,13 @@ export function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / (den || 1);
 }
 
+/** How many elements of a and b differ bit for bit (-0 and 0 differ, NaN equals NaN). */
+export function bitDiffs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let count = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) count++;
+  return count;
+}
+
 /** Deterministic inputs in [lo, hi). */
 export function uniform(count: number, seed = 1, lo = 0, hi = 1): Float32Array {
   let s = seed >>> 0 || 1;
