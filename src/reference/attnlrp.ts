@@ -1,5 +1,6 @@
 /**
- * A float64 reference of the LRP engine for transformer graphs: the forward pass (forward-f64.ts) and the
+ * A float64 reference of the LRP engine (written for transformer graphs; it also walks max and average
+ * pooling, so CNNs such as VGG and ResNet): the forward pass (forward-f64.ts) and the
  * relevance walk over an IR graph, one sample at a time, with plain loops and one function per op. The
  * transformer rules are written from AttnLRP's equations (Achtibat et al., ICML 2024):
  *  - layer norm (attnlrp): the division by the standard deviation is treated as a constant (identity rule,
@@ -29,6 +30,8 @@ import {
   gateIndex,
   layerNormF64,
   matmulDims,
+  maxPoolF64,
+  avgPoolWindows,
   sliceSources,
   transposeSources,
 } from './forward-f64.js';
@@ -143,6 +146,34 @@ function concatRel(node: Node<'concat'>, rule: Rule, ins: Tensor64[], _out: Tens
 }
 
 /** norm: R_i = x_i/(HW) · R_c / stab(z_c); gradient: R_c/(HW). */
+/** gradient (Zennit's default for max pooling): each output's relevance goes to its window's maximum. */
+function maxPoolRel(node: Node<'maxpool2d'>, rule: Rule, [x]: Tensor64[], _out: Tensor64, R: Float64Array): Sent {
+  if (rule.name !== 'gradient') return noRule(node, rule);
+  const { argmax } = maxPoolF64(node, x);
+  const back = new Float64Array(x.data.length);
+  for (let o = 0; o < argmax.length; o++) back[argmax[o]] += R[o];
+  return [back];
+}
+
+/** norm (Zennit's default): each input gets its share x/div of the window's output; gradient: R/div. */
+function avgPoolRel(node: Node<'avgpool2d'>, rule: Rule, [x]: Tensor64[], out: Tensor64, R: Float64Array): Sent {
+  if (rule.name !== 'norm' && rule.name !== 'gradient') return noRule(node, rule);
+  const [C, H, W] = x.shape;
+  const windows = avgPoolWindows(node, H, W);
+  const back = new Float64Array(x.data.length);
+  for (let c = 0; c < C; c++)
+    windows.forEach(({ h0, h1, w0, w1, div }, o) => {
+      const at = c * windows.length + o;
+      const g = rule.name === 'norm' ? R[at] / stab(out.data[at], stabilizerOf(rule)) : R[at];
+      for (let h = h0; h < h1; h++)
+        for (let w = w0; w < w1; w++) {
+          const i = (c * H + h) * W + w;
+          back[i] += rule.name === 'norm' ? ((x.data[i] / div) * g) : g / div;
+        }
+    });
+  return [back];
+}
+
 function globalAvgPoolRel(node: Node<'globalavgpool'>, rule: Rule, [x]: Tensor64[], out: Tensor64, R: Float64Array): Sent {
   const [C, H, W] = x.shape;
   const HW = H * W;
@@ -284,6 +315,10 @@ export function relevanceNode(node: NodeF64, rule: Rule, ins: Tensor64[], out: T
       return concatRel(node, rule, ins, out, R);
     case 'globalavgpool':
       return globalAvgPoolRel(node, rule, ins, out, R);
+    case 'maxpool2d':
+      return maxPoolRel(node, rule, ins, out, R);
+    case 'avgpool2d':
+      return avgPoolRel(node, rule, ins, out, R);
     case 'layernorm':
       return layerNormRel(node, rule, ins, out, R);
     case 'softmax':

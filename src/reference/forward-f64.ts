@@ -9,7 +9,7 @@ import { InputError, ShapeError, UnsupportedError } from '../errors.js';
 import { MODEL_INPUT } from '../graph/ir.js';
 import { ACTIVATIONS } from '../ops/activation.js';
 import { activationRef } from './activations.js';
-import { size } from '../graph/shapes.js';
+import { size, windowOutput } from '../graph/shapes.js';
 import { rowMajorStrides } from '../ops/strided.js';
 import { convMap, convOutShape, denseMap } from './linear-f64.js';
 import { type GraphF64, type NodeF64, type Tensor64 } from './nodes-f64.js';
@@ -68,6 +68,10 @@ export function forwardNode(node: NodeF64, ins: Tensor64[], sample = 0): Tensor6
       return concatF64(node, ins);
     case 'globalavgpool':
       return globalAvgPoolF64(node, ins[0]);
+    case 'maxpool2d':
+      return maxPoolF64(node, ins[0]).y;
+    case 'avgpool2d':
+      return avgPoolF64(node, ins[0]);
     case 'layernorm':
       return layerNormF64(node, ins[0]).y;
     case 'softmax':
@@ -251,6 +255,81 @@ function globalAvgPoolF64(node: Node<'globalavgpool'>, x: Tensor64): Tensor64 {
     y[c] = acc / (H * W);
   }
   return { shape: [C, 1, 1], data: y };
+}
+
+/**
+ * Max pooling over [C, H, W] (padding and the windows ceil mode adds reach past the input count as −∞), and
+ * per output the flat input index of its maximum: the first in row-major window order on ties, as the kernel.
+ */
+export function maxPoolF64(node: Node<'maxpool2d'>, x: Tensor64): { y: Tensor64; argmax: Int32Array } {
+  if (x.shape.length !== 3) throw new ShapeError(`${where(node)} expects [C, H, W], got [${x.shape.join(', ')}]`);
+  const [C, H, W] = x.shape;
+  const [kh, kw] = node.kernel;
+  const [sh, sw] = node.stride;
+  const [dh, dw] = node.dilation;
+  const [pt, pl] = node.padding;
+  const OH = windowOutput(H, kh, sh, pt, node.padding[2], dh, node.ceilMode);
+  const OW = windowOutput(W, kw, sw, pl, node.padding[3], dw, node.ceilMode);
+  const y = new Float64Array(C * OH * OW);
+  const argmax = new Int32Array(y.length);
+  for (let c = 0; c < C; c++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const h = oh * sh - pt + i * dh;
+            const w = ow * sw - pl + j * dw;
+            if (h < 0 || h >= H || w < 0 || w >= W) continue;
+            const v = x.data[(c * H + h) * W + w];
+            if (at < 0 || v > best) [best, at] = [v, (c * H + h) * W + w];
+          }
+        const o = (c * OH + oh) * OW + ow;
+        y[o] = best;
+        argmax[o] = at;
+      }
+  return { y: { shape: [C, OH, OW], data: y }, argmax };
+}
+
+/**
+ * The windows of an average pool over an H×W plane, as PyTorch's avg_pool2d: per output position the
+ * clipped window [h0, h1) × [w0, w1) and its divisor (divisor_override, else the window size, padding
+ * counted only when count_include_pad and never past the padded input's end).
+ */
+export function avgPoolWindows(node: Node<'avgpool2d'>, H: number, W: number): Array<{ h0: number; h1: number; w0: number; w1: number; div: number }> {
+  const [kh, kw] = node.kernel;
+  const [sh, sw] = node.stride;
+  const [pt, pl, pb, pr] = node.padding;
+  const OH = windowOutput(H, kh, sh, pt, pb, 1, node.ceilMode);
+  const OW = windowOutput(W, kw, sw, pl, pr, 1, node.ceilMode);
+  const out = [];
+  for (let oh = 0; oh < OH; oh++)
+    for (let ow = 0; ow < OW; ow++) {
+      const hs = oh * sh - pt;
+      const ws = ow * sw - pl;
+      const he = Math.min(hs + kh, H + pb);
+      const we = Math.min(ws + kw, W + pr);
+      const [h0, h1, w0, w1] = [Math.max(hs, 0), Math.min(he, H), Math.max(ws, 0), Math.min(we, W)];
+      const div = node.divisorOverride ?? (node.countIncludePad ? (he - hs) * (we - ws) : (h1 - h0) * (w1 - w0));
+      out.push({ h0, h1, w0, w1, div });
+    }
+  return out;
+}
+
+function avgPoolF64(node: Node<'avgpool2d'>, x: Tensor64): Tensor64 {
+  if (x.shape.length !== 3) throw new ShapeError(`${where(node)} expects [C, H, W], got [${x.shape.join(', ')}]`);
+  const [C, H, W] = x.shape;
+  const windows = avgPoolWindows(node, H, W);
+  const y = new Float64Array(C * windows.length);
+  for (let c = 0; c < C; c++)
+    windows.forEach(({ h0, h1, w0, w1, div }, o) => {
+      let acc = 0;
+      for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) acc += x.data[(c * H + h) * W + w];
+      y[c * windows.length + o] = acc / div;
+    });
+  const OH = windowOutput(H, node.kernel[0], node.stride[0], node.padding[0], node.padding[2], 1, node.ceilMode);
+  return { shape: [C, OH, windows.length / OH], data: y };
 }
 
 /** y = (x − mean)/std · w + b per row of the last axis, std = sqrt(var + epsilon); also returns each row's std. */

@@ -198,7 +198,7 @@ describe('float64 reference: whole tiny transformers', () => {
     const good = tinyInputs('text', 1);
     const bad = attnlrpRules(graph).set('attn', rules.epsilon());
     expect(() => referenceExplain(graph, good, 1, { rules: bad, targets: [0] })).toThrow(RuleError);
-    const pool: NodeF64 = { op: 'maxpool2d', name: 'p', inputs: [MODEL_INPUT], kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0], dilation: [1, 1], ceilMode: false };
-    expect(() => forwardNode(pool, [randT([1, 2, 2])])).toThrow(UnsupportedError);
+    const up: NodeF64 = { op: 'upsample', name: 'u', inputs: [MODEL_INPUT], scale: [2, 2] };
+    expect(() => forwardNode(up, [randT([1, 2, 2])])).toThrow(UnsupportedError);
   });
 });
