@@ -404,7 +404,7 @@ export class Model {
 
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);
-      const ws = this.runForward(engine, data, s, m, batch, assigned);
+      const ws = this.runForward(engine, data, s, m, batch, assigned, startMode === 'logit');
       checkForward(engine, ws, s, m);
       const mem = engine.backend.memory;
       const out = engine.outputPtr() >>> 2;
@@ -642,7 +642,7 @@ export class Model {
   }
 
   /** Copy samples [s, s+m) into the engine and run the forward pass; checks for NaN/Infinity. */
-  private runForward(engine: Engine, data: Float32Array, s: number, m: number, capacity: number, assigned?: Map<string, Assigned>) {
+  private runForward(engine: Engine, data: Float32Array, s: number, m: number, capacity: number, assigned?: Map<string, Assigned>, fromLogit = false) {
     const per = this.inputSize;
     const ws = engine.workspace(capacity);
     engine.setInput(data.subarray(s * per, (s + m) * per), m);
@@ -653,7 +653,7 @@ export class Model {
           throw new InputError(`input holds ${data[i]} at sample ${sample}, index ${i - sample * per}: inputs must be finite`);
         }
     }
-    memoryLimit(() => engine.forward(m, s, assigned));
+    memoryLimit(() => engine.forward(m, s, assigned, fromLogit));
     return ws;
   }
 

@@ -30,9 +30,10 @@ it('the runs above do use Winograd: its filter transforms are cached (and counte
     model.dispose();
   }
   // cnn's 3×3 stride-1 convs (1→8 on 28×28, 8→16 on 14×14: both F(4,3)) run z⁺ (x ≥ 0): U of W⁺ for the
-  // forward and the transposed product, 36 floats per channel pair each (W's own forward stays im2col:
-  // both convs' outputs reach the epsilon dense layer, see src/engine/rounding.ts)
-  expect(bytes.on - bytes.off).toBe(2 * (8 * 1 + 16 * 8) * 36 * 4);
+  // forward and the transposed product, and U of W for W's own forward (the epsilon dense layers at the end
+  // receive relevance proportional to what they divide by, see src/engine/rounding.ts): 36 floats per
+  // channel pair each
+  expect(bytes.on - bytes.off).toBe(3 * (8 * 1 + 16 * 8) * 36 * 4);
 });
 
 // The torchvision fixtures (64×64 inputs) reach 8×8 and 4×4 planes, where 'on' picks F(2,3): every composite's
@@ -55,7 +56,7 @@ it.each(['vgg16', 'resnet18'])('%s: relevance with Winograd on (F(4,3) and F(2,3
   off.dispose();
 });
 
-it("W's own forward runs Winograd in predict, and in explain only where no rule reads z", async () => {
+it("W's own forward runs Winograd in predict, and in explain only where no rule divides by a value it rounded", async () => {
   const x = new Float32Array(2 * 28 * 28).map((_, i) => ((i * 37) % 11) / 11);
   const on = await loadModel(`${modelDir('cnn')}/model.json`, { winograd: 'on' });
   const off = await loadModel(`${modelDir('cnn')}/model.json`, { winograd: 'off' });
@@ -64,13 +65,19 @@ it("W's own forward runs Winograd in predict, and in explain only where no rule 
   // the two paths round differently, and only by Winograd's error
   expect(bitDiffs(rounded, direct)).toBeGreaterThan(0);
   expect(relDiff(rounded, direct)).toBeLessThan(1e-5);
-  // z⁺ on every linear layer and the gradient through the average pooling: nothing reads z, every conv
-  // rounds as in predict; under the pooling's default norm rule (it divides by the window sums) none does
+  // z⁺ on every linear layer: nothing divides by a value that may cancel, every conv rounds as in predict,
+  // with the average pooling under the gradient or under its default norm rule (it divides by the window
+  // sums, but the relevance it gets is those sums times a factor: z⁺ dense layers multiply their input)
   expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), dense: rules.zPlus(), pool: rules.gradient() } }).logits, rounded)).toBe(0);
-  expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), dense: rules.zPlus() } }).logits, direct)).toBe(0);
-  // epsilon-plus: the epsilon dense layers at the end read what both convs computed, neither rounds
-  expect(bitDiffs(on.explain(x, { composite: 'epsilon-plus' }).logits, direct)).toBe(0);
-  // epsilon everywhere, or a gradient through the ReLU masks: no layer rounds
+  expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), dense: rules.zPlus() } }).logits, rounded)).toBe(0);
+  // epsilon-plus from the logit: the epsilon dense layers divide by what they pass on, which scales with the
+  // relevance they get; both convs round. From 'onehot' the output layer's relevance does not scale with
+  // its logit: neither does.
+  expect(bitDiffs(on.explain(x, { composite: 'epsilon-plus' }).logits, rounded)).toBe(0);
+  expect(bitDiffs(on.explain(x, { composite: 'epsilon-plus', start: 'onehot' }).logits, direct)).toBe(0);
+  // a flat output layer: the epsilon layer before it gets relevance that does not scale with its output
+  expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), dense: rules.epsilon(), byIndex: { 9: rules.flat() } } }).logits, direct)).toBe(0);
+  // epsilon everywhere (the convs read their own z), or a gradient through the ReLU masks: no layer rounds
   expect(bitDiffs(on.explain(x, { rule: 'epsilon' }).logits, direct)).toBe(0);
   expect(bitDiffs(on.attribute(x, { method: 'gradient' }).logits, direct)).toBe(0);
   expect(bitDiffs(on.explain(x, { composite: { conv: rules.zPlus(), activation: rules.gradient() } }).logits, direct)).toBe(0);

@@ -65,10 +65,10 @@ export class Engine {
   private readonly partsByCapacity = new Map<number, WorkspaceBytes>();
   private ws: Workspace | null = null;
   private readonly linear: LinearLayer[] = [];
-  /** Forward passes so far: the clock of predict's cached transforms (LinearLayer.staleOwnTransform). */
+  /** Forward passes so far: the clock of the cached transforms of W (LinearLayer.ownTransform: least recently used first). */
   private calls = 0;
-  /** roundingLayers by rule assignment (the model caches those per composite). */
-  private readonly rounding = new WeakMap<Map<string, Assigned>, Set<string>>();
+  /** roundingLayers by rule assignment (the model caches those per composite), started from the logit or not. */
+  private readonly rounding = new WeakMap<Map<string, Assigned>, [Set<string>?, Set<string>?]>();
   /**
    * Bytes of linear memory the model aims to stay within (Model.memoryLimit): modified parameter
    * sets are cached while they fit under it, a workspace that would not fit evicts them first.
@@ -89,7 +89,7 @@ export class Engine {
     });
     for (const p of this.prepared)
       if (p.state instanceof LinearLayer) {
-        p.state.budget = (bytes) => this.fits(bytes);
+        p.state.budget = (bytes, own) => this.fits(bytes, own);
         p.state.clock = () => this.calls;
         this.linear.push(p.state);
       }
@@ -212,14 +212,14 @@ export class Engine {
 
   /**
    * Run the forward pass over n samples; firstSample (their index in the caller's batch) is for messages.
-   * `assigned`: the rules of the relevance pass that follows (none: predict). They decide which conv
-   * layers may compute their own output on Winograd (rounding.ts).
+   * `assigned`: the rules of the relevance pass that follows (none: predict); `fromLogit`: that pass starts
+   * from the logit. They decide which conv layers may compute their own output on Winograd (rounding.ts).
    */
-  forward(n: number, firstSample = 0, assigned?: Map<string, Assigned>): void {
+  forward(n: number, firstSample = 0, assigned?: Map<string, Assigned>, fromLogit = false): void {
     const ws = this.ws!;
     const k = this.backend.kernels;
     this.calls++;
-    const rounding = assigned && this.roundingLayers(assigned);
+    const rounding = assigned && this.roundingLayers(assigned, fromLogit);
     for (const layer of this.linear) layer.ownForwardWinograd = !rounding || rounding.has(layer.node.name);
     for (const { node, spec, state } of this.prepared) {
       spec.forward({ node, state, k, ws, n, firstSample, ins: node.inputs.map((i) => ws.tensor(i)), out: ws.tensor(node.name) });
@@ -227,15 +227,17 @@ export class Engine {
   }
 
   /**
-   * Whether a modified set of `bytes` may be cached within the memory limit. If not, the Winograd
-   * transforms of W that predict cached and no layer has used in this call are freed, least recently
-   * used first, until it fits (LinearLayer.staleOwnTransform): they must not send a composite's products
-   * down the uncached im2col path.
+   * Whether a modified set of `bytes` may be cached within the memory limit. If not, and the set is a
+   * rule's, the Winograd transforms of W for the layers' own forward are freed, least recently used first,
+   * until it fits (LinearLayer.ownTransform), even those this call's forward used (it has run): without
+   * them W's own forward takes im2col + GEMM, while a rule's product without its set would take the
+   * uncached im2col path in every call. A transform of W (`own`) frees nothing: it is cached only where
+   * there is room, so calls that alternate cannot evict each other's sets in turn.
    */
-  private fits(bytes: number): boolean {
+  private fits(bytes: number, own = false): boolean {
     const mem = this.backend.memory;
-    if (mem.used() + bytes <= this.memoryLimit) return true;
-    const stale = this.linear.map((layer) => layer.staleOwnTransform(this.calls)).filter((t) => t !== null).sort((a, b) => a[0] - b[0]);
+    if (mem.used() + bytes <= this.memoryLimit || own) return mem.used() + bytes <= this.memoryLimit;
+    const stale = this.linear.map((layer) => layer.ownTransform()).filter((t) => t !== null).sort((a, b) => a[0] - b[0]);
     const freeable = stale.reduce((sum, [, b]) => sum + b, 0);
     if (mem.used() - freeable + bytes > this.memoryLimit) return false; // would not fit anyway: keep them
     for (const [, , free] of stale) {
@@ -245,10 +247,11 @@ export class Engine {
     return mem.used() + bytes <= this.memoryLimit;
   }
 
-  private roundingLayers(assigned: Map<string, Assigned>): Set<string> {
-    let names = this.rounding.get(assigned);
-    if (!names) this.rounding.set(assigned, (names = roundingLayers(this.graph, assigned)));
-    return names;
+  private roundingLayers(assigned: Map<string, Assigned>, fromLogit: boolean): Set<string> {
+    let both = this.rounding.get(assigned);
+    if (!both) this.rounding.set(assigned, (both = []));
+    const i = fromLogit ? 0 : 1;
+    return (both[i] ??= roundingLayers(this.graph, assigned, fromLogit));
   }
 
   /** Pointer to the output (logits) of the last forward. */

@@ -15,9 +15,10 @@ export type ParamKind = 'w' | 'b';
 /**
  * Whether a modified parameter set of `bytes` may stay cached (the engine answers from the memory
  * limit: what linear memory holds plus the set must stay within it). A set that may not is
- * computed for the rule step that needs it and freed after it (`releaseTransient`).
+ * computed for the rule step that needs it and freed after it (`releaseTransient`). `own`: the set is
+ * the Winograd transform of W for its own forward, which may not make room by freeing others.
  */
-export type CacheBudget = (bytes: number) => boolean;
+export type CacheBudget = (bytes: number, own?: boolean) => boolean;
 
 export class LinearLayer {
   readonly inSize: number;
@@ -45,7 +46,7 @@ export class LinearLayer {
   recomputedBytes = 0;
   /** Set by the engine; without one every set is cached. */
   budget: CacheBudget = () => true;
-  /** The engine's call counter (set by it), for staleOwnTransform. */
+  /** The engine's call counter (set by it), for ownTransform. */
   clock: () => number = () => 0;
   /** When the Winograd transform of W for its own forward was last used (clock). */
   private ownTransformUse = -1;
@@ -144,15 +145,15 @@ export class LinearLayer {
   }
 
   /**
-   * The Winograd transform of W for its own forward, if cached and last used before call `before`:
-   * [last use, bytes, free it]. Only these give way to other sets (Engine.fits): predict adds them, and
-   * without them it runs im2col + GEMM. The rules' sets give way to nothing (first come, first cached), so
-   * calls with different composites cannot evict each other's sets in turn, recomputing them every call.
+   * The Winograd transform of W for its own forward, if cached: [last use, bytes, free it]. Only these give
+   * way to other sets (Engine.fits): without them W's own forward runs im2col + GEMM. The rules' sets give
+   * way to nothing (first come, first cached), so calls with different composites cannot evict each
+   * other's sets in turn, recomputing them every call.
    */
-  staleOwnTransform(before: number): [number, number, () => void] | null {
+  ownTransform(): [number, number, () => void] | null {
     const key = this.ownTransformKey();
     const u = this.winogradFilters.get(key);
-    if (u === undefined || this.ownTransformUse >= before) return null;
+    if (u === undefined) return null;
     const bytes = winogradFilterFloats(this.descInts!, this.winograd as WinogradTile) * 4;
     return [this.ownTransformUse, bytes, () => {
       this.backend.memory.free(u);
@@ -198,12 +199,13 @@ export class LinearLayer {
     }
     if (!this.isCachedWeight(w)) return 0;
     const bytes = winogradFilterFloats(this.descInts, this.winograd) * 4;
-    if (!this.budget(bytes)) return 0; // over the memory limit: the direct kernels need no transform
+    const own = key === this.ownTransformKey();
+    if (!this.budget(bytes, own)) return 0; // over the memory limit: the direct kernels need no transform
     u = this.backend.memory.alloc(bytes);
     this.backend.kernels.winogradFilter(this.desc, w, u, this.winograd, transposed ? 1 : 0);
     this.winogradFilters.set(key, u);
     this.modifiedBytes += bytes;
-    if (key === this.ownTransformKey()) this.ownTransformUse = this.clock();
+    if (own) this.ownTransformUse = this.clock();
     return u;
   }
 

@@ -85,7 +85,7 @@ describe('memory plan', () => {
     fresh.dispose();
   });
 
-  it("predict's Winograd transforms give way to a composite's sets, which give way to nothing", async () => {
+  it("the Winograd transforms of W give way to a composite's sets (even one this call's forward used), which give way to nothing", async () => {
     const x = new Float32Array(2 * 64 * 16 * 16).map((_, i) => ((i * 7919) % 97) / 97);
     const egb = { composite: 'epsilon-gamma-box', low: 0, high: 1 } as const;
     const free = await wideConvNet();
@@ -93,27 +93,33 @@ describe('memory plan', () => {
     const alone = free.memoryPlan(2);
     const byPredict = await wideConvNet();
     const logits = byPredict.predict(x);
-    const predictSets = byPredict.memoryPlan(2).modifiedParameters; // the Winograd transforms of W
-    expect(predictSets).toBeGreaterThan(4 * MiB);
-    // room for what epsilon-gamma-box caches, not for that and predict's transforms too
+    const predictSets = byPredict.memoryPlan(2).modifiedParameters; // the Winograd transforms of W: c1's and c2's
+    expect(predictSets).toBe(36 * (64 * 256 + 256 * 256) * 4);
+    // epsilon-gamma-box computes c2's output with its transform too (c1 is zbox's); room for this call's
+    // sets only if both of predict's transforms give way, c2's after this call's forward used it
+    const ownC2 = 36 * 256 * 256 * 4;
     const tight = await wideConvNet();
-    tight.memoryLimit = alone.total + predictSets / 4;
+    tight.memoryLimit = alone.total - ownC2;
     tight.predict(x);
     const got = tight.explain(x, egb).relevance;
     const p = tight.memoryPlan(2);
-    // every set of this call was cached (uncached, the transposed products would take im2col: other bits),
-    // which took freeing part of predict's transforms
+    // every set of the call was cached (uncached, the transposed products would take im2col: other bits)
     expect(p.recomputedParameters).toBe(0);
     expect(bitDiffs(got, want)).toBe(0);
-    expect(p.modifiedParameters).toBeLessThan(alone.modifiedParameters + predictSets);
+    expect(p.modifiedParameters).toBe(alone.modifiedParameters - ownC2);
     expect(p.parameters + p.modifiedParameters + p.constants + p.activations + p.relevance + p.scratch).toBeLessThanOrEqual(tight.memoryLimit);
-    // predict again: the explain's sets stay, so predict takes im2col where its transforms have no room
-    // (the logits agree to Winograd's rounding), and the next explain finds its sets as it left them
+    // predict again: the explain's sets stay, so W's own forward takes im2col where its transforms have no
+    // room (the logits agree to Winograd's rounding); so does the next explain's, with every set cached.
+    // Measured apart by 1.3e-5 (logits) and 3.5e-5 (relevance) of their largest values; bound: the
+    // Zennit vectors' tolerance
     const again = tight.predict(x);
     expect(bitDiffs(again, logits)).toBeGreaterThan(0);
-    expect(relDiff(again, logits)).toBeLessThan(1e-5);
-    expect(bitDiffs(tight.explain(x, egb).relevance, want)).toBe(0);
+    expect(relDiff(again, logits)).toBeLessThan(1e-4);
+    const next = tight.explain(x, egb).relevance;
+    expect(bitDiffs(next, want)).toBeGreaterThan(0);
+    expect(relDiff(next, want)).toBeLessThan(1e-4);
     expect(tight.memoryPlan(2).recomputedParameters).toBe(0);
+    expect(tight.memoryPlan(2).modifiedParameters).toBe(alone.modifiedParameters - ownC2);
     for (const m of [free, byPredict, tight]) m.dispose();
   });
 
