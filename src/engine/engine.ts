@@ -236,15 +236,16 @@ export class Engine {
    */
   private fits(bytes: number, own = false): boolean {
     const mem = this.backend.memory;
-    if (mem.used() + bytes <= this.memoryLimit || own) return mem.used() + bytes <= this.memoryLimit;
+    const room = () => mem.used() + bytes <= this.memoryLimit;
+    if (room() || own) return room();
     const stale = this.linear.map((layer) => layer.ownTransform()).filter((t) => t !== null).sort((a, b) => a[0] - b[0]);
     const freeable = stale.reduce((sum, [, b]) => sum + b, 0);
     if (mem.used() - freeable + bytes > this.memoryLimit) return false; // would not fit anyway: keep them
     for (const [, , free] of stale) {
-      if (mem.used() + bytes <= this.memoryLimit) break;
+      if (room()) break;
       free();
     }
-    return mem.used() + bytes <= this.memoryLimit;
+    return room();
   }
 
   private roundingLayers(assigned: Map<string, Assigned>, fromLogit: boolean): Set<string> {

@@ -52,7 +52,7 @@ export class LinearLayer {
   private ownTransformUse = -1;
   /**
    * Whether W's own forward (the layer's output z) may run on Winograd in the current pass: set by the
-   * engine per forward pass from the rules that follow (Engine.forward); off where a rule reads z.
+   * engine per forward pass from the rules that follow (Engine.forward, engine/rounding.ts).
    */
   ownForwardWinograd = false;
 
@@ -192,14 +192,14 @@ export class LinearLayer {
   private winogradFilter(w: number, transposed: boolean): number {
     if (!this.winograd || !this.descInts) return 0;
     const key = `${w}:${transposed ? 1 : 0}`;
+    const own = key === this.ownTransformKey();
     let u = this.winogradFilters.get(key);
     if (u !== undefined) {
-      if (key === this.ownTransformKey()) this.ownTransformUse = this.clock();
+      if (own) this.ownTransformUse = this.clock();
       return u;
     }
     if (!this.isCachedWeight(w)) return 0;
     const bytes = winogradFilterFloats(this.descInts, this.winograd) * 4;
-    const own = key === this.ownTransformKey();
     if (!this.budget(bytes, own)) return 0; // over the memory limit: the direct kernels need no transform
     u = this.backend.memory.alloc(bytes);
     this.backend.kernels.winogradFilter(this.desc, w, u, this.winograd, transposed ? 1 : 0);
@@ -219,8 +219,8 @@ export class LinearLayer {
    * must come out exactly 0 (im2col + GEMM; Winograd's transforms leave rounding noise there).
    * Winograd's rounding error is relative to the sum of |terms|, so weight sets of one sign use it
    * (W⁺, W⁻, …: the rules' denominators), and W's own forward only where the engine allows it
-   * (`ownForwardWinograd`: no rule of the pass reads z, which the epsilon rule divides by where it
-   * nearly cancels).
+   * (`ownForwardWinograd`: no later rule divides by what it rounded, unless the relevance divided scales
+   * with it; engine/rounding.ts).
    */
   forward(x: number, w: number, b: number, y: number, n: number, convScratch: number, exactZeros = false): void {
     const k = this.backend.kernels;

@@ -86,8 +86,10 @@ export function roundingLayers(graph: Graph, assigned: Map<string, Assigned>, fr
     ok = name === graph.output ? fromLogit && list.length === 0 : list.length > 0;
     ok &&= list.every((c) => {
       const op = ops.get(c)!;
-      if (LINEAR.has(op) || POOLING.has(op)) return MULTIPLY_INPUT.has(rule(c)!) || rule(c) === 'norm';
-      return KEEPS_PROPORTION[op] === rule(c) && proportional(c);
+      const r = rule(c)!;
+      if (LINEAR.has(op)) return MULTIPLY_INPUT.has(r);
+      if (POOLING.has(op)) return r === 'norm'; // x · R / stab(window sum)
+      return KEEPS_PROPORTION[op] === r && proportional(c);
     });
     prop.set(name, ok);
     return ok;

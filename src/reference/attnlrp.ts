@@ -32,6 +32,7 @@ import {
   matmulDims,
   maxPoolF64,
   avgPoolWindows,
+  globalWindow,
   sliceSources,
   transposeSources,
 } from './forward-f64.js';
@@ -145,7 +146,6 @@ function concatRel(node: Node<'concat'>, rule: Rule, ins: Tensor64[], _out: Tens
   return back;
 }
 
-/** norm: R_i = x_i/(HW) · R_c / stab(z_c); gradient: R_c/(HW). */
 /** gradient (Zennit's default for max pooling): each output's relevance goes to its window's maximum. */
 function maxPoolRel(node: Node<'maxpool2d'>, rule: Rule, [x]: Tensor64[], _out: Tensor64, R: Float64Array): Sent {
   if (rule.name !== 'gradient') return noRule(node, rule);
@@ -155,11 +155,14 @@ function maxPoolRel(node: Node<'maxpool2d'>, rule: Rule, [x]: Tensor64[], _out: 
   return [back];
 }
 
-/** norm (Zennit's default): each input gets its share x/div of the window's output; gradient: R/div. */
-function avgPoolRel(node: Node<'avgpool2d'>, rule: Rule, [x]: Tensor64[], out: Tensor64, R: Float64Array): Sent {
-  if (rule.name !== 'norm' && rule.name !== 'gradient') return noRule(node, rule);
+/**
+ * norm (Zennit's default): each input gets its share x/div of its windows' outputs' relevance; gradient:
+ * R/div. Global pooling is its one-window case (`named`: the node messages name).
+ */
+function avgPoolRel(node: Node<'avgpool2d'>, rule: Rule, [x]: Tensor64[], out: Tensor64, R: Float64Array, named: NodeF64 = node): Sent {
+  if (rule.name !== 'norm' && rule.name !== 'gradient') return noRule(named, rule);
   const [C, H, W] = x.shape;
-  const windows = avgPoolWindows(node, H, W);
+  const { windows } = avgPoolWindows(node, H, W);
   const back = new Float64Array(x.data.length);
   for (let c = 0; c < C; c++)
     windows.forEach(({ h0, h1, w0, w1, div }, o) => {
@@ -171,19 +174,6 @@ function avgPoolRel(node: Node<'avgpool2d'>, rule: Rule, [x]: Tensor64[], out: T
           back[i] += rule.name === 'norm' ? ((x.data[i] / div) * g) : g / div;
         }
     });
-  return [back];
-}
-
-function globalAvgPoolRel(node: Node<'globalavgpool'>, rule: Rule, [x]: Tensor64[], out: Tensor64, R: Float64Array): Sent {
-  const [C, H, W] = x.shape;
-  const HW = H * W;
-  const back = new Float64Array(C * HW);
-  for (let c = 0; c < C; c++)
-    for (let i = 0; i < HW; i++) {
-      if (rule.name === 'norm') back[c * HW + i] = ((x.data[c * HW + i] / HW) * R[c]) / stab(out.data[c], stabilizerOf(rule));
-      else if (rule.name === 'gradient') back[c * HW + i] = R[c] / HW;
-      else return noRule(node, rule);
-    }
   return [back];
 }
 
@@ -314,7 +304,7 @@ export function relevanceNode(node: NodeF64, rule: Rule, ins: Tensor64[], out: T
     case 'concat':
       return concatRel(node, rule, ins, out, R);
     case 'globalavgpool':
-      return globalAvgPoolRel(node, rule, ins, out, R);
+      return avgPoolRel(globalWindow(node, ins[0]), rule, ins, out, R, node);
     case 'maxpool2d':
       return maxPoolRel(node, rule, ins, out, R);
     case 'avgpool2d':

@@ -67,7 +67,7 @@ export function forwardNode(node: NodeF64, ins: Tensor64[], sample = 0): Tensor6
     case 'concat':
       return concatF64(node, ins);
     case 'globalavgpool':
-      return globalAvgPoolF64(node, ins[0]);
+      return avgPoolF64(globalWindow(node, ins[0]), ins[0]);
     case 'maxpool2d':
       return maxPoolF64(node, ins[0]).y;
     case 'avgpool2d':
@@ -245,16 +245,10 @@ function concatF64(node: Node<'concat'>, ins: Tensor64[]): Tensor64 {
   return { shape, data: y };
 }
 
-function globalAvgPoolF64(node: Node<'globalavgpool'>, x: Tensor64): Tensor64 {
+/** Global average pooling as the average pool whose one window is the whole [C, H, W] plane. */
+export function globalWindow(node: Node<'globalavgpool'>, x: Tensor64): Node<'avgpool2d'> {
   if (x.shape.length !== 3) throw new ShapeError(`${where(node)} expects [C, H, W], got [${x.shape.join(', ')}]`);
-  const [C, H, W] = x.shape;
-  const y = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    let acc = 0;
-    for (let i = 0; i < H * W; i++) acc += x.data[c * H * W + i];
-    y[c] = acc / (H * W);
-  }
-  return { shape: [C, 1, 1], data: y };
+  return { ...node, op: 'avgpool2d', kernel: [x.shape[1], x.shape[2]], stride: [1, 1], padding: [0, 0, 0, 0], ceilMode: false, countIncludePad: false, divisorOverride: null };
 }
 
 /**
@@ -297,13 +291,13 @@ export function maxPoolF64(node: Node<'maxpool2d'>, x: Tensor64): { y: Tensor64;
  * clipped window [h0, h1) × [w0, w1) and its divisor (divisor_override, else the window size, padding
  * counted only when count_include_pad and never past the padded input's end).
  */
-export function avgPoolWindows(node: Node<'avgpool2d'>, H: number, W: number): Array<{ h0: number; h1: number; w0: number; w1: number; div: number }> {
+export function avgPoolWindows(node: Node<'avgpool2d'>, H: number, W: number): { OH: number; OW: number; windows: Array<{ h0: number; h1: number; w0: number; w1: number; div: number }> } {
   const [kh, kw] = node.kernel;
   const [sh, sw] = node.stride;
   const [pt, pl, pb, pr] = node.padding;
   const OH = windowOutput(H, kh, sh, pt, pb, 1, node.ceilMode);
   const OW = windowOutput(W, kw, sw, pl, pr, 1, node.ceilMode);
-  const out = [];
+  const windows = [];
   for (let oh = 0; oh < OH; oh++)
     for (let ow = 0; ow < OW; ow++) {
       const hs = oh * sh - pt;
@@ -312,15 +306,15 @@ export function avgPoolWindows(node: Node<'avgpool2d'>, H: number, W: number): A
       const we = Math.min(ws + kw, W + pr);
       const [h0, h1, w0, w1] = [Math.max(hs, 0), Math.min(he, H), Math.max(ws, 0), Math.min(we, W)];
       const div = node.divisorOverride ?? (node.countIncludePad ? (he - hs) * (we - ws) : (h1 - h0) * (w1 - w0));
-      out.push({ h0, h1, w0, w1, div });
+      windows.push({ h0, h1, w0, w1, div });
     }
-  return out;
+  return { OH, OW, windows };
 }
 
 function avgPoolF64(node: Node<'avgpool2d'>, x: Tensor64): Tensor64 {
   if (x.shape.length !== 3) throw new ShapeError(`${where(node)} expects [C, H, W], got [${x.shape.join(', ')}]`);
   const [C, H, W] = x.shape;
-  const windows = avgPoolWindows(node, H, W);
+  const { OH, OW, windows } = avgPoolWindows(node, H, W);
   const y = new Float64Array(C * windows.length);
   for (let c = 0; c < C; c++)
     windows.forEach(({ h0, h1, w0, w1, div }, o) => {
@@ -328,8 +322,7 @@ function avgPoolF64(node: Node<'avgpool2d'>, x: Tensor64): Tensor64 {
       for (let h = h0; h < h1; h++) for (let w = w0; w < w1; w++) acc += x.data[(c * H + h) * W + w];
       y[c * windows.length + o] = acc / div;
     });
-  const OH = windowOutput(H, node.kernel[0], node.stride[0], node.padding[0], node.padding[2], 1, node.ceilMode);
-  return { shape: [C, OH, windows.length / OH], data: y };
+  return { shape: [C, OH, OW], data: y };
 }
 
 /** y = (x − mean)/std · w + b per row of the last axis, std = sqrt(var + epsilon); also returns each row's std. */
