@@ -204,6 +204,25 @@ function micro(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, acc: i32): voi
   }
 }
 
+/** micro() for a tile of mr x nr <= MR x NR outputs: partial tiles go through `tile` and are merged. */
+// @ts-ignore: decorator
+@inline function microTile(pa: usize, pb: usize, kc: i32, cp: usize, ldc: i32, acc: i32, mr: i32, nr: i32, tile: usize): void {
+  if (mr == MR && nr == NR) {
+    micro(pa, pb, kc, cp, ldc, acc);
+    return;
+  }
+  micro(pa, pb, kc, tile, NR, 0);
+  for (let r = 0; r < mr; r++) {
+    const cr = cp + <usize>r * <usize>ldc * 4;
+    const tr = tile + <usize>(r * NR * 4);
+    for (let j = 0; j < nr; j++) {
+      const q = cr + <usize>(j * 4);
+      const v = load<f32>(tr + <usize>(j * 4));
+      store<f32>(q, acc ? load<f32>(q) + v : v);
+    }
+  }
+}
+
 /** Sets rows [0, M) x cols [0, N) of C to zero. */
 function zeroC(M: i32, N: i32, c: usize, ldc: i32): void {
   for (let i = 0; i < M; i++) memory.fill(c + <usize>i * <usize>ldc * 4, 0, <usize>N * 4);
@@ -347,23 +366,80 @@ export function gemm_f32(
         const nr = min(NR, N - jc);
         packB(b, bRs, bCs, pc, kc, jc, nr, pB);
         for (let ir = 0; ir < mc; ir += MR) {
-          const mr = min(MR, mc - ir);
-          const pa = pA + <usize>(ir * kc * 4);
-          const cp = c + (<usize>(ic + ir) * <usize>ldc + <usize>jc) * 4;
-          if (mr == MR && nr == NR) {
-            micro(pa, pB, kc, cp, ldc, acc);
-          } else {
-            micro(pa, pB, kc, tile, NR, 0);
-            for (let r = 0; r < mr; r++) {
-              const cr = cp + <usize>r * <usize>ldc * 4;
-              const tr = tile + <usize>(r * NR * 4);
-              for (let j = 0; j < nr; j++) {
-                const q = cr + <usize>(j * 4);
-                const v = load<f32>(tr + <usize>(j * 4));
-                store<f32>(q, acc ? load<f32>(q) + v : v);
-              }
-            }
-          }
+          microTile(pA + <usize>(ir * kc * 4), pB, kc, c + (<usize>(ic + ir) * <usize>ldc + <usize>jc) * 4, ldc, acc,
+            min(MR, mc - ir), nr, tile);
+        }
+      }
+    }
+  }
+}
+
+// ---- A packed once --------------------------------------------------------------------------------
+// A matrix that many calls multiply (Winograd's transformed filters) is packed once, in the layout the
+// loops above build per call: for each KC slice [k0, k0 + kc) of K, the MR-row panels of all M rows, each
+// [kc][MR], rows padded with zeros to Mp = M rounded up to MR. Slice k0 starts at float k0 * Mp, panel p
+// at p * MR * kc floats into its slice. gemm_packed_f32 then streams the panels straight from there.
+
+/**
+ * B columns packed per pass of gemm_packed_f32: NB / NR strips of one KC slice, then the edge tile, fill
+ * the workspace (120 * 256 * 4 + 4 * 8 * 4 bytes <= WORKSPACE_BYTES).
+ */
+// @ts-ignore: decorator
+@inline const NB: i32 = 120;
+
+/** Floats of an M x K matrix in the packed layout. */
+// @ts-ignore: decorator
+@inline export function packedAFloats(M: i32, K: i32): i32 {
+  return ((M + MR - 1) & ~(MR - 1)) * K;
+}
+
+/** Float offset of element (i, k) of an M x K matrix in the packed layout. */
+// @ts-ignore: decorator
+@inline export function packedAIndex(M: i32, K: i32, i: i32, k: i32): i32 {
+  const k0 = k - k % KC, kc = min(KC, K - k0);
+  return k0 * ((M + MR - 1) & ~(MR - 1)) + (i & ~(MR - 1)) * kc + (k - k0) * MR + (i & (MR - 1));
+}
+
+/** Rows per panel of the packed layout (a row range starting at a multiple of it is whole panels). */
+// @ts-ignore: decorator
+@inline export const PACKED_MR: i32 = MR;
+
+/** Depth of the packed layout's slices: within one, A(i, k) and A(i, k + 1) are MR floats apart. */
+// @ts-ignore: decorator
+@inline export const PACKED_KC: i32 = KC;
+
+/**
+ * C[M x N] (+)= A . B, A being rows [i0, i0 + M) of the rows x K matrix packed at pa (i0 a multiple of
+ * MR; C's row 0 is A's row i0); B and C as in gemm_f32. Each KC slice
+ * of B is packed NB columns at a time; every A panel then meets all of them while it sits in L1, so
+ * A is read once per NB columns and never repacked (with N of a few dozen, as in Winograd's GEMMs,
+ * gemm_f32 spent a third of its time repacking A per call).
+ */
+export function gemm_packed_f32(
+  M: i32, N: i32, K: i32, pa: usize, rows: i32, i0: i32,
+  b: usize, bRs: i32, bCs: i32,
+  c: usize, ldc: i32, accumulate: i32,
+): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) zeroC(M, N, c, ldc);
+    return;
+  }
+  const Mp = (rows + MR - 1) & ~(MR - 1);
+  const pB = workspace(), tile = workspace() + <usize>(NB * KC * 4);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const acc = pc == 0 ? accumulate : 1;
+    const slice = pa + <usize>pc * <usize>Mp * 4;
+    for (let jb = 0; jb < N; jb += NB) {
+      const nb = min(NB, N - jb);
+      for (let js = 0; js < nb; js += NR) packB(b, bRs, bCs, pc, kc, jb + js, min(NR, nb - js), pB + <usize>(js * kc * 4));
+      for (let ir = 0; ir < M; ir += MR) {
+        const panel = slice + <usize>((i0 + ir) * kc * 4);
+        const mr = min(MR, M - ir);
+        for (let js = 0; js < nb; js += NR) {
+          microTile(panel, pB + <usize>(js * kc * 4), kc, c + (<usize>ir * <usize>ldc + <usize>(jb + js)) * 4, ldc, acc,
+            mr, min(NR, nb - js), tile);
         }
       }
     }

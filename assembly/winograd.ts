@@ -4,10 +4,11 @@
 // Each output tile of m x m values is computed from an a x a input tile (a = m + 2) as
 //   Y = A^T [ sum_c U[o,c] (.) V[c] ] A,   U = G g G^T (filter),   V = B^T d B (input tile),
 // so the a*a element-wise products over channels become a*a independent GEMMs
-//   M_t[O x tiles] = U_t[O x C] . V_t[C x tiles]   (gemm_f32), t < a*a,
+//   M_t[O x tiles] = U_t[O x C] . V_t[C x tiles]   (gemm_packed_f32), t < a*a,
 // costing a^2 / (9 m^2) of the direct conv's multiplies (F(2,3): 0.44, F(4,3): 0.25).
 //
-// Layouts: U [a*a][O][C] (computed once per weight set by winograd_filter_f32); per block of tile
+// Layouts: U [a*a] planes, each U_t in the GEMM's packed-A layout (gemm.ts: MR-row panels per KC slice),
+// computed once per weight set by winograd_filter_f32, so the GEMMs never repack it; per block of tile
 // rows the scratch holds V [a*a][C][tiles] and M [a*a][O][tiles]. Tiles are enumerated as rows of
 // tilesWp tiles (tilesW rounded up to 4, the SIMD width; the extra tiles read zeros and are not
 // stored); the rows of all samples follow each other, so small images share one GEMM. A block is
@@ -18,13 +19,15 @@
 // (2 - PT, 2 - PL), producing C channels of H x W. winograd_filter_f32(..., transposed = 1) stores
 // that filter's transform, and winograd_transpose_f32 runs the same code on it.
 //
-// Threads: (part, parts) splits the blocks of tile rows into `parts` contiguous ranges; part p
-// computes range p only, writes only the outputs of its tiles (no two parts write the same element)
+// Threads: (part, parts) splits the tile rows into `parts` contiguous ranges, or on small planes the
+// output channels (see run); part p computes its range only, writes only the outputs of its tiles and
+// channels (no two parts write the same element)
 // and uses scratch + p * winograd_scratch_bytes(desc, m). parts = 1 computes everything.
 //
 // Which convs qualify (3x3, stride 1, dilation 1, groups 1) is checked in TypeScript (src/kernels/winograd.ts).
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
-import { gemm_f32 } from "./gemm";
+import { gemm_packed_f32, packedAFloats, packedAIndex, PACKED_KC, PACKED_MR } from "./gemm";
+import { partStart } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -201,17 +204,20 @@ const FILTER_TMP: usize = memory.data(8 * (3 * 6 + 6), 16);
 const FILTER_OUT: usize = memory.data(36 * FILTER_BATCH * 4, 16);
 
 /**
- * U = G g G^T of every filter, in float64 and rounded once. transposed = 0: the conv's filters,
- * U [a*a][O][C]. transposed = 1: the filters of the transposed product (g'[c][o][i][j] =
- * w[o][c][2-i][2-j]), U [a*a][C][O]. The transforms of FILTER_BATCH consecutive filters of a row of U
- * are buffered and copied out together: writing each filter's a*a values straight to a*a planes
- * megabytes apart costs a cache miss per value.
+ * U = G g G^T of every filter, in float64 and rounded once, each plane U_t in the packed-A layout
+ * (padding rows zero). transposed = 0: the conv's filters, U_t [O x C]. transposed = 1: the filters of
+ * the transposed product (g'[c][o][i][j] = w[o][c][2-i][2-j]), U_t [C x O]. The transforms of
+ * FILTER_BATCH consecutive filters of a row of U_t are buffered and copied out together: writing each
+ * filter's a*a values straight to a*a planes megabytes apart costs a cache miss per value. A batch never
+ * crosses a slice of the packed layout (PACKED_KC is a multiple of FILTER_BATCH), so its values are MR
+ * floats apart there.
  */
 export function winograd_filter_f32(desc: usize, w: usize, u: usize, m: i32, transposed: i32): void {
   const C = di(desc, 0), O = di(desc, 3);
   const T = (m + 2) * (m + 2);
   const rows = transposed ? C : O, cols = transposed ? O : C;
-  const plane = <usize>(O * C) * 4; // bytes between U[t] and U[t + 1]
+  const plane = <usize>packedAFloats(rows, cols) * 4; // bytes between U_t and U_t+1
+  if (PACKED_KC % FILTER_BATCH != 0) unreachable(); // folded away: the batches' values are 16 bytes apart
   for (let r = 0; r < rows; r++) {
     for (let k0 = 0; k0 < cols; k0 += FILTER_BATCH) {
       const kn = min(FILTER_BATCH, cols - k0);
@@ -222,10 +228,17 @@ export function winograd_filter_f32(desc: usize, w: usize, u: usize, m: i32, tra
         if (m == 2) filterOne(2, g, transposed != 0, dst, <usize>FILTER_BATCH * 4);
         else filterOne(4, g, transposed != 0, dst, <usize>FILTER_BATCH * 4);
       }
-      const at = u + <usize>(r * cols + k0) * 4;
+      const at = u + <usize>packedAIndex(rows, cols, r, k0) * 4;
       for (let t = 0; t < T; t++) {
-        memory.copy(at + <usize>t * plane, FILTER_OUT + <usize>(t * FILTER_BATCH) * 4, <usize>kn * 4);
+        const src = FILTER_OUT + <usize>(t * FILTER_BATCH) * 4, dst = at + <usize>t * plane;
+        for (let k = 0; k < kn; k++) store<f32>(dst + <usize>(k * 16), load<f32>(src + <usize>k * 4));
       }
+    }
+  }
+  // the last panel's padding rows (rows not a multiple of 4) must read as zeros
+  for (let r = rows; r < ((rows + 3) & ~3); r++) {
+    for (let t = 0; t < T; t++) {
+      for (let k = 0; k < cols; k++) store<f32>(u + <usize>t * plane + <usize>packedAIndex(rows, cols, r, k) * 4, 0);
     }
   }
 }
@@ -329,20 +342,23 @@ function inputTransform(
   v128.store(p, acc ? f32x4.add(v128.load(p), v) : v);
 }
 
-/** y (+)= A^T M A + bias for the tile rows [r0, r1): only outputs inside Ho x Wo are written. */
+/**
+ * y (+)= A^T M A + bias for the tile rows [r0, r1) and the output channels [o0, o1) (M holds those
+ * channels only): only outputs inside Ho x Wo are written.
+ */
 function outputTransform(
-  mm: usize, y: usize, bias: usize, Co: i32, Ho: i32, Wo: i32, m: i32, tilesH: i32, tw: i32,
+  mm: usize, y: usize, bias: usize, Co: i32, o0: i32, o1: i32, Ho: i32, Wo: i32, m: i32, tilesH: i32, tw: i32,
   r0: i32, r1: i32, tb: i32, acc: i32, buf: usize,
 ): void {
   const a = m + 2;
-  const tStride = <usize>(Co * tb) * 4; // bytes between M[t][o] and M[t + 1][o]
-  for (let o = 0; o < Co; o++) {
+  const tStride = <usize>((o1 - o0) * tb) * 4; // bytes between M[t][o] and M[t + 1][o]
+  for (let o = o0; o < o1; o++) {
     const bv: f32 = bias != 0 ? load<f32>(bias + <usize>o * 4) : 0;
     for (let r = r0; r < r1; r++) {
       const s = r / tilesH, ty = r - s * tilesH;
       const rows = min(m, Ho - ty * m);
       const yPlane = y + <usize>((s * Co + o) * Ho * Wo) * 4;
-      const src = mm + <usize>(o * tb + (r - r0) * tw) * 4;
+      const src = mm + <usize>((o - o0) * tb + (r - r0) * tw) * 4;
       if (ASC_FEATURE_SIMD) {
         const res = buf + <usize>(a * m * 16); // [m][m] vectors: output (i, j) of 4 tiles
         const bs = f32x4.splat(bv);
@@ -420,23 +436,32 @@ function run(
   const tilesH = (Ho + m - 1) / m, tw = tilesRow(Wo, m), sw = stripWidth(tw, m);
   const rb = blockRows(Ci, Co, Wo, m);
   const rowsAll = n * tilesH;
-  const blocks = (rowsAll + rb - 1) / rb;
-  const blk0 = <i32>(<i64>blocks * part / parts), blk1 = <i32>(<i64>blocks * (part + 1) / parts);
+  // Parts split the tile rows, unless there are fewer than half as many rows as parts (the thread pool
+  // runs 4 parts per thread): then, as on VGG's 14x14 and ResNet's 7x7 planes, most parts would get no
+  // row and the rest a GEMM a few tiles wide that streams all of U. There they split the output channels
+  // instead, in whole panels of U: each part transforms every input tile itself (a few percent of the
+  // work at these channel counts) and reads only its own rows of U. Neither split changes the order of
+  // a sum: the numbers are the same for any (part, parts). Measured in bench/winograd.mjs (threads).
+  const byRows = parts == 1 || 2 * rowsAll > parts;
+  const row0 = byRows ? <i32>(<i64>rowsAll * part / parts) : 0;
+  const row1 = byRows ? <i32>(<i64>rowsAll * (part + 1) / parts) : rowsAll;
+  const o0 = byRows ? 0 : partStart(Co, PACKED_MR, part, parts), o1 = byRows ? Co : partStart(Co, PACKED_MR, part + 1, parts);
+  if (o0 >= o1) return;
+  const plane = <usize>packedAFloats(Co, Ci) * 4;
   const buf = scratch + <usize>part * <usize>partBytes;
   const strip = buf + <usize>(2 * T * 16);
   const v = strip + <usize>(a * sw) * 4;
-  for (let blk = blk0; blk < blk1; blk++) {
-    const r0 = blk * rb, r1 = min(rowsAll, r0 + rb);
+  for (let r0 = row0; r0 < row1; r0 += rb) {
+    const r1 = min(row1, r0 + rb);
     const tb = (r1 - r0) * tw;
     const mm = v + <usize>(T * Ci * tb) * 4;
     inputTransform(x, Ci, Hi, Wi, pt, pl, m, tilesH, tw, r0, r1, v, tb, strip, buf);
     for (let t = 0; t < T; t++) {
-      gemm_f32(Co, tb, Ci,
-        u + <usize>(t * Co * Ci) * 4, Ci, 1,
+      gemm_packed_f32(o1 - o0, tb, Ci, u + <usize>t * plane, Co, o0,
         v + <usize>(t * Ci * tb) * 4, tb, 1,
-        mm + <usize>(t * Co * tb) * 4, tb, 0);
+        mm + <usize>(t * (o1 - o0) * tb) * 4, tb, 0);
     }
-    outputTransform(mm, y, bias, Co, Ho, Wo, m, tilesH, tw, r0, r1, tb, acc, buf);
+    outputTransform(mm, y, bias, Co, o0, o1, Ho, Wo, m, tilesH, tw, r0, r1, tb, acc, buf);
   }
 }
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWasmBackend } from '../dist/wasm/index.js';
 import { loadModel } from '../dist/index.js';
+import { winogradFilterFloats } from '../dist/kernels/winograd.js';
 import { resnet50Onnx, vgg16Onnx } from './imagenet-models.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -87,7 +88,7 @@ function layerRow(be, [label, C, H, O]) {
   const filterMs = {};
   for (const t of [2, 4])
     for (const tr of [0, 1]) {
-      u[`${t}${tr}`] = ptr((t + 2) ** 2 * O * C);
+      u[`${t}${tr}`] = ptr(winogradFilterFloats(desc, t, tr === 1));
       const ms = cpuMs(() => k.winogradFilter(d, w, u[`${t}${tr}`], t, tr));
       if (!tr) filterMs[t] = ms;
     }

@@ -32,8 +32,9 @@ it('the runs above do use Winograd: its filter transforms are cached (and counte
   // cnn's 3×3 stride-1 convs (1→8 on 28×28, 8→16 on 14×14: both F(4,3)) run z⁺ (x ≥ 0): U of W⁺ for the
   // forward and the transposed product, and U of W for W's own forward (the epsilon dense layers at the end
   // receive relevance proportional to what they divide by, see src/engine/rounding.ts): 36 floats per
-  // channel pair each
-  expect(bytes.on - bytes.off).toBe(3 * (8 * 1 + 16 * 8) * 36 * 4);
+  // channel pair each, the rows of each plane (O forward, C transposed) padded to the GEMM's panels of 4
+  const forward = 8 * 1 + 16 * 8, transposed = 4 * 8 + 8 * 16; // conv1's single input channel: one panel
+  expect(bytes.on - bytes.off).toBe((2 * forward + transposed) * 36 * 4);
 });
 
 // The torchvision fixtures (64×64 inputs) reach 8×8 and 4×4 planes, where 'on' picks F(2,3): every composite's

@@ -154,7 +154,7 @@ export class LinearLayer {
     const key = this.ownTransformKey();
     const u = this.winogradFilters.get(key);
     if (u === undefined) return null;
-    const bytes = winogradFilterFloats(this.descInts!, this.winograd as WinogradTile) * 4;
+    const bytes = winogradFilterFloats(this.descInts!, this.winograd as WinogradTile, false) * 4;
     return [this.ownTransformUse, bytes, () => {
       this.backend.memory.free(u);
       this.winogradFilters.delete(key);
@@ -199,7 +199,7 @@ export class LinearLayer {
       return u;
     }
     if (!this.isCachedWeight(w)) return 0;
-    const bytes = winogradFilterFloats(this.descInts, this.winograd) * 4;
+    const bytes = winogradFilterFloats(this.descInts, this.winograd, transposed) * 4;
     if (!this.budget(bytes, own)) return 0; // over the memory limit: the direct kernels need no transform
     u = this.backend.memory.alloc(bytes);
     this.backend.kernels.winogradFilter(this.desc, w, u, this.winograd, transposed ? 1 : 0);

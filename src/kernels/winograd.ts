@@ -14,9 +14,28 @@ export function winogradApplies(desc: Int32Array): boolean {
     desc[CD.DH] === 1 && desc[CD.DW] === 1 && desc[CD.G] === 1;
 }
 
-/** Floats of one transformed filter set U: (m+2)² · O · C. */
-export function winogradFilterFloats(desc: Int32Array, m: WinogradTile): number {
-  return (m + 2) * (m + 2) * desc[CD.O] * desc[CD.C];
+/**
+ * Layout of U: (m+2)² planes, plane t holding the rows × cols matrix U_t (O × C; transposed: C × O) in
+ * the packed-A layout of assembly/gemm.ts, whose constants these mirror: for each slice of PACKED_KC
+ * columns, panels of PACKED_MR rows (rows padded to a multiple of PACKED_MR with zeros), each stored
+ * column by column ([kc][PACKED_MR]).
+ */
+export const PACKED_MR = 4;
+const PACKED_KC = 256;
+
+/** Rows of a plane padded to whole panels. */
+const paddedRows = (rows: number) => (rows + PACKED_MR - 1) & ~(PACKED_MR - 1);
+
+/** Floats of one transformed filter set U (transposed: the transposed product's). */
+export function winogradFilterFloats(desc: Int32Array, m: WinogradTile, transposed: boolean): number {
+  const [rows, cols] = transposed ? [desc[CD.C], desc[CD.O]] : [desc[CD.O], desc[CD.C]];
+  return (m + 2) * (m + 2) * paddedRows(rows) * cols;
+}
+
+/** Float offset of U_t[r][k] in a filter set whose planes are rows × cols. */
+export function winogradFilterIndex(rows: number, cols: number, t: number, r: number, k: number): number {
+  const k0 = k - (k % PACKED_KC), kc = Math.min(PACKED_KC, cols - k0);
+  return (t * cols + k0) * paddedRows(rows) + (r - (r % PACKED_MR)) * kc + (k - k0) * PACKED_MR + (r % PACKED_MR);
 }
 
 export function checkTile(m: number): WinogradTile {

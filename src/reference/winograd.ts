@@ -5,7 +5,7 @@
  * can mix them; needs no scratch. (part, parts) splits the tile rows like the WASM kernel does.
  */
 import { ConvDesc as CD, type Kernels, type Memory } from '../kernels/abi.js';
-import { checkPart, checkTile, type WinogradTile } from '../kernels/winograd.js';
+import { checkPart, checkTile, PACKED_MR, winogradFilterIndex, type WinogradTile } from '../kernels/winograd.js';
 
 type Matrix = readonly (readonly number[])[];
 
@@ -65,7 +65,7 @@ export function referenceWinogradKernels(mem: Memory): Pick<Kernels, 'winogradSc
   const desc = (ptr: number) => mem.i32().subarray(ptr >>> 2, (ptr >>> 2) + 16);
 
   /**
-   * y[s,o,oh,ow] (+)= Σ_{c,kh,kw} x[s,c,oh−pt+kh,ow−pl+kw]·f[o,c,kh,kw] (+ b[o]), f given as U [a²][Co][Ci].
+   * y[s,o,oh,ow] (+)= Σ_{c,kh,kw} x[s,c,oh−pt+kh,ow−pl+kw]·f[o,c,kh,kw] (+ b[o]), f given as U: planes U_t [Co × Ci] in the packed layout (winogradFilterIndex).
    * Part p computes the tile rows [p·R/parts, (p+1)·R/parts) of the R = n·tilesH rows (the WASM kernel
    * splits blocks of rows, the result is the same).
    */
@@ -94,13 +94,15 @@ export function referenceWinogradKernels(mem: Memory): Pick<Kernels, 'winogradSc
           V.push(sandwich(BT, d, BT));
         }
         for (let o = 0; o < Co; o++) {
-          const M = (i: number, j: number) => {
-            let sum = 0;
-            const t = i * a + j;
-            for (let c = 0; c < Ci; c++) sum += h[U + (t * Co + o) * Ci + c] * V[c][i][j];
-            return sum;
-          };
-          const out = sandwich(AT, M, AT);
+          // M[i][j] = Σ_c U_t[o][c]·V[c][i][j], t = i·a + j (each computed once: Aᵀ M A reads it m² times)
+          const M = Array.from({ length: a }, (_, i) =>
+            Array.from({ length: a }, (_, j) => {
+              let sum = 0;
+              for (let c = 0; c < Ci; c++) sum += h[U + winogradFilterIndex(Co, Ci, i * a + j, o, c)] * V[c][i][j];
+              return sum;
+            }),
+          );
+          const out = sandwich(AT, (i, j) => M[i][j], AT);
           for (let i = 0; i < m && ty * m + i < Ho; i++)
             for (let j = 0; j < m && tx * m + j < Wo; j++) {
               const idx = Y + ((s * Co + o) * Ho + ty * m + i) * Wo + tx * m + j;
@@ -119,7 +121,11 @@ export function referenceWinogradKernels(mem: Memory): Pick<Kernels, 'winogradSc
       const { G } = TRANSFORMS[m];
       const d = desc(dp);
       const C = d[CD.C], O = d[CD.O], a = m + 2;
+      const [rows, cols] = transposed ? [C, O] : [O, C];
       const h = mem.f32();
+      // the padding rows of the last panel read as zeros
+      for (let t = 0; t < a * a; t++)
+        for (let r = rows; r % PACKED_MR !== 0; r++) for (let k = 0; k < cols; k++) h[(u >>> 2) + winogradFilterIndex(rows, cols, t, r, k)] = 0;
       for (let o = 0; o < O; o++)
         for (let c = 0; c < C; c++) {
           const base = (w >>> 2) + (o * C + c) * 9;
@@ -128,7 +134,7 @@ export function referenceWinogradKernels(mem: Memory): Pick<Kernels, 'winogradSc
           for (let i = 0; i < a; i++)
             for (let j = 0; j < a; j++) {
               const t = i * a + j;
-              h[(u >>> 2) + (transposed ? (t * C + c) * O + o : (t * O + o) * C + c)] = Uoc[i][j];
+              h[(u >>> 2) + (transposed ? winogradFilterIndex(C, O, t, c, o) : winogradFilterIndex(O, C, t, o, c))] = Uoc[i][j];
             }
         }
     },
