@@ -165,9 +165,24 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
 @inline const COL_GRAIN: i32 = 16;
 
 /**
+ * Columns per part below which the parts of a pointwise product split its rows instead (ResNet's 14x14
+ * and 7x7 planes at batch 1): a few columns per part left most parts idle and had each busy one pack
+ * all of W for a GEMM 16 columns wide.
+ */
+// @ts-ignore: decorator
+@inline const MIN_PART_COLS: i32 = 64;
+
+/** True when the parts of a pointwise product over P positions split rows (see MIN_PART_COLS). */
+// @ts-ignore: decorator
+@inline function pointwiseByRows(P: i32, parts: i32): bool {
+  return parts > 1 && P < MIN_PART_COLS * parts;
+}
+
+/**
  * y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg+c, ...] * w[o,c,kh,kw] + b[o]; b = 0: no bias.
  * Part `part` of `parts` (threads) computes the output positions of its own range of im2col blocks
- * (pointwise: of 16-aligned columns) with its own slice of the scratch (`parts` slices of
+ * (pointwise: of 16-aligned columns, or on small planes its own output channels, see MIN_PART_COLS)
+ * with its own slice of the scratch (`parts` slices of
  * conv2d_scratch_bytes each); the blocks are those of parts = 1, so every output is the same sum.
  * With fewer blocks than parts (small planes, wide blocks) a part takes one block and its own group of
  * output channels, TILE_ROWS at least (the parts of one block each build its im2col).
@@ -185,11 +200,15 @@ export function conv2d_forward_f32(
   const pointwise = isPointwise(desc);
   const pb = pointwise ? P : colBlock(Kd, P);
   const blocks = (P + pb - 1) / pb;
-  // pointwise: one block of all P columns, split into 16-aligned column ranges; fewer blocks than
-  // parts: each block's rows in parts / blocks groups, part p taking block p % blocks, group p / blocks
-  // (rows [r0, r1)); else whole blocks
+  // pointwise: one block of all P columns, split into 16-aligned column ranges, or on small planes into
+  // row ranges of TILE_ROWS or more; fewer blocks than parts: each block's rows in parts / blocks groups,
+  // part p taking block p % blocks, group p / blocks (rows [r0, r1)); else whole blocks
   let lo = 0, hi = P, r0 = 0, r1 = Og;
-  if (!pointwise && blocks < parts) {
+  if (pointwise && pointwiseByRows(P, parts)) {
+    r0 = partStart(Og, TILE_ROWS, part, parts);
+    r1 = partStart(Og, TILE_ROWS, part + 1, parts);
+    if (r0 >= r1) return;
+  } else if (!pointwise && blocks < parts) {
     const groups = parts / blocks;
     if (part >= blocks * groups) return;
     lo = (part % blocks) * pb;
@@ -241,7 +260,8 @@ export function conv2d_forward_f32(
  * out[n,c,h,w] (+)= sum over taps of g[n,o,oh,ow] * w[o,c,kh,kw]; untouched positions get 0.
  * Part `part` of `parts` computes its own input channels (so no two parts add into one element;
  * at least TILE_ROWS rows of the product each, so the GEMM takes the path it takes for parts = 1),
- * pointwise: its own 16-aligned columns. Scratch: `parts` slices of conv2d_scratch_bytes each.
+ * pointwise: its own 16-aligned columns, or on small planes its own input channels (MIN_PART_COLS).
+ * Scratch: `parts` slices of conv2d_scratch_bytes each.
  */
 export function conv2d_transpose_f32(
   desc: usize, gr: usize, w: usize, out: usize, scratch: usize, n: i32, accumulate: i32, part: i32, parts: i32,
@@ -254,14 +274,16 @@ export function conv2d_transpose_f32(
   }
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW, taps = KH * KW;
   if (isPointwise(desc)) {
-    const j0 = partStart(P, COL_GRAIN, part, parts), j1 = partStart(P, COL_GRAIN, part + 1, parts);
-    if (j0 >= j1) return;
+    const byRows = pointwiseByRows(P, parts);
+    const j0 = byRows ? 0 : partStart(P, COL_GRAIN, part, parts), j1 = byRows ? P : partStart(P, COL_GRAIN, part + 1, parts);
+    const c0 = byRows ? partStart(Kd, TILE_ROWS, part, parts) : 0, c1 = byRows ? partStart(Kd, TILE_ROWS, part + 1, parts) : Kd;
+    if (j0 >= j1 || c0 >= c1) return;
     for (let s = 0; s < n; s++) {
       for (let g = 0; g < G; g++) {
         const gg = gr + <usize>((s * O + g * Og) * P + j0) * 4;
-        const og = out + <usize>((s * C + g * Cg) * H * W + j0) * 4;
-        // A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
-        gemm_f32(Kd, j1 - j0, Og, w + <usize>(g * Og * Kd) * 4, 1, Kd, gg, P, 1, og, P, accumulate);
+        const og = out + <usize>((s * C + g * Cg + c0) * H * W + j0) * 4;
+        // rows [c0, c1) of A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
+        gemm_f32(c1 - c0, j1 - j0, Og, w + <usize>(g * Og * Kd + c0) * 4, 1, Kd, gg, P, 1, og, P, accumulate);
       }
     }
     return;

@@ -153,8 +153,11 @@ const CONVS: Conv[] = [
   { n: 1, C: 10, H: 14, W: 14, O: 12, K: 1, S: 2 },
   // … and a transposed product deeper than one GEMM K block (300 > 256 output channels)
   { n: 1, C: 6, H: 9, W: 9, O: 300, K: 1, S: 2 },
-  // pointwise (no im2col): 16-aligned column ranges, P = 169
+  // pointwise (no im2col): 16-aligned column ranges, P = 169 (2 parts); output (forward) or input channels
+  // (transpose) from 3 parts on, where P < 64 columns per part
   { n: 2, C: 24, H: 13, W: 13, O: 20, K: 1 },
+  // … on a 7×7 plane, deeper than one GEMM K block both ways, channels not a multiple of 4
+  { n: 1, C: 301, H: 7, W: 7, O: 262, K: 1 },
   // groups
   { n: 1, C: 12, H: 16, W: 16, O: 8, K: 3, P: 1, G: 2 },
   // depthwise, channel multiplier 2 (n*C planes split)
