@@ -1,7 +1,7 @@
 import { describe, test, expect } from 'vitest';
 import { MODES, both, expectClose, growAgain, makePair, randArray, runnableVariants } from './harness.js';
 
-const LENS = [1, 3, 4, 5, 7, 13, 33, 1001];
+const LENS = [1, 3, 4, 5, 7, 13, 33, 1001, 2077];
 
 describe.each(runnableVariants())('element-wise (%s)', (variant) => {
   describe.each(MODES)('%s memory', (mode) => {
