@@ -45,6 +45,28 @@ describe.each(runnableVariants())('dense (%s)', (variant) => {
       denseCase(p, 16, 16, 16, 16);
       denseCase(p, 1, 1000, 10, 17);
       denseCase(p, 3, 257, 129, 18);
+      // batch 1, rows wider than 256 (the transposed product sweeps W a few rows at a time): N and K tails
+      denseCase(p, 1, 1001, 37, 19);
+      denseCase(p, 2, 258, 6, 20);
+    });
+
+    test('a wide row of gemm_f32 (M < 4) adds its products in the same order as the packed path', () => {
+      const ex = (p.wasm as unknown as { exports: { gemm_f32: (...a: number[]) => void } }).exports;
+      const mem = p.wasm.memory;
+      // K <= 256 (one slice): the packed micro-kernel and the unpacked row both sum k = 0, 1, ... from 0
+      for (const [N, K] of [[1001, 37], [256, 255], [300, 1]]) {
+        const A = randArray(K, N), B = randArray(K * N, K + 7);
+        const a = mem.alloc(4 * K * 4), bb = mem.alloc(K * N * 4), c1 = mem.alloc(N * 4), c4 = mem.alloc(4 * N * 4);
+        for (let i = 0; i < 4; i++) mem.f32().set(A, (a >> 2) + i * K);
+        mem.f32().set(B, bb >> 2);
+        ex.gemm_f32(1, N, K, a, K, 1, bb, N, 1, c1, N, 0);
+        ex.gemm_f32(4, N, K, a, K, 1, bb, N, 1, c4, N, 0);
+        // (relaxed builds: the row's last N % 4 columns are scalar, unfused, the packed edge tile fused)
+        const cols = variant.startsWith('relaxed') ? N & ~3 : N;
+        const one = mem.f32().slice(c1 >> 2, (c1 >> 2) + cols), packed = mem.f32().slice(c4 >> 2, (c4 >> 2) + cols);
+        expect(Array.from(one), `N=${N} K=${K}`).toEqual(Array.from(packed));
+        mem.free(a); mem.free(bb); mem.free(c1); mem.free(c4);
+      }
     });
 
     test('raw gemm_f32 NN / NT / TN strides against a float64 product', () => {
