@@ -27,7 +27,7 @@
 // Which convs qualify (3x3, stride 1, dilation 1, groups 1) is checked in TypeScript (src/kernels/winograd.ts).
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 import { gemm_packed_f32, packedAFloats, packedAIndex, PACKED_KC, PACKED_MR } from "./gemm";
-import { partStart } from "./common";
+import { partStart, workspace } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -200,45 +200,44 @@ const FILTER_TMP: usize = memory.data(8 * (3 * 6 + 6), 16);
 /** Filters per batch of filterOne results buffered before they are copied to U (see winograd_filter_f32). */
 // @ts-ignore: decorator
 @inline const FILTER_BATCH: i32 = 64;
-/** [36][FILTER_BATCH] floats: one batch of transforms, laid out like U. */
-const FILTER_OUT: usize = memory.data(36 * FILTER_BATCH * 4, 16);
 
 /**
  * U = G g G^T of every filter, in float64 and rounded once, each plane U_t in the packed-A layout
  * (padding rows zero). transposed = 0: the conv's filters, U_t [O x C]. transposed = 1: the filters of
- * the transposed product (g'[c][o][i][j] = w[o][c][2-i][2-j]), U_t [C x O]. The transforms of
- * FILTER_BATCH consecutive filters of a row of U_t are buffered and copied out together: writing each
- * filter's a*a values straight to a*a planes megabytes apart costs a cache miss per value. A batch never
- * crosses a slice of the packed layout (PACKED_KC is a multiple of FILTER_BATCH), so its values are MR
- * floats apart there.
+ * the transposed product (g'[c][o][i][j] = w[o][c][2-i][2-j]), U_t [C x O]. The transforms of one panel
+ * (PACKED_MR rows) by FILTER_BATCH columns are buffered in this thread's workspace as [t][k][row], which
+ * is exactly their layout in U_t, and copied out with one block copy per plane: the planes lie megabytes
+ * apart, and storing each filter's a*a values there one by one cost a cache miss per value. A batch never
+ * crosses a slice of the packed layout (PACKED_KC is a multiple of FILTER_BATCH).
  */
 export function winograd_filter_f32(desc: usize, w: usize, u: usize, m: i32, transposed: i32): void {
   const C = di(desc, 0), O = di(desc, 3);
   const T = (m + 2) * (m + 2);
   const rows = transposed ? C : O, cols = transposed ? O : C;
   const plane = <usize>packedAFloats(rows, cols) * 4; // bytes between U_t and U_t+1
-  if (PACKED_KC % FILTER_BATCH != 0) unreachable(); // folded away: the batches' values are 16 bytes apart
-  for (let r = 0; r < rows; r++) {
+  if (PACKED_KC % FILTER_BATCH != 0) unreachable(); // folded away
+  const buf = workspace(); // [36][FILTER_BATCH][PACKED_MR] floats = 36 KiB (no GEMM runs meanwhile)
+  const tStride = <usize>(FILTER_BATCH * PACKED_MR) * 4;
+  for (let r0 = 0; r0 < rows; r0 += PACKED_MR) {
     for (let k0 = 0; k0 < cols; k0 += FILTER_BATCH) {
       const kn = min(FILTER_BATCH, cols - k0);
       for (let k = 0; k < kn; k++) {
-        const o = transposed ? k0 + k : r, c = transposed ? r : k0 + k;
-        const g = w + <usize>((o * C + c) * 9) * 4;
-        const dst = FILTER_OUT + <usize>k * 4;
-        if (m == 2) filterOne(2, g, transposed != 0, dst, <usize>FILTER_BATCH * 4);
-        else filterOne(4, g, transposed != 0, dst, <usize>FILTER_BATCH * 4);
+        for (let rr = 0; rr < PACKED_MR; rr++) {
+          const dst = buf + <usize>(k * PACKED_MR + rr) * 4;
+          const r = r0 + rr;
+          if (r >= rows) {
+            // a padding row of the last panel: zeros
+            for (let t = 0; t < T; t++) store<f32>(dst + <usize>t * tStride, 0);
+            continue;
+          }
+          const o = transposed ? k0 + k : r, c = transposed ? r : k0 + k;
+          const g = w + <usize>((o * C + c) * 9) * 4;
+          if (m == 2) filterOne(2, g, transposed != 0, dst, tStride);
+          else filterOne(4, g, transposed != 0, dst, tStride);
+        }
       }
-      const at = u + <usize>packedAIndex(rows, cols, r, k0) * 4;
-      for (let t = 0; t < T; t++) {
-        const src = FILTER_OUT + <usize>(t * FILTER_BATCH) * 4, dst = at + <usize>t * plane;
-        for (let k = 0; k < kn; k++) store<f32>(dst + <usize>(k * 16), load<f32>(src + <usize>k * 4));
-      }
-    }
-  }
-  // the last panel's padding rows (rows not a multiple of 4) must read as zeros
-  for (let r = rows; r < ((rows + 3) & ~3); r++) {
-    for (let t = 0; t < T; t++) {
-      for (let k = 0; k < cols; k++) store<f32>(u + <usize>t * plane + <usize>packedAIndex(rows, cols, r, k) * 4, 0);
+      const at = u + <usize>packedAIndex(rows, cols, r0, k0) * 4;
+      for (let t = 0; t < T; t++) memory.copy(at + <usize>t * plane, buf + <usize>t * tStride, <usize>(kn * PACKED_MR) * 4);
     }
   }
 }
