@@ -390,6 +390,15 @@ function dotRow(N: i32, K: i32, arow: usize, b: usize, bCs: i32, crow: usize, ac
   }
 }
 
+/** True (and C done) when there is nothing to multiply: no rows or columns, or K = 0 (C = 0 unless accumulating). */
+// @ts-ignore: decorator
+@inline function emptyProduct(M: i32, N: i32, K: i32, c: usize, ldc: i32, accumulate: i32): bool {
+  if (M <= 0 || N <= 0) return true;
+  if (K > 0) return false;
+  if (!accumulate) zeroC(M, N, c, ldc);
+  return true;
+}
+
 /** See the file comment. Strides in floats; pointers in bytes. */
 export function gemm_f32(
   M: i32, N: i32, K: i32,
@@ -397,11 +406,7 @@ export function gemm_f32(
   b: usize, bRs: i32, bCs: i32,
   c: usize, ldc: i32, accumulate: i32,
 ): void {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate) zeroC(M, N, c, ldc);
-    return;
-  }
+  if (emptyProduct(M, N, K, c, ldc, accumulate)) return;
   // unpacked paths for a few rows
   if (M < MR && bCs == 1) {
     for (let i = 0; i < M; i++) {
@@ -473,18 +478,14 @@ export function gemm_f32(
  * MR; C's row 0 is A's row i0); B and C as in gemm_f32. Each KC slice
  * of B is packed NB columns at a time; every A panel then meets all of them while it sits in L1, so
  * A is read once per NB columns and never repacked (with N of a few dozen, as in Winograd's GEMMs,
- * gemm_f32 spent a third of its time repacking A per call).
+ * gemm_f32's packing of A took 0.58 s against its micro-kernel's 3.3 s in a profile of VGG16's explain).
  */
 export function gemm_packed_f32(
   M: i32, N: i32, K: i32, pa: usize, rows: i32, i0: i32,
   b: usize, bRs: i32, bCs: i32,
   c: usize, ldc: i32, accumulate: i32,
 ): void {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate) zeroC(M, N, c, ldc);
-    return;
-  }
+  if (emptyProduct(M, N, K, c, ldc, accumulate)) return;
   const Mp = (rows + MR - 1) & ~(MR - 1);
   const pB = workspace(), tile = workspace() + <usize>(NB * KC * 4);
   for (let pc = 0; pc < K; pc += KC) {
