@@ -440,7 +440,8 @@ function run(
   // row and the rest a GEMM a few tiles wide that streams all of U. There they split the output channels
   // instead, in whole panels of U: each part transforms every input tile itself (a few percent of the
   // work at these channel counts) and reads only its own rows of U. Neither split changes the order of
-  // a sum: the numbers are the same for any (part, parts). Measured in bench/winograd.mjs (threads).
+  // a sum: the numbers are the same for any (part, parts). Measured on two threads against splitting
+  // blocks (one-off script, batch 1): 512->512 on 14x14 26 -> 18 ms, on 7x7 18.5 -> 8.8 ms.
   const byRows = parts == 1 || 2 * rowsAll > parts;
   const row0 = byRows ? <i32>(<i64>rowsAll * part / parts) : 0;
   const row1 = byRows ? <i32>(<i64>rowsAll * (part + 1) / parts) : rowsAll;

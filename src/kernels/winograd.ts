@@ -18,7 +18,8 @@ export function winogradApplies(desc: Int32Array): boolean {
  * Layout of U: (m+2)² planes, plane t holding the rows × cols matrix U_t (O × C; transposed: C × O) in
  * the packed-A layout of assembly/gemm.ts, whose constants these mirror: for each slice of PACKED_KC
  * columns, panels of PACKED_MR rows (rows padded to a multiple of PACKED_MR with zeros), each stored
- * column by column ([kc][PACKED_MR]).
+ * column by column ([kc][PACKED_MR]). The reference twin lays U out with winogradFilterIndex, so a
+ * mismatch with the WASM layout fails test/kernels/winograd.test.ts (it compares the two filter sets).
  */
 export const PACKED_MR = 4;
 const PACKED_KC = 256;
