@@ -298,8 +298,7 @@ function axpyRowWide(N: i32, K: i32, arow: usize, aCs: i32, b: usize, bRs: i32, 
   const as = <usize>aCs * 4;
   const bs = <usize>bRs * 4;
   const n4 = N & ~3;
-  let k = 0;
-  for (; k < K; k += 4) {
+  for (let k = 0; k < K; k += 4) {
     const rows = min(4, K - k);
     const first = k == 0 && !acc; // C holds nothing yet: start from 0
     const pa = arow + <usize>k * as;
@@ -452,17 +451,23 @@ export function gemm_f32(
 // @ts-ignore: decorator
 @inline const NB: i32 = 120;
 
+/** Rows of an M-row matrix in the packed layout: M rounded up to whole panels. */
+// @ts-ignore: decorator
+@inline function panelRows(M: i32): i32 {
+  return (M + MR - 1) & ~(MR - 1);
+}
+
 /** Floats of an M x K matrix in the packed layout. */
 // @ts-ignore: decorator
 @inline export function packedAFloats(M: i32, K: i32): i32 {
-  return ((M + MR - 1) & ~(MR - 1)) * K;
+  return panelRows(M) * K;
 }
 
 /** Float offset of element (i, k) of an M x K matrix in the packed layout. */
 // @ts-ignore: decorator
 @inline export function packedAIndex(M: i32, K: i32, i: i32, k: i32): i32 {
   const k0 = k - k % KC, kc = min(KC, K - k0);
-  return k0 * ((M + MR - 1) & ~(MR - 1)) + (i & ~(MR - 1)) * kc + (k - k0) * MR + (i & (MR - 1));
+  return k0 * panelRows(M) + (i & ~(MR - 1)) * kc + (k - k0) * MR + (i & (MR - 1));
 }
 
 /** Rows per panel of the packed layout (a row range starting at a multiple of it is whole panels). */
@@ -486,7 +491,7 @@ export function gemm_packed_f32(
   c: usize, ldc: i32, accumulate: i32,
 ): void {
   if (emptyProduct(M, N, K, c, ldc, accumulate)) return;
-  const Mp = (rows + MR - 1) & ~(MR - 1);
+  const Mp = panelRows(rows);
   const pB = workspace(), tile = workspace() + <usize>(NB * KC * 4);
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);

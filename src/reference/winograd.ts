@@ -67,7 +67,7 @@ export function referenceWinogradKernels(mem: Memory): Pick<Kernels, 'winogradSc
   /**
    * y[s,o,oh,ow] (+)= Σ_{c,kh,kw} x[s,c,oh−pt+kh,ow−pl+kw]·f[o,c,kh,kw] (+ b[o]), f given as U: planes U_t [Co × Ci] in the packed layout (winogradFilterIndex).
    * Part p computes the tile rows [p·R/parts, (p+1)·R/parts) of the R = n·tilesH rows (the WASM kernel
-   * splits blocks of rows, the result is the same).
+   * splits rows too, or output channels on small planes; the result is the same).
    */
   function run(
     Ci: number, Hi: number, Wi: number, Co: number, Ho: number, Wo: number, pt: number, pl: number,
