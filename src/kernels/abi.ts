@@ -141,6 +141,8 @@ export interface Kernels {
   negPart(xPtr: number, yPtr: number, len: number): void;
   /** 1 if any x < 0, else 0 */
   hasNegative(xPtr: number, len: number): number;
+  /** 1 if any x is not zero (NaN is not zero; -0 is), else 0 */
+  hasNonZero(xPtr: number, len: number): number;
   /** 1 if any element is NaN or +-Infinity, else 0 */
   hasNonFinite(xPtr: number, len: number): number;
   /** y = a + b */

@@ -193,6 +193,11 @@ function referenceKernels(mem: Memory): Kernels {
       for (let i = 0; i < len; i++) if (h[f(x) + i] < 0) return 1;
       return 0;
     },
+    hasNonZero(x, len) {
+      const h = F();
+      for (let i = 0; i < len; i++) if (h[f(x) + i] !== 0) return 1;
+      return 0;
+    },
     hasNonFinite(x, len) {
       const h = F();
       for (let i = 0; i < len; i++) if (!Number.isFinite(h[f(x) + i])) return 1;

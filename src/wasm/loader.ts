@@ -49,6 +49,7 @@ export interface KernelExports {
   relu_f32(x: number, y: number, len: number): void;
   neg_part_f32(x: number, y: number, len: number): void;
   has_negative_f32(x: number, len: number): number;
+  has_nonzero_f32(x: number, len: number): number;
   has_non_finite_f32(x: number, len: number): number;
   add_f32(a: number, b: number, y: number, len: number): void;
   mul_f32(a: number, b: number, y: number, len: number): void;
@@ -243,6 +244,7 @@ function wrapKernels(ex: KernelExports): Kernels {
     relu: (x, y, len) => ex.relu_f32(x, y, len),
     negPart: (x, y, len) => ex.neg_part_f32(x, y, len),
     hasNegative: (x, len) => ex.has_negative_f32(x, len),
+    hasNonZero: (x, len) => ex.has_nonzero_f32(x, len),
     hasNonFinite: (x, len) => ex.has_non_finite_f32(x, len),
     add: (a, b, y, len) => ex.add_f32(a, b, y, len),
     mul: (a, b, y, len) => ex.mul_f32(a, b, y, len),

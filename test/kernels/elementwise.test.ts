@@ -74,6 +74,32 @@ describe.each(runnableVariants())('element-wise (%s)', (variant) => {
       }
     });
 
+    test('hasNonZero at every position class (-0 is zero, NaN is not)', () => {
+      growAgain(p, mode);
+      for (const len of LENS) {
+        const zeros = new Float32Array(len);
+        const x = p.f32(zeros);
+        expect(p.wasm.kernels.hasNonZero(x.w, len), `all zero ${len}`).toBe(0);
+        for (const pos of new Set([0, len >> 1, len - 1])) {
+          for (const [v, nonZero] of [[1e-45, 1], [-1e-30, 1], [-0, 0], [NaN, 1], [-Infinity, 1]] as const) {
+            const d = zeros.slice();
+            d[pos] = v;
+            p.set(x, d);
+            for (const k of [p.wasm.kernels, p.ref.kernels]) {
+              expect(k.hasNonZero(k === p.wasm.kernels ? x.w : x.r, len), `hasNonZero ${v}@${pos}/${len}`).toBe(nonZero);
+            }
+          }
+        }
+        if (len > 1) {
+          const d = zeros.slice();
+          d[len - 1] = 3;
+          p.set(x, d);
+          expect(p.wasm.kernels.hasNonZero(x.w, len - 1), 'a prefix before the non-zero').toBe(0);
+        }
+        p.release();
+      }
+    });
+
     test('stabDivide and stabDivideMasked (z = 0, z < 0, sign +-1)', () => {
       let seed = 300;
       for (const len of LENS) {
