@@ -8,6 +8,12 @@
 //
 // --baseline is the other build's repository root (its dist/ and package.json); the models are the ONNX files
 // of scripts/export-architectures.py --full in --dir (exported first when missing).
+//
+//   node bench/compare-builds.mjs --backends wasm-simd,wasm [--models …] [--calls …] [--threads 1]
+//
+// compares two kernel builds of this checkout instead (loadModel's `backend`, the first one as the baseline):
+// wasm-simd against wasm (relaxed SIMD, the default where the runtime has it, Node 20 included) measures what
+// relaxed SIMD's fused multiply-add gives.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,8 +22,9 @@ import { exportedOnnx } from './models.mjs';
 import { argv, opt, ROOT } from './args.mjs';
 
 const baseline = opt('baseline', null);
-if (!baseline) {
-  console.error('usage: node bench/compare-builds.mjs --baseline DIR [--models …] [--calls …] (see the comment at the top)');
+const backends = opt('backends', null)?.split(',');
+if (!baseline === !backends || (backends && backends.length !== 2)) {
+  console.error('usage: node bench/compare-builds.mjs (--baseline DIR | --backends BASE,OTHER) [--models …] [--calls …] (see the comment at the top)');
   process.exit(2);
 }
 const dir = path.resolve(opt('dir', path.join(os.tmpdir(), 'lrp-arch-full')));
@@ -26,20 +33,26 @@ const calls = opt('calls', 'predict,epsilon-plus').split(',');
 const threads = Number(opt('threads', '1'));
 const winograd = opt('winograd', 'auto');
 const rounds = Number(opt('rounds', '7'));
-const builds = [
-  { name: 'this build', root: ROOT },
-  { name: 'baseline', root: path.resolve(baseline) },
-];
+const builds = backends
+  ? [
+      { name: backends[1], root: ROOT, backend: backends[1] },
+      { name: backends[0], root: ROOT, backend: backends[0] },
+    ]
+  : [
+      { name: 'this build', root: ROOT },
+      { name: 'baseline', root: path.resolve(baseline) },
+    ];
 const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
 
 for (const b of builds) b.lib = await import(pathToFileURL(path.join(b.root, 'dist/index.js')).href);
 console.log(`threads ${threads}, winograd ${winograd}, ${rounds} interleaved rounds after one warm-up call; medians in ms; ${argv.join(' ')}`);
-console.log('| model | call | this build | baseline | baseline / this |');
+console.log(`| model | call | ${builds[0].name} | ${builds[1].name} | ${builds[1].name} / ${builds[0].name} |`);
 console.log('|---|---|---:|---:|---:|');
 for (const name of models) {
   const bytes = new Uint8Array(fs.readFileSync(exportedOnnx(name, { dir, script: 'export-architectures.py', only: true })));
   const loaded = [];
-  for (const b of builds) loaded.push(await b.lib.loadModel(bytes, { threads, winograd }));
+  for (const b of builds) loaded.push(await b.lib.loadModel(bytes, { threads, winograd, backend: b.backend }));
+  if (backends) console.log(`(kernels: ${loaded.map((m) => m.backendName).join(', ')})`);
   const x = new Float32Array(loaded[0].inputSize);
   for (let i = 0; i < x.length; i++) x[i] = (((i * 2654435761) % 1000) / 1000) * 4.4 - 2.1;
   for (const call of calls) {

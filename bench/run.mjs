@@ -10,6 +10,8 @@
 //   --batches 1,32        batch sizes
 //   --no-reference        skip the reference backend
 //   --no-gemm             skip bench/gemm.mjs
+//   --backend NAME        lrp-wasm's backend (default 'wasm': relaxed SIMD where the runtime has it, Node 20
+//                         included; 'wasm-simd' for the plain SIMD kernels)
 //   --out FILE            where to write the report (default bench/RESULTS.md); --no-write to skip
 //   --json FILE           also write the raw measurements as JSON
 // See bench/README.md for what is measured.
@@ -46,6 +48,7 @@ const cfg = {
   defaultBatches: opt('batches', null) === null,
   reference: !flag('no-reference'),
   gemm: !flag('no-gemm'),
+  backend: opt('backend', 'wasm'),
   out: flag('no-write') ? null : path.resolve(opt('out', path.join(HERE, 'RESULTS.md'))),
   json: opt('json', null),
   // per measurement (interleaved, see measureInterleaved)
@@ -193,7 +196,7 @@ async function main() {
 
   for (const m of models) {
     log(`\n== ${m.name}: input [${m.spec.inputShape}], ${(m.macs / 1e6).toFixed(2)} MMAC/sample (${m.source})`);
-    const ours = await lib.loadModel(m.bytes, { backend: 'wasm' });
+    const ours = await lib.loadModel(m.bytes, { backend: cfg.backend });
     // batch parallelism over worker threads (both cores of these machines); not used at batch 1
     const par = cfg.batches.some((b) => b > 1) ? await lib.loadModelParallel(m.bytes, { workers: 2 }) : null;
     backendName ??= ours.backendName;

@@ -77,4 +77,5 @@ export const platform: Platform = {
     const self = globalThis as unknown as WorkerScope;
     return { post: (m, transfer) => self.postMessage(m, transfer), onMessage: (cb) => self.addEventListener('message', (e) => cb(e.data)) };
   },
+  enableRelaxedSimd() {},
 };

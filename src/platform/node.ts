@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Worker, parentPort as nodeParentPort } from 'node:worker_threads';
 import { ModelFormatError } from '../errors.js';
@@ -74,4 +75,7 @@ export const platform: Platform = {
     if (!port) return null;
     return { post: (m, transfer) => port.postMessage(m, transfer), onMessage: (cb) => port.on('message', cb) };
   },
+  // The flag only admits the relaxed-SIMD opcodes to validation (V8 reads it when it compiles a module,
+  // in every thread). Node 20's V8 (11.3) has the whole proposal behind it; V8 shipped it on in 11.4.
+  enableRelaxedSimd: () => v8.setFlagsFromString('--experimental-wasm-relaxed-simd'),
 };

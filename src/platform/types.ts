@@ -66,4 +66,9 @@ export interface Platform {
   startInlineWorker(source: string): WorkerPort;
   /** The parent of the current worker, or null when not running in a worker. */
   parentPort(): ParentPort | null;
+  /**
+   * Lets WebAssembly use relaxed SIMD where the runtime has it only behind a switch (Node 20: V8's
+   * --experimental-wasm-relaxed-simd, shipped on by default from Node 22). Browsers cannot: a no-op.
+   */
+  enableRelaxedSimd(): void;
 }

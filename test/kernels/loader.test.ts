@@ -1,5 +1,8 @@
 import { describe, test, expect } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createWasmBackend, selectVariant, wasmFeatures, wasmModule, initWasm } from '../../src/wasm/index.js';
 
 describe('WASM loader', () => {
@@ -10,6 +13,30 @@ describe('WASM loader', () => {
     const be = createWasmBackend();
     expect(be.name).toBe(f.relaxedSimd ? 'wasm-relaxed-simd' : 'wasm-simd');
     if (!f.relaxedSimd) expect(() => createWasmBackend({ variant: 'relaxed' })).toThrow(/relaxed SIMD/);
+  });
+
+  // Node 20 validates relaxed SIMD only behind a V8 flag (the test workers run with it: vitest.config.ts).
+  // A plain process: 'auto' turns the flag on itself and runs the relaxed kernels, on every thread;
+  // 'wasm-simd' leaves the runtime as it is.
+  test('a process started without the flag: auto turns relaxed SIMD on, wasm-simd does not', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    const probe = 'WebAssembly.validate(new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,123,3,2,1,0,10,19,1,17,0,65,0,253,17,65,0,253,17,65,0,253,17,253,133,2,11]))';
+    const run = (backend: string) => {
+      const script = `import { loadModel } from ${JSON.stringify(path.join(root, 'dist/index.js'))};
+        const before = ${probe};
+        const m = await loadModel(${JSON.stringify(path.join(root, 'models/fashion-mnist/tfjs/model.json'))}, { threads: 2, backend: '${backend}' });
+        const e = m.explain(new Float32Array(784).fill(0.5), { composite: 'epsilon-plus' });
+        console.log(JSON.stringify({ before, after: ${probe}, name: m.backendName, threads: m.threads.count, sum: e.relevance.reduce((a, b) => a + b, 0) }));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as { before: boolean; after: boolean; name: string; threads: number; sum: number };
+    };
+    const simd = run('wasm-simd');
+    expect(simd.name).toBe('wasm-simd');
+    expect(simd.after).toBe(simd.before);
+    const auto = run('wasm');
+    expect(auto).toMatchObject({ after: true, name: 'wasm-relaxed-simd', threads: 2 });
+    expect(Math.abs(auto.sum - simd.sum)).toBeLessThan(1e-4 * Math.abs(simd.sum) + 1e-6);
   });
 
   test('module compiled once, one instance (and memory) per backend', async () => {
