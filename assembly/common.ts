@@ -57,3 +57,31 @@ export function partStart(count: i32, grain: i32, part: i32, parts: i32): i32 {
     return f32x4.add(f32x4.mul(a, b), c);
   }
 }
+
+/**
+ * dst[0..n) = src[0..n) (floats; the ranges do not overlap). memory.copy is a call into the runtime:
+ * on the short rows of im2col and padding (a 14-wide plane: 14 floats) an inline loop is several
+ * times faster, so rows under 64 floats take the loop.
+ */
+// @ts-ignore: decorator
+@inline export function copyFloats(dst: usize, src: usize, n: i32): void {
+  if (n >= 64) {
+    memory.copy(dst, src, <usize>n << 2);
+  } else {
+    let i = 0;
+    if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+  }
+}
+
+/** dst[0..n) = 0 (floats), inline below 64 floats like copyFloats. */
+// @ts-ignore: decorator
+@inline export function zeroFloats(dst: usize, n: i32): void {
+  if (n >= 64) {
+    memory.fill(dst, 0, <usize>n << 2);
+  } else {
+    let i = 0;
+    if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), i32x4.splat(0));
+    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
+  }
+}

@@ -10,7 +10,7 @@
 // direct kernel of depthwise.ts; neither needs scratch.
 import { gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
-import { partStart } from "./common";
+import { copyFloats, partStart, zeroFloats } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -64,9 +64,12 @@ export function conv2d_scratch_bytes(desc: usize): i32 {
 function im2col(desc: usize, x: usize, Cg: i32, col: usize, p0: i32, p1: i32): void {
   const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
   const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
-  const DH = di(desc, 10), DW = di(desc, 11), OW = di(desc, 14);
+  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
   const np = p1 - p0;
   const oh0 = p0 / OW, oh1 = (p1 - 1) / OW;
+  // stride 1 with OW == W ('same' padding): an im2col row is the plane shifted by a constant, so one
+  // copy fills it (short per-output-row copies cost more than the copying on small planes)
+  const shifted = SH == 1 && SW == 1 && OW == W;
   let row = col;
   for (let c = 0; c < Cg; c++) {
     const xc = x + <usize>(c * H * W) * 4;
@@ -75,6 +78,11 @@ function im2col(desc: usize, x: usize, Cg: i32, col: usize, p0: i32, p1: i32): v
         const kwOff = kw * DW;
         const lo = owLow(PL, kwOff, SW, OW);
         const hi = max(lo, owHigh(PL, kwOff, SW, OW, W));
+        if (shifted) {
+          shiftedRow(xc, H * W, OW, (kh * DH - PT) * W + kwOff - PL, max(0, PT - kh * DH), min(OH, H + PT - kh * DH), lo, hi, row, p0, p1);
+          row += <usize>np * 4;
+          continue;
+        }
         for (let oh = oh0; oh <= oh1; oh++) {
           const s = oh == oh0 ? p0 - oh * OW : 0;
           const e = oh == oh1 ? p1 - oh * OW : OW;
@@ -83,21 +91,21 @@ function im2col(desc: usize, x: usize, Cg: i32, col: usize, p0: i32, p1: i32): v
           const dst = row + <usize>(oh * OW - p0) * 4;
           const ih = oh * SH - PT + kh * DH;
           if (ih < 0 || ih >= H) {
-            memory.fill(dst + <usize>s * 4, 0, <usize>(e - s) * 4);
+            zeroFloats(dst + <usize>s * 4, e - s);
             continue;
           }
           const a = max(lo, s), b = min(hi, e);
           if (a >= b) {
-            memory.fill(dst + <usize>s * 4, 0, <usize>(e - s) * 4);
+            zeroFloats(dst + <usize>s * 4, e - s);
             continue;
           }
-          if (a > s) memory.fill(dst + <usize>s * 4, 0, <usize>(a - s) * 4);
-          if (b < e) memory.fill(dst + <usize>b * 4, 0, <usize>(e - b) * 4);
+          if (a > s) zeroFloats(dst + <usize>s * 4, a - s);
+          if (b < e) zeroFloats(dst + <usize>b * 4, e - b);
           const src = xc + <usize>(ih * W) * 4;
           let ow = a;
           let iw = a * SW - PL + kwOff;
           if (SW == 1) {
-            memory.copy(dst + <usize>a * 4, src + <usize>iw * 4, <usize>(b - a) * 4);
+            copyFloats(dst + <usize>a * 4, src + <usize>iw * 4, b - a);
           } else {
             if (ASC_FEATURE_SIMD && SW == 2) {
               // even lanes of two loads; stay inside the row
@@ -111,6 +119,34 @@ function im2col(desc: usize, x: usize, Cg: i32, col: usize, p0: i32, p1: i32): v
         }
         row += <usize>np * 4;
       }
+    }
+  }
+}
+
+/**
+ * One im2col row where column p reads plane[p + off] (stride 1, OW == W), for columns [p0, p1): output
+ * rows [ohLo, ohHi) and columns [lo, hi) of each row read inside the plane (of HW floats), the rest is 0.
+ */
+function shiftedRow(plane: usize, HW: i32, OW: i32, off: i32, ohLo: i32, ohHi: i32, lo: i32, hi: i32, dst: usize, p0: i32, p1: i32): void {
+  // columns whose source lies in the plane; the ones outside [lo, hi) of their row are zeroed below
+  const c0 = max(max(p0, ohLo * OW), -off), c1 = min(min(p1, ohHi * OW), HW - off);
+  if (c0 >= c1 || lo >= hi) {
+    zeroFloats(dst, p1 - p0);
+    return;
+  }
+  zeroFloats(dst, c0 - p0);
+  copyFloats(dst + <usize>(c0 - p0) * 4, plane + <usize>(c0 + off) * 4, c1 - c0);
+  zeroFloats(dst + <usize>(c1 - p0) * 4, p1 - c1);
+  if (lo == 0 && hi == OW) return;
+  for (let r = c0 / OW; r * OW < c1; r++) {
+    const first = r * OW;
+    for (let ow = 0; ow < lo; ow++) {
+      const p = first + ow;
+      if (p >= c0 && p < c1) store<f32>(dst + <usize>(p - p0) * 4, 0);
+    }
+    for (let ow = hi; ow < OW; ow++) {
+      const p = first + ow;
+      if (p >= c0 && p < c1) store<f32>(dst + <usize>(p - p0) * 4, 0);
     }
   }
 }

@@ -5,7 +5,7 @@
 // falls back to its bounds-checked gathers otherwise.
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
-import { madd, workspace, WORKSPACE_BYTES } from "./common";
+import { copyFloats, madd, workspace, WORKSPACE_BYTES } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -49,8 +49,53 @@ export function fwdPaddedFits(desc: usize): bool {
 function padPlane(x: usize, H: i32, W: i32, PT: i32, PL: i32, Hp: i32, Wp: i32): usize {
   const xp = workspace();
   memory.fill(xp, 0, <usize>(Hp * Wp + 16) * 4);
-  for (let i = 0; i < H; i++) memory.copy(at(xp, (i + PT) * Wp + PL), at(x, i * W), <usize>W * 4);
+  for (let i = 0; i < H; i++) copyFloats(at(xp, (i + PT) * Wp + PL), at(x, i * W), W);
   return xp;
+}
+
+/**
+ * fwdPaddedChannel's loop for the common 3x3 kernel, column stride 1, no column dilation: unrolled,
+ * with the nine weights in registers for the whole plane (the generic loop reloads them per tap and
+ * spends as much on its loop control as on the products: 3-4x slower on these planes).
+ */
+// @ts-ignore: decorator
+@inline function fwd3x3(xp: usize, Wp: i32, ohStep: i32, rowStep: i32, wm: usize, bv: v128, OH: i32, OW: i32, ym: usize): void {
+  const w0 = v128.load32_splat(wm), w1 = v128.load32_splat(wm, 4), w2 = v128.load32_splat(wm, 8);
+  const w3 = v128.load32_splat(wm, 12), w4 = v128.load32_splat(wm, 16), w5 = v128.load32_splat(wm, 20);
+  const w6 = v128.load32_splat(wm, 24), w7 = v128.load32_splat(wm, 28), w8 = v128.load32_splat(wm, 32);
+  for (let oh = 0; oh < OH; oh++) {
+    const r0 = at(xp, oh * ohStep), yr = at(ym, oh * OW);
+    const r1 = at(r0, rowStep), r2 = at(r1, rowStep);
+    let ow = 0;
+    for (; ow + 8 <= OW; ow += 8) {
+      const a = at(r0, ow), c = at(r1, ow), e = at(r2, ow);
+      let s0 = madd(w0, v128.load(a), bv), s1 = madd(w0, v128.load(a, 16), bv);
+      s0 = madd(w1, v128.load(a, 4), s0); s1 = madd(w1, v128.load(a, 20), s1);
+      s0 = madd(w2, v128.load(a, 8), s0); s1 = madd(w2, v128.load(a, 24), s1);
+      s0 = madd(w3, v128.load(c), s0); s1 = madd(w3, v128.load(c, 16), s1);
+      s0 = madd(w4, v128.load(c, 4), s0); s1 = madd(w4, v128.load(c, 20), s1);
+      s0 = madd(w5, v128.load(c, 8), s0); s1 = madd(w5, v128.load(c, 24), s1);
+      s0 = madd(w6, v128.load(e), s0); s1 = madd(w6, v128.load(e, 16), s1);
+      s0 = madd(w7, v128.load(e, 4), s0); s1 = madd(w7, v128.load(e, 20), s1);
+      s0 = madd(w8, v128.load(e, 8), s0); s1 = madd(w8, v128.load(e, 24), s1);
+      v128.store(at(yr, ow), s0);
+      v128.store(at(yr, ow), s1, 16);
+    }
+    for (; ow < OW; ow += 4) {
+      const a = at(r0, ow), c = at(r1, ow), e = at(r2, ow);
+      let s0 = madd(w0, v128.load(a), bv);
+      s0 = madd(w1, v128.load(a, 4), s0);
+      s0 = madd(w2, v128.load(a, 8), s0);
+      s0 = madd(w3, v128.load(c), s0);
+      s0 = madd(w4, v128.load(c, 4), s0);
+      s0 = madd(w5, v128.load(c, 8), s0);
+      s0 = madd(w6, v128.load(e), s0);
+      s0 = madd(w7, v128.load(e, 4), s0);
+      s0 = madd(w8, v128.load(e, 8), s0);
+      if (ow + 4 <= OW) v128.store(at(yr, ow), s0);
+      else storePartial(at(yr, ow), s0, OW - ow, false);
+    }
+  }
 }
 
 /** The M output planes of one input channel x (filters wk[m], biases b[m] or none), y[m] consecutive. */
@@ -66,6 +111,10 @@ export function fwdPaddedChannel(desc: usize, x: usize, wk: usize, b: usize, M: 
     for (let m = 0; m < M; m++) {
       const wm = at(wk, m * K), ym = at(y, m * P);
       const bv = b != 0 ? v128.load32_splat(at(b, m)) : f32x4.splat(0);
+      if (SW == 1 && KH == 3 && KW == 3 && DW == 1) {
+        fwd3x3(xp, Wp, SH * Wp, rowStep, wm, bv, OH, OW, ym);
+        continue;
+      }
       for (let oh = 0; oh < OH; oh++) {
         const xr = at(xp, oh * SH * Wp), yr = at(ym, oh * OW);
         let ow = 0;
@@ -148,6 +197,37 @@ export function tPaddedFits(desc: usize): bool {
 }
 
 /**
+ * tPaddedChannel's loop for a 3x3 kernel, stride 1, no column dilation, unrolled with the weights in
+ * registers (see fwd3x3); taps in the generic loop's order, so the sums are the same. Output row ih
+ * reads gp rows ih + r0 - kh*rowStep/Wp, columns iw + c0 - kw.
+ */
+// @ts-ignore: decorator
+@inline function tr3x3(gp: usize, Wp: i32, r0: i32, c0: i32, rowStep: i32, wm: usize, H: i32, W: i32, out: usize, add: bool): void {
+  const w0 = v128.load32_splat(wm), w1 = v128.load32_splat(wm, 4), w2 = v128.load32_splat(wm, 8);
+  const w3 = v128.load32_splat(wm, 12), w4 = v128.load32_splat(wm, 16), w5 = v128.load32_splat(wm, 20);
+  const w6 = v128.load32_splat(wm, 24), w7 = v128.load32_splat(wm, 28), w8 = v128.load32_splat(wm, 32);
+  const z = f32x4.splat(0);
+  for (let ih = 0; ih < H; ih++) {
+    // two floats left of the tap kw = 0 column: the loads' offsets are unsigned
+    const g0 = at(gp, (ih + r0) * Wp + c0 - 2), orow = at(out, ih * W);
+    const g1 = at(g0, -rowStep), g2 = at(g1, -rowStep);
+    for (let iw = 0; iw < W; iw += 8) {
+      const a = at(g0, iw), c = at(g1, iw), e = at(g2, iw);
+      let s0 = madd(w0, v128.load(a, 8), z), s1 = madd(w0, v128.load(a, 24), z);
+      s0 = madd(w1, v128.load(a, 4), s0); s1 = madd(w1, v128.load(a, 20), s1);
+      s0 = madd(w2, v128.load(a), s0); s1 = madd(w2, v128.load(a, 16), s1);
+      s0 = madd(w3, v128.load(c, 8), s0); s1 = madd(w3, v128.load(c, 24), s1);
+      s0 = madd(w4, v128.load(c, 4), s0); s1 = madd(w4, v128.load(c, 20), s1);
+      s0 = madd(w5, v128.load(c), s0); s1 = madd(w5, v128.load(c, 16), s1);
+      s0 = madd(w6, v128.load(e, 8), s0); s1 = madd(w6, v128.load(e, 24), s1);
+      s0 = madd(w7, v128.load(e, 4), s0); s1 = madd(w7, v128.load(e, 20), s1);
+      s0 = madd(w8, v128.load(e), s0); s1 = madd(w8, v128.load(e, 16), s1);
+      storeRow8(at(orow, iw), s0, s1, W - iw, add);
+    }
+  }
+}
+
+/**
  * out (one H x W plane) (+)= sum over m of the transpose of filter wk[m] applied to gradient plane g[m]:
  * out[ih, iw] += w[kh, kw] * g[oh, ow] for every tap with oh*SH = ih + PT - kh*DH, ow*SW = iw + PL - kw*DW.
  * The rows kh that hit ih are every khStep-th (kh*DH = ih + PT mod SH); stride 2 columns split into
@@ -167,6 +247,10 @@ export function tPaddedChannel(desc: usize, g: usize, wk: usize, M: i32, out: us
     const gp = padPlane(at(g, m * P), OH, OW, rOff, cOff, Hp, Wp);
     const wm = at(wk, m * K);
     const add = accumulate != 0 || m > 0;
+    if (SW == 1 && SH == 1 && KH == 3 && KW == 3 && DW == 1) {
+      tr3x3(gp, Wp, PT + rOff, PL + cOff, DH * Wp, wm, H, W, out, add);
+      continue;
+    }
     for (let ih = 0; ih < H; ih++) {
       const t = ih + PT + rOff * SH; // = (gp row) * SH + kh*DH, >= 0
       let kh0 = 0;

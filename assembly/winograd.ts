@@ -27,7 +27,7 @@
 // Which convs qualify (3x3, stride 1, dilation 1, groups 1) is checked in TypeScript (src/kernels/winograd.ts).
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 import { gemm_packed_f32, packedAFloats, packedAIndex, PACKED_KC, PACKED_MR } from "./gemm";
-import { partStart, workspace } from "./common";
+import { copyFloats, partStart, workspace, zeroFloats } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -253,12 +253,12 @@ function fillStrip(xc: usize, Hi: i32, Wi: i32, ih0: i32, pl: i32, a: i32, sw: i
     const dst = strip + <usize>(i * sw) * 4;
     const ih = ih0 + i;
     if (ih < 0 || ih >= Hi || lo >= hi) {
-      memory.fill(dst, 0, <usize>sw * 4);
+      zeroFloats(dst, sw);
       continue;
     }
-    if (lo > 0) memory.fill(dst, 0, <usize>lo * 4);
-    memory.copy(dst + <usize>lo * 4, xc + <usize>(ih * Wi + lo - pl) * 4, <usize>(hi - lo) * 4);
-    if (hi < sw) memory.fill(dst + <usize>hi * 4, 0, <usize>(sw - hi) * 4);
+    if (lo > 0) zeroFloats(dst, lo);
+    copyFloats(dst + <usize>lo * 4, xc + <usize>(ih * Wi + lo - pl) * 4, hi - lo);
+    if (hi < sw) zeroFloats(dst + <usize>hi * 4, sw - hi);
   }
 }
 

@@ -135,6 +135,9 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
         { n: 1, C: 60, H: 40, W: 28, O: 3, KH: 3, KW: 3, SW: 3, PT: 1, PB: 0, PL: 0, PR: 2, DH: 2, DW: 2 },
         { n: 2, C: 96, H: 17, W: 17, O: 12, KH: 3, KW: 3, PT: 1, PL: 1, G: 2 },
         { n: 1, C: 4, H: 50, W: 47, O: 4, KH: 5, KW: 5, PT: 2, PL: 2, G: 4 },
+        // stride 1 with OW == W (im2col rows are shifted planes): dilated, and asymmetric padding
+        { n: 1, C: 100, H: 20, W: 21, O: 5, KH: 3, KW: 3, DH: 2, DW: 2, PT: 2, PL: 2 },
+        { n: 2, C: 70, H: 15, W: 23, O: 4, KH: 3, KW: 3, PT: 0, PB: 2, PL: 2, PR: 0 },
       ];
       for (const c of cases) {
         const d = descOf(c)!;

@@ -97,6 +97,9 @@ describe.each(runnableVariants())('depthwise conv2d (%s)', (variant) => {
         { n: 1, C: 3, M: 2, H: 11, W: 23, KH: 3, KW: 3, SH: 2, SW: 2, DH: 2, DW: 2, PT: 2, PL: 2 },
         { n: 1, C: 3, M: 1, H: 9, W: 33, KH: 5, KW: 5, SH: 2, SW: 2, DH: 2, DW: 2, PT: 3, PB: 4, PL: 4, PR: 3 },
         { n: 2, C: 5, M: 1, H: 10, W: 17, KH: 3, KW: 5, SH: 2, SW: 3, PT: 0, PB: 2, PL: 2, PR: 1, DH: 2 },
+        // 3x3 stride 1 dilated in rows only (the unrolled 3x3 loops' row step), multiplier 1 and 8
+        { n: 2, C: 3, M: 1, H: 13, W: 19, KH: 3, KW: 3, DH: 2, PT: 2, PL: 1 },
+        { n: 1, C: 1, M: 8, H: 11, W: 14, KH: 3, KW: 3, DH: 3, PT: 1, PB: 4, PL: 0, PR: 2 },
         { n: 1, C: 2, M: 3, H: 8, W: 19, KH: 3, KW: 3, SH: 1, SW: 2, PT: 1, PL: 1 },
         { n: 1, C: 2, M: 2, H: 9, W: 19, KH: 3, KW: 3, SH: 2, SW: 1, PT: 1, PL: 1 },
         { n: 2, C: 3, M: 1, H: 13, W: 25, KH: 3, KW: 3, SH: 3, SW: 3, PT: 1, PL: 1 },
