@@ -137,17 +137,39 @@ function shiftedRow(plane: usize, HW: i32, OW: i32, off: i32, ohLo: i32, ohHi: i
   zeroFloats(dst, c0 - p0);
   copyFloats(dst + <usize>(c0 - p0) * 4, plane + <usize>(c0 + off) * 4, c1 - c0);
   zeroFloats(dst + <usize>(c1 - p0) * 4, p1 - c1);
+  zeroEdgeColumns(dst, OW, lo, hi, c0, c1, p0);
+}
+
+/** buf[p - p0] = 0 for the columns p in [c0, c1) whose column in their row, p % OW, is outside [lo, hi). */
+function zeroEdgeColumns(buf: usize, OW: i32, lo: i32, hi: i32, c0: i32, c1: i32, p0: i32): void {
   if (lo == 0 && hi == OW) return;
   for (let r = c0 / OW; r * OW < c1; r++) {
     const first = r * OW;
-    for (let ow = 0; ow < lo; ow++) {
-      const p = first + ow;
-      if (p >= c0 && p < c1) store<f32>(dst + <usize>(p - p0) * 4, 0);
+    for (let p = max(first, c0), e = min(first + lo, c1); p < e; p++) store<f32>(buf + <usize>(p - p0) * 4, 0);
+    for (let p = max(first + hi, c0), e = min(first + OW, c1); p < e; p++) store<f32>(buf + <usize>(p - p0) * 4, 0);
+  }
+}
+
+/**
+ * The transpose of shiftedRow: plane[p + off] += src[p - p0] for the columns p of [p0, p1) that read inside
+ * the plane. src is the column block (scratch, written by the GEMM just before): its columns outside
+ * [lo, hi) of their row are zeroed first, so that one contiguous add covers the rest.
+ */
+function shiftedRowAdd(plane: usize, HW: i32, OW: i32, off: i32, ohLo: i32, ohHi: i32, lo: i32, hi: i32, src: usize, p0: i32, p1: i32): void {
+  const c0 = max(max(p0, ohLo * OW), -off), c1 = min(min(p1, ohHi * OW), HW - off);
+  if (c0 >= c1 || lo >= hi) return;
+  zeroEdgeColumns(src, OW, lo, hi, c0, c1, p0);
+  const s = src + <usize>(c0 - p0) * 4, d = plane + <usize>(c0 + off) * 4, n = c1 - c0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      const q = d + (<usize>i << 2);
+      v128.store(q, f32x4.add(v128.load(q), v128.load(s + (<usize>i << 2))));
     }
-    for (let ow = hi; ow < OW; ow++) {
-      const p = first + ow;
-      if (p >= c0 && p < c1) store<f32>(dst + <usize>(p - p0) * 4, 0);
-    }
+  }
+  for (; i < n; i++) {
+    const q = d + (<usize>i << 2);
+    store<f32>(q, load<f32>(q) + load<f32>(s + (<usize>i << 2)));
   }
 }
 
@@ -155,9 +177,10 @@ function shiftedRow(plane: usize, HW: i32, OW: i32, off: i32, ohLo: i32, ohHi: i
 function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32): void {
   const H = di(desc, 1), W = di(desc, 2), KH = di(desc, 4), KW = di(desc, 5);
   const SH = di(desc, 6), SW = di(desc, 7), PT = di(desc, 8), PL = di(desc, 9);
-  const DH = di(desc, 10), DW = di(desc, 11), OW = di(desc, 14);
+  const DH = di(desc, 10), DW = di(desc, 11), OH = di(desc, 13), OW = di(desc, 14);
   const np = p1 - p0;
   const oh0 = p0 / OW, oh1 = (p1 - 1) / OW;
+  const shifted = SH == 1 && SW == 1 && OW == W; // as in im2col
   let row = col;
   for (let c = 0; c < Cg; c++) {
     const oc = out + <usize>(c * H * W) * 4;
@@ -166,6 +189,11 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
         const kwOff = kw * DW;
         const lo = owLow(PL, kwOff, SW, OW);
         const hi = owHigh(PL, kwOff, SW, OW, W);
+        if (shifted) {
+          shiftedRowAdd(oc, H * W, OW, (kh * DH - PT) * W + kwOff - PL, max(0, PT - kh * DH), min(OH, H + PT - kh * DH), lo, hi, row, p0, p1);
+          row += <usize>np * 4;
+          continue;
+        }
         for (let oh = oh0; oh <= oh1; oh++) {
           const ih = oh * SH - PT + kh * DH;
           if (ih < 0 || ih >= H) continue;

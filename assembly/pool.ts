@@ -27,6 +27,17 @@
 }
 
 /**
+ * Where the fast path would leave fewer than 4 columns to the scalar loop: the start of the 4-column
+ * SIMD block ending at OW if its windows lie inside the row, else ow. The block recomputes columns
+ * already written, from the same windows: only for the forwards, which overwrite.
+ */
+// @ts-ignore: decorator
+@inline function lastBlock(ow: i32, OW: i32, SW: i32, PL: i32, W: i32): i32 {
+  const w0 = (OW - 4) * SW - PL;
+  return OW >= 4 && w0 >= 0 && w0 + 8 <= W ? OW - 4 : ow;
+}
+
+/**
  * y = max over each window; argmax (i32) = h*W+w of the first maximum in row-major window order
  * (strictly greater). A window with no valid tap gives -inf and argmax -1.
  */
@@ -46,6 +57,7 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
       const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
       let ow = 0;
       while (ow < OW) {
+        if (ASC_FEATURE_SIMD && fast && ow + 4 > OW) ow = lastBlock(ow, OW, SW, PL, W);
         const w0 = ow * SW - PL;
         if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {
           // lanes j = 0..3: window of output ow+j covers columns w0+2j, w0+2j+1 of rows h0, h0+1
@@ -129,6 +141,7 @@ export function avgpool2d_forward_f32(desc: usize, x: usize, invDiv: usize, y: u
       const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
       let ow = 0;
       while (ow < OW) {
+        if (ASC_FEATURE_SIMD && fast && ow + 4 > OW) ow = lastBlock(ow, OW, SW, PL, W);
         const w0 = ow * SW - PL;
         const o = <usize>(oh * OW + ow) * 4;
         if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {

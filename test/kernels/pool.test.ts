@@ -77,6 +77,11 @@ const POOLS: Pool[] = [
   { n: 1, C: 2, H: 6, W: 33, KH: 2, KW: 2 },
   { n: 2, C: 2, H: 7, W: 33, KH: 2, KW: 2, ceil: true },
   { n: 1, C: 3, H: 10, W: 40, KH: 2, KW: 2, PT: 0, PB: 1, PL: 1, PR: 0 },
+  // rows ending in a SIMD block that overlaps the one before (OW = 5, 7, 14), or too short for one (OW = 3)
+  { n: 2, C: 2, H: 4, W: 10, KH: 2, KW: 2 },
+  { n: 1, C: 3, H: 6, W: 15, KH: 2, KW: 2 },
+  { n: 2, C: 2, H: 28, W: 28, KH: 2, KW: 2 },
+  { n: 1, C: 2, H: 4, W: 6, KH: 2, KW: 2 },
 ];
 
 describe.each(runnableVariants())('pooling (%s)', (variant) => {
