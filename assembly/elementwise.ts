@@ -33,29 +33,21 @@ export function neg_part_f32(x: usize, y: usize, len: i32): void {
 
 /** 1 if any x < 0, else 0 */
 export function has_negative_f32(x: usize, len: i32): i32 {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    // four or-ed masks over 16 floats a step, tested every 1024 floats (see has_non_finite_f32)
-    const z = f32x4.splat(0);
-    let m0 = i32x4.splat(0), m1 = i32x4.splat(0), m2 = i32x4.splat(0), m3 = i32x4.splat(0);
-    while (i + 16 <= len) {
-      const end = min(len & ~15, i + 1024);
-      for (; i < end; i += 16) {
-        const p = at(x, i);
-        m0 = v128.or(m0, f32x4.lt(v128.load(p), z));
-        m1 = v128.or(m1, f32x4.lt(v128.load(p, 16), z));
-        m2 = v128.or(m2, f32x4.lt(v128.load(p, 32), z));
-        m3 = v128.or(m3, f32x4.lt(v128.load(p, 48), z));
-      }
-      if (v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) return 1;
-    }
-  }
-  for (; i < len; i++) if (load<f32>(at(x, i)) < 0) return 1;
-  return 0;
+  return anyLane(x, len, false);
 }
 
 /** 1 if any x is not zero (NaN counts: it is not zero), else 0; -0 is zero */
 export function has_nonzero_f32(x: usize, len: i32): i32 {
+  return anyLane(x, len, true);
+}
+
+/**
+ * 1 if any x < 0 (nonZero false) or any x != 0 (nonZero true), else 0. Four or-ed masks over 16 floats
+ * a step, tested every 1024 floats (see has_non_finite_f32); nonZero is a constant at both call sites,
+ * so the inlined copies keep one compare each.
+ */
+// @ts-ignore: decorator
+@inline function anyLane(x: usize, len: i32, nonZero: bool): i32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const z = f32x4.splat(0);
@@ -64,15 +56,19 @@ export function has_nonzero_f32(x: usize, len: i32): i32 {
       const end = min(len & ~15, i + 1024);
       for (; i < end; i += 16) {
         const p = at(x, i);
-        m0 = v128.or(m0, f32x4.ne(v128.load(p), z));
-        m1 = v128.or(m1, f32x4.ne(v128.load(p, 16), z));
-        m2 = v128.or(m2, f32x4.ne(v128.load(p, 32), z));
-        m3 = v128.or(m3, f32x4.ne(v128.load(p, 48), z));
+        const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+        m0 = v128.or(m0, nonZero ? f32x4.ne(v0, z) : f32x4.lt(v0, z));
+        m1 = v128.or(m1, nonZero ? f32x4.ne(v1, z) : f32x4.lt(v1, z));
+        m2 = v128.or(m2, nonZero ? f32x4.ne(v2, z) : f32x4.lt(v2, z));
+        m3 = v128.or(m3, nonZero ? f32x4.ne(v3, z) : f32x4.lt(v3, z));
       }
       if (v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) return 1;
     }
   }
-  for (; i < len; i++) if (load<f32>(at(x, i)) != 0) return 1;
+  for (; i < len; i++) {
+    const v = load<f32>(at(x, i));
+    if (nonZero ? v != 0 : v < 0) return 1;
+  }
   return 0;
 }
 
