@@ -76,6 +76,10 @@ export const platform: Platform = {
     return { post: (m, transfer) => port.postMessage(m, transfer), onMessage: (cb) => port.on('message', cb) };
   },
   // The flag only admits the relaxed-SIMD opcodes to validation (V8 reads it when it compiles a module,
-  // in every thread). Node 20's V8 (11.3) has the whole proposal behind it; V8 shipped it on in 11.4.
-  enableRelaxedSimd: () => v8.setFlagsFromString('--experimental-wasm-relaxed-simd'),
+  // in every thread). Node 20's V8 (11.3) has the final proposal behind it; V8 shipped it on in 11.4.
+  // Older V8s (Node 18 and before, outside package.json's engines) had prototype opcodes: left alone.
+  enableRelaxedSimd() {
+    const [major, minor] = process.versions.v8.split('.').map(Number);
+    if (major > 11 || (major === 11 && minor >= 3)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  },
 };
