@@ -175,6 +175,46 @@ export function stab_divide_masked_f32(r: usize, z: usize, m: usize, y: usize, l
   }
 }
 
+/**
+ * Gamma's two quotients for an input without negatives, in one pass (they were seven: copy, three
+ * mul_acc, two stab_divide_masked and a nonzero scan, which cost gamma a fifth more than z⁺ on small
+ * images): with zp = z + cUp·z⁺ and zn = (z⁺ + cDown·z⁺) + cOne·z (cUp = γ, cDown = −γ−1, cOne = 1+γ,
+ * the operations of those kernels in their order (their factor 1 aside, which changes no float)),
+ *   gp = z > 0 ? r / (zp ± eps) : 0,   gn = z < 0 ? r / (zn ± eps) : 0   (± the sign of the denominator).
+ * Returns 1 if any gn is not zero (a NaN counts), else 0.
+ */
+export function gamma_divide_f32(r: usize, z: usize, zplus: usize, gp: usize, gn: usize, len: i32, cUp: f32, cDown: f32, cOne: f32, eps: f32): i32 {
+  let i = 0;
+  let any = 0;
+  if (ASC_FEATURE_SIMD) {
+    const pe = f32x4.splat(eps), ne = f32x4.splat(-eps), zero = f32x4.splat(0);
+    const up = f32x4.splat(cUp), down = f32x4.splat(cDown), one = f32x4.splat(cOne);
+    let m = i32x4.splat(0);
+    for (; i + 4 <= len; i += 4) {
+      const zv = v128.load(at(z, i)), pv = v128.load(at(zplus, i)), rv = v128.load(at(r, i));
+      const zp = f32x4.add(zv, f32x4.mul(up, pv));
+      const zn = f32x4.add(f32x4.add(pv, f32x4.mul(down, pv)), f32x4.mul(one, zv));
+      const qp = f32x4.div(rv, f32x4.add(zp, v128.bitselect(pe, ne, f32x4.ge(zp, zero))));
+      const qn = f32x4.div(rv, f32x4.add(zn, v128.bitselect(pe, ne, f32x4.ge(zn, zero))));
+      const n = v128.and(qn, f32x4.lt(zv, zero));
+      v128.store(at(gp, i), v128.and(qp, f32x4.gt(zv, zero)));
+      v128.store(at(gn, i), n);
+      m = v128.or(m, f32x4.ne(n, zero));
+    }
+    any = v128.any_true(m) ? 1 : 0;
+  }
+  for (; i < len; i++) {
+    const zv = load<f32>(at(z, i)), pv = load<f32>(at(zplus, i)), rv = load<f32>(at(r, i));
+    const zp = zv + cUp * pv;
+    const zn = (pv + cDown * pv) + cOne * zv;
+    store<f32>(at(gp, i), zv > 0 ? rv / (zp + (zp >= 0 ? eps : -eps)) : 0);
+    const n: f32 = zv < 0 ? rv / (zn + (zn >= 0 ? eps : -eps)) : 0;
+    store<f32>(at(gn, i), n);
+    if (n != 0) any = 1;
+  }
+  return any;
+}
+
 /** y = x * scale[c] + shift[c] for x laid out [n, C, inner] */
 export function channel_affine_f32(x: usize, scale: usize, shift: usize, y: usize, n: i32, channels: i32, inner: i32): void {
   let base = 0;

@@ -15,7 +15,7 @@ export {
 } from "./pool";
 export {
   relu_f32, neg_part_f32, has_negative_f32, has_nonzero_f32, has_non_finite_f32, add_f32, mul_f32, mul_acc_f32,
-  stab_divide_f32, stab_divide_masked_f32, channel_affine_f32, channel_scale_f32, fill_f32, copy_f32,
+  stab_divide_f32, stab_divide_masked_f32, gamma_divide_f32, channel_affine_f32, channel_scale_f32, fill_f32, copy_f32,
   copy_blocks_f32, add_blocks_f32,
 } from "./elementwise";
 export { activation_forward_f32, activation_gradient_f32 } from "./activations";

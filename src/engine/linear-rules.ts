@@ -158,28 +158,29 @@ function gamma(s: LinearStep, g: number): void {
   // Wd only where a term reads it: never after a ReLU (no x−, and gn is all zeros; see below)
   const wd = () => layer.param('w', `gd${g}`, gammaDown(g));
   const len = n * layer.outSize;
+  const gp = ws.scratchOut[2];
+  // Where a ReLU follows, R is exactly 0 wherever z < 0 (the next layer multiplies by relu(z) = 0), so
+  // gn is all zeros and its products would add only zeros: they are skipped. A NaN is not zero, so it
+  // still reaches the products and the non-finite checks.
+  if (!xn) {
+    // x ≥ 0: with z⁺ = f(x; W⁺, b⁺), zp = z + γz⁺ and zn = (1+γ)z − γz⁺ exactly, one product instead of
+    // two, and both quotients in one pass. No cancellation: zp is used only where z > 0 (both terms ≥ 0)
+    // and zn only where z < 0 (both terms ≤ 0).
+    const zplus = ws.scratchOut[1];
+    const gn = ws.scratchOut[0];
+    layer.forward(xp, layer.param('w', 'pos', pos), layer.param('b', 'pos', pos), zplus, n, ws.convScratch);
+    const anyNegative = k.gammaDivide(s.r, s.z, zplus, gp, gn, len, g, STABILIZER);
+    reducePair(s, gp, xp, wu, 0, 0, 1);
+    if (anyNegative) reducePair(s, gn, xp, wd(), 0, 0, 1);
+    return;
+  }
   const zp = ws.scratchOut[0];
   const zn = ws.scratchOut[1];
-  const gp = ws.scratchOut[2];
-  if (xn) {
-    affinePair(s, xp, wu, layer.param('b', `gu${g}`, gammaUp(g)), xn, wd(), zp);
-    affinePair(s, xp, wd(), layer.param('b', `gd${g}`, gammaDown(g)), xn, wu, zn);
-  } else {
-    // x ≥ 0: with z⁺ = f(x; W⁺, b⁺), zp = z + γz⁺ and zn = (1+γ)z − γz⁺ exactly, one product
-    // instead of two. No cancellation: zp is used only where z > 0 (both terms ≥ 0) and zn only
-    // where z < 0 (both terms ≤ 0).
-    layer.forward(xp, layer.param('w', 'pos', pos), layer.param('b', 'pos', pos), zn, n, ws.convScratch);
-    k.copy(s.z, zp, len);
-    k.mulAcc(zn, ws.ones, zp, len, g);
-    k.mulAcc(zn, ws.ones, zn, len, -g - 1);
-    k.mulAcc(s.z, ws.ones, zn, len, 1 + g);
-  }
+  affinePair(s, xp, wu, layer.param('b', `gu${g}`, gammaUp(g)), xn, wd(), zp);
+  affinePair(s, xp, wd(), layer.param('b', `gd${g}`, gammaDown(g)), xn, wu, zn);
   k.stabDivideMasked(s.r, zp, s.z, gp, len, STABILIZER, 1);
-  reducePair(s, gp, xp, wu, xn, xn ? wd() : 0, 1);
+  reducePair(s, gp, xp, wu, xn, wd(), 1);
   k.stabDivideMasked(s.r, zn, s.z, gp, len, STABILIZER, -1);
-  // Where a ReLU follows, R is exactly 0 wherever z < 0 (the next layer multiplies by relu(z) = 0),
-  // so gn is all zeros and its products would add only zeros: skip them. A NaN is not zero, so it
-  // still reaches the products and the non-finite checks.
   if (k.hasNonZero(gp, len)) reducePair(s, gp, xp, wd(), xn, wu, 1);
 }
 

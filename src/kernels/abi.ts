@@ -158,6 +158,11 @@ export interface Kernels {
    * with sign = +1 (keep units with m > 0) or -1 (keep units with m < 0).
    */
   stabDivideMasked(rPtr: number, zPtr: number, mPtr: number, yPtr: number, len: number, eps: number, sign: number): void;
+  /**
+   * Gamma's quotients for an input without negatives, from z and z⁺ = f(x; W⁺, b⁺): gp = [z > 0] r / stab(z + γz⁺),
+   * gn = [z < 0] r / stab((1+γ)z − γz⁺) (stab as in stabDivide). Returns 1 if any gn is not zero (NaN counts), else 0.
+   */
+  gammaDivide(rPtr: number, zPtr: number, zplusPtr: number, gpPtr: number, gnPtr: number, len: number, gamma: number, eps: number): number;
   /** y = x * scale[c] + shift[c] for x laid out [n, C, inner] (batch norm, unfolded) */
   channelAffine(xPtr: number, scalePtr: number, shiftPtr: number, yPtr: number, n: number, channels: number, inner: number): void;
   /** y = x * scale[c] for [n, C, inner] (transpose of channelAffine, without the shift) */

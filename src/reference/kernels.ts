@@ -229,6 +229,18 @@ function referenceKernels(mem: Memory): Kernels {
         h[f(y) + i] = sign * h[f(m) + i] > 0 ? h[f(r) + i] / (zi + (zi >= 0 ? eps : -eps)) : 0;
       }
     },
+    gammaDivide(r, z, zplus, gp, gn, len, gamma, eps) {
+      const h = F();
+      const stab = (d: number) => d + (d >= 0 ? eps : -eps);
+      let any = 0;
+      for (let i = 0; i < len; i++) {
+        const zi = h[f(z) + i], pi = h[f(zplus) + i], ri = h[f(r) + i];
+        h[f(gp) + i] = zi > 0 ? ri / stab(zi + gamma * pi) : 0;
+        h[f(gn) + i] = zi < 0 ? ri / stab((1 + gamma) * zi - gamma * pi) : 0;
+        if (h[f(gn) + i] !== 0) any = 1;
+      }
+      return any;
+    },
     channelAffine(x, scale, shift, y, n, channels, inner) {
       const h = F();
       for (let s = 0; s < n; s++)

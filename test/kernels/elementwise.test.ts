@@ -121,6 +121,50 @@ describe.each(runnableVariants())('element-wise (%s)', (variant) => {
       }
     });
 
+    test('gammaDivide: against the reference, bit for bit the kernels it fuses, and its flag', () => {
+      let seed = 900;
+      const gamma = 0.25, eps = 1e-6;
+      for (const len of LENS) {
+        const rd = randArray(len, (seed += 10));
+        const zd = randArray(len, seed + 1);
+        for (let i = 0; i < len; i += 5) zd[i] = i % 10 ? 0 : -0; // z == 0 passes nothing
+        const z = p.f32(zd);
+        const zplus = p.f32(randArray(len, seed + 2, 0, 2)); // f(x; W⁺, b⁺) ≥ 0 on x ≥ 0
+        const r = p.f32(rd);
+        const gp = p.f32(randArray(len, seed + 3, 50, 60)), gn = p.f32(randArray(len, seed + 4, 50, 60));
+        const flags: number[] = [];
+        both(p, (k, at) => flags.push(k.gammaDivide(at(r), at(z), at(zplus), at(gp), at(gn), len, gamma, eps)));
+        expectClose(p, gp, `gammaDivide gp ${len}`, 1e-6, len > 3);
+        expectClose(p, gn, `gammaDivide gn ${len}`, 1e-6, len > 3);
+        const anyNeg = zd.some((v, i) => v < 0 && rd[i] !== 0) ? 1 : 0;
+        expect(flags, `flag ${len}`).toEqual([anyNeg, anyNeg]);
+        // the composition gamma ran before (copy, three mulAcc, stabDivideMasked twice), on the WASM side
+        const k = p.wasm.kernels;
+        const ones = p.f32(new Float32Array(len).fill(1));
+        const zp = p.f32(len), zn = p.f32(len), y = p.f32(len);
+        k.copy(z.w, zp.w, len);
+        k.mulAcc(zplus.w, ones.w, zp.w, len, gamma);
+        k.copy(zplus.w, zn.w, len);
+        k.mulAcc(zn.w, ones.w, zn.w, len, -gamma - 1);
+        k.mulAcc(z.w, ones.w, zn.w, len, 1 + gamma);
+        k.stabDivideMasked(r.w, zp.w, z.w, y.w, len, eps, 1);
+        expect(p.readWasm(gp), `gp bits ${len}`).toEqual(p.readWasm(y));
+        k.stabDivideMasked(r.w, zn.w, z.w, y.w, len, eps, -1);
+        expect(p.readWasm(gn), `gn bits ${len}`).toEqual(p.readWasm(y));
+        // no relevance where z < 0 (a ReLU follows): flag 0; a NaN there: flag 1
+        const after = rd.map((v, i) => (zd[i] < 0 ? 0 : v));
+        p.set(r, after);
+        expect(k.gammaDivide(r.w, z.w, zplus.w, gp.w, gn.w, len, gamma, eps), `no negative relevance ${len}`).toBe(0);
+        const neg = zd.findIndex((v) => v < 0);
+        if (neg >= 0) {
+          after[neg] = NaN;
+          p.set(r, after);
+          expect(k.gammaDivide(r.w, z.w, zplus.w, gp.w, gn.w, len, gamma, eps), `NaN at ${neg}/${len}`).toBe(1);
+        }
+        p.release();
+      }
+    });
+
     test('channelAffine / channelScale, copyBlocks / addBlocks', () => {
       let seed = 700;
       for (const inner of [1, 3, 5, 13, 33]) {
