@@ -314,7 +314,7 @@ async function main() {
   const gemm = cfg.gemm ? await runGemm(backendName) : null;
 
   machine.backendName = backendName;
-  machine.kernelHash = backendName?.startsWith('wasm-') ? await embeddedKernelHash(backendName.slice(5)) : null;
+  machine.kernelHash = backendName?.startsWith('wasm-') ? await embeddedKernelHash(kernelVariant(backendName)) : null;
   machine.loadEnd = os.loadavg();
   machine.seconds = now() - started;
   const ratios = results.map(computeRatios);
@@ -428,6 +428,11 @@ function evaluateTargets(results, ratios, gemm) {
 // GEMM micro-benchmark (bench/gemm.mjs, if present)
 // ---------------------------------------------------------------------------------------------------------------
 
+/** The kernel build (build/lrp-<variant>.wasm) behind a backend name: 'wasm-relaxed-simd' → 'relaxed'. */
+function kernelVariant(backendName) {
+  return backendName === 'wasm-relaxed-simd' ? 'relaxed' : backendName.slice(5);
+}
+
 async function embeddedKernelBytes(variant) {
   try {
     const mod = await import(pathToFileURL(path.join(ROOT, 'dist/wasm/generated/bytes.js')).href);
@@ -446,7 +451,7 @@ async function embeddedKernelBytes(variant) {
 async function runGemm(backendName) {
   const script = path.join(HERE, 'gemm.mjs');
   if (!fs.existsSync(script)) return { error: 'bench/gemm.mjs not present' };
-  const variant = backendName?.startsWith('wasm-') ? backendName.slice(5) : 'simd';
+  const variant = backendName?.startsWith('wasm-') ? kernelVariant(backendName) : 'simd';
   const wasmFile = path.join(ROOT, 'build', `lrp-${variant}.wasm`);
   const built = fs.existsSync(wasmFile) ? sha12(fs.readFileSync(wasmFile)) : null;
   const embeddedBytes = await embeddedKernelBytes(variant);
@@ -466,7 +471,9 @@ async function runGemm(backendName) {
   log(`\n== GEMM micro-benchmark: node bench/gemm.mjs 256 --variant ${variant}${tmp ? ' (on the kernel module embedded in dist/)' : ''}`);
   let r;
   try {
-    r = spawnSync(process.execPath, [runScript, '256', '--variant', variant], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+    // gemm.mjs compiles the module itself: Node 20 (V8 11) validates relaxed SIMD only behind V8's flag
+    const flags = variant === 'relaxed' && Number(process.versions.v8.split('.')[0]) < 12 ? ['--experimental-wasm-relaxed-simd'] : [];
+    r = spawnSync(process.execPath, [...flags, runScript, '256', '--variant', variant], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
   } finally {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
