@@ -3,7 +3,8 @@
  * interrupted run leaves nothing behind: every file is written to `<dir>/.<name>.lrp-tmp-<pid>`
  * and renamed into place only when all of them are written. Folders the commit had to create are
  * removed again if it fails. SIGINT, SIGTERM and SIGHUP during the commit remove the temporary
- * files and folders and exit with 128 + the signal number, as a shell expects.
+ * files and folders and exit with 128 + the signal number, as a shell expects; from the first commit
+ * on, they do so between commits too.
  */
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, write } from 'node:fs';
 import { constants } from 'node:os';
@@ -11,6 +12,27 @@ import path from 'node:path';
 import { CliError } from './errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** What a signal does during the commit in progress (its cleanup and message), or null between commits. */
+let onCommitSignal: ((signal: NodeJS.Signals) => void) | null = null;
+
+/**
+ * The handler stays installed from the first commit on. Removing it after each commit could drop a
+ * signal that arrived during the commit but had not reached its listener yet: Node discards a pending
+ * signal whose last listener is gone, and the run went on to finish (a dataset run ignored SIGTERM that
+ * way about once in six tries). Between commits a signal exits at once with 128 + its number, as it
+ * would with no handler (a shell reads both the same way).
+ */
+function installSignalHandler(): void {
+  if (SIGNALS.some((s) => process.listeners(s).includes(handleSignal))) return;
+  for (const s of SIGNALS) process.on(s, handleSignal);
+}
+
+function handleSignal(signal: NodeJS.Signals): void {
+  if (onCommitSignal) onCommitSignal(signal);
+  else process.stderr.write(`lrp: interrupted by ${signal}\n`);
+  process.exit(128 + constants.signals[signal]);
+}
 
 export class StagedFiles {
   private readonly files = new Map<string, Uint8Array>();
@@ -51,12 +73,11 @@ export class StagedFiles {
         }
       }
     };
-    const onSignal = (signal: NodeJS.Signals) => {
+    installSignalHandler();
+    onCommitSignal = (signal) => {
       cleanup();
       process.stderr.write(`lrp: interrupted by ${signal}${committed ? ' after writing the outputs' : `; ${this.interrupted}`}\n`);
-      process.exit(128 + constants.signals[signal]);
     };
-    for (const s of SIGNALS) process.on(s, onSignal);
     try {
       for (const [file, bytes] of this.files) {
         makeFolders(path.dirname(file), created, `cannot write ${file}`);
@@ -94,9 +115,10 @@ export class StagedFiles {
       cleanup();
       throw e;
     } finally {
-      // a signal that arrived during the renames is delivered on the next turn of the event loop
+      // a signal that arrived during the renames is delivered on a later turn of the event loop: still
+      // as one during this commit (its outputs are written, the message says so)
       await new Promise((resolve) => setImmediate(resolve));
-      for (const s of SIGNALS) process.off(s, onSignal);
+      onCommitSignal = null;
     }
   }
 }
