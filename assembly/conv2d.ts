@@ -11,6 +11,7 @@
 import { gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
 import { copyFloats, partStart, zeroFloats } from "./common";
+import { add_f32 } from "./elementwise";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -159,18 +160,8 @@ function shiftedRowAdd(plane: usize, HW: i32, OW: i32, off: i32, ohLo: i32, ohHi
   const c0 = max(max(p0, ohLo * OW), -off), c1 = min(min(p1, ohHi * OW), HW - off);
   if (c0 >= c1 || lo >= hi) return;
   zeroEdgeColumns(src, OW, lo, hi, c0, c1, p0);
-  const s = src + <usize>(c0 - p0) * 4, d = plane + <usize>(c0 + off) * 4, n = c1 - c0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const q = d + (<usize>i << 2);
-      v128.store(q, f32x4.add(v128.load(q), v128.load(s + (<usize>i << 2))));
-    }
-  }
-  for (; i < n; i++) {
-    const q = d + (<usize>i << 2);
-    store<f32>(q, load<f32>(q) + load<f32>(s + (<usize>i << 2)));
-  }
+  const d = plane + <usize>(c0 + off) * 4;
+  add_f32(d, src + <usize>(c0 - p0) * 4, d, c1 - c0);
 }
 
 /** out[c, ih, iw] += col[(c*KH+kh)*KW+kw, p-p0] for every valid tap of columns [p0, p1) (transpose of im2col). */

@@ -5,6 +5,16 @@ import { madd } from "./common";
 // @ts-ignore: decorator
 @inline function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 
+/** r / (z + eps · (z >= 0 ? 1 : -1)): the stabilised division of the rules (pe = eps, ne = -eps, zero = 0). */
+// @ts-ignore: decorator
+@inline function stabDiv4(r: v128, z: v128, pe: v128, ne: v128, zero: v128): v128 {
+  return f32x4.div(r, f32x4.add(z, v128.bitselect(pe, ne, f32x4.ge(z, zero))));
+}
+// @ts-ignore: decorator
+@inline function stabDiv(r: f32, z: f32, eps: f32): f32 {
+  return r / (z + (z >= 0 ? eps : -eps));
+}
+
 /** y = max(x, 0) */
 export function relu_f32(x: usize, y: usize, len: i32): void {
   let i = 0;
@@ -142,16 +152,9 @@ export function stab_divide_f32(r: usize, z: usize, y: usize, len: i32, eps: f32
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const pe = f32x4.splat(eps), ne = f32x4.splat(-eps), zero = f32x4.splat(0);
-    for (; i + 4 <= len; i += 4) {
-      const zv = v128.load(at(z, i));
-      const s = v128.bitselect(pe, ne, f32x4.ge(zv, zero));
-      v128.store(at(y, i), f32x4.div(v128.load(at(r, i)), f32x4.add(zv, s)));
-    }
+    for (; i + 4 <= len; i += 4) v128.store(at(y, i), stabDiv4(v128.load(at(r, i)), v128.load(at(z, i)), pe, ne, zero));
   }
-  for (; i < len; i++) {
-    const zv = load<f32>(at(z, i));
-    store<f32>(at(y, i), load<f32>(at(r, i)) / (zv + (zv >= 0 ? eps : -eps)));
-  }
+  for (; i < len; i++) store<f32>(at(y, i), stabDiv(load<f32>(at(r, i)), load<f32>(at(z, i)), eps));
 }
 
 /** y = (sign * m > 0) ? r / (z + eps * (z >= 0 ? 1 : -1)) : 0, sign = +1 or -1 */
@@ -161,17 +164,14 @@ export function stab_divide_masked_f32(r: usize, z: usize, m: usize, y: usize, l
   if (ASC_FEATURE_SIMD) {
     const pe = f32x4.splat(eps), ne = f32x4.splat(-eps), zero = f32x4.splat(0), sv = f32x4.splat(sg);
     for (; i + 4 <= len; i += 4) {
-      const zv = v128.load(at(z, i));
-      const s = v128.bitselect(pe, ne, f32x4.ge(zv, zero));
-      const q = f32x4.div(v128.load(at(r, i)), f32x4.add(zv, s));
+      const q = stabDiv4(v128.load(at(r, i)), v128.load(at(z, i)), pe, ne, zero);
       const keep = f32x4.gt(f32x4.mul(sv, v128.load(at(m, i))), zero);
       v128.store(at(y, i), v128.and(q, keep));
     }
   }
   for (; i < len; i++) {
-    const zv = load<f32>(at(z, i));
     const keep = sg * load<f32>(at(m, i)) > 0;
-    store<f32>(at(y, i), keep ? load<f32>(at(r, i)) / (zv + (zv >= 0 ? eps : -eps)) : 0);
+    store<f32>(at(y, i), keep ? stabDiv(load<f32>(at(r, i)), load<f32>(at(z, i)), eps) : 0);
   }
 }
 
@@ -194,10 +194,8 @@ export function gamma_divide_f32(r: usize, z: usize, zplus: usize, gp: usize, gn
       const zv = v128.load(at(z, i)), pv = v128.load(at(zplus, i)), rv = v128.load(at(r, i));
       const zp = f32x4.add(zv, f32x4.mul(up, pv));
       const zn = f32x4.add(f32x4.add(pv, f32x4.mul(down, pv)), f32x4.mul(one, zv));
-      const qp = f32x4.div(rv, f32x4.add(zp, v128.bitselect(pe, ne, f32x4.ge(zp, zero))));
-      const qn = f32x4.div(rv, f32x4.add(zn, v128.bitselect(pe, ne, f32x4.ge(zn, zero))));
-      const n = v128.and(qn, f32x4.lt(zv, zero));
-      v128.store(at(gp, i), v128.and(qp, f32x4.gt(zv, zero)));
+      const n = v128.and(stabDiv4(rv, zn, pe, ne, zero), f32x4.lt(zv, zero));
+      v128.store(at(gp, i), v128.and(stabDiv4(rv, zp, pe, ne, zero), f32x4.gt(zv, zero)));
       v128.store(at(gn, i), n);
       m = v128.or(m, f32x4.ne(n, zero));
     }
@@ -207,8 +205,8 @@ export function gamma_divide_f32(r: usize, z: usize, zplus: usize, gp: usize, gn
     const zv = load<f32>(at(z, i)), pv = load<f32>(at(zplus, i)), rv = load<f32>(at(r, i));
     const zp = zv + cUp * pv;
     const zn = (pv + cDown * pv) + cOne * zv;
-    store<f32>(at(gp, i), zv > 0 ? rv / (zp + (zp >= 0 ? eps : -eps)) : 0);
-    const n: f32 = zv < 0 ? rv / (zn + (zn >= 0 ? eps : -eps)) : 0;
+    store<f32>(at(gp, i), zv > 0 ? stabDiv(rv, zp, eps) : 0);
+    const n: f32 = zv < 0 ? stabDiv(rv, zn, eps) : 0;
     store<f32>(at(gn, i), n);
     if (n != 0) any = 1;
   }
