@@ -442,7 +442,10 @@ export function gemm_f32(
 // A matrix that many calls multiply (Winograd's transformed filters) is packed once, in the layout the
 // loops above build per call: for each KC slice [k0, k0 + kc) of K, the MR-row panels of all M rows, each
 // [kc][MR], rows padded with zeros to Mp = M rounded up to MR. Slice k0 starts at float k0 * Mp, panel p
-// at p * MR * kc floats into its slice. gemm_packed_f32 then streams the panels straight from there.
+// at p * MR * kc floats into its slice. gemm_packed_f32 then streams the panels straight from there. It
+// runs the same micro-kernel over the same KC slices, MR-row panels (from row i0) and NR-column strips
+// as gemm_f32's packed path, so every element is the same sum: the results are gemm_f32's, bit for bit,
+// wherever gemm_f32 packs (M >= MR, and not its dot-product path).
 
 /**
  * B columns packed per pass of gemm_packed_f32: NB / NR strips of one KC slice, then the edge tile, fill
@@ -477,6 +480,15 @@ export function gemm_f32(
 /** Depth of the packed layout's slices: within one, A(i, k) and A(i, k + 1) are MR floats apart. */
 // @ts-ignore: decorator
 @inline export const PACKED_KC: i32 = KC;
+
+/**
+ * Packs the M x K matrix A(i, k) = a[i * aRs + k * aCs] into the packed layout at dst
+ * (packedAFloats(M, K) floats): what gemm_f32 packs per call, once, for gemm_packed_f32.
+ */
+export function pack_a_f32(a: usize, aRs: i32, aCs: i32, M: i32, K: i32, dst: usize): void {
+  const Mp = panelRows(M);
+  for (let pc = 0; pc < K; pc += KC) packA(a, aRs, aCs, 0, M, pc, min(KC, K - pc), dst + <usize>pc * <usize>Mp * 4);
+}
 
 /**
  * C[M x N] (+)= A . B, A being rows [i0, i0 + M) of the rows x K matrix packed at pa (i0 a multiple of

@@ -4,6 +4,7 @@
  */
 import { ConvDesc as CD } from './abi.js';
 import { UnsupportedError } from '../errors.js';
+import { packedAFloats, packedAIndex } from './packed-a.js';
 
 /** The output tile sizes implemented: F(2×2, 3×3) and F(4×4, 3×3). */
 export type WinogradTile = 2 | 4;
@@ -16,27 +17,19 @@ export function winogradApplies(desc: Int32Array): boolean {
 
 /**
  * Layout of U: (m+2)² planes, plane t holding the rows × cols matrix U_t (O × C; transposed: C × O) in
- * the packed-A layout of assembly/gemm.ts, whose constants these mirror: for each slice of PACKED_KC
- * columns, panels of PACKED_MR rows (rows padded to a multiple of PACKED_MR with zeros), each stored
- * column by column ([kc][PACKED_MR]). The reference twin lays U out with winogradFilterIndex, so a
+ * the packed-A layout (packed-a.ts). The reference twin lays U out with winogradFilterIndex, so a
  * mismatch with the WASM layout fails test/kernels/winograd.test.ts (it compares the two filter sets).
  */
-export const PACKED_MR = 4;
-const PACKED_KC = 256;
-
-/** Rows of a plane padded to whole panels. */
-const paddedRows = (rows: number) => (rows + PACKED_MR - 1) & ~(PACKED_MR - 1);
 
 /** Floats of one transformed filter set U (transposed: the transposed product's). */
 export function winogradFilterFloats(desc: Int32Array, m: WinogradTile, transposed: boolean): number {
   const [rows, cols] = transposed ? [desc[CD.C], desc[CD.O]] : [desc[CD.O], desc[CD.C]];
-  return (m + 2) * (m + 2) * paddedRows(rows) * cols;
+  return (m + 2) * (m + 2) * packedAFloats(rows, cols);
 }
 
 /** Float offset of U_t[r][k] in a filter set whose planes are rows × cols. */
 export function winogradFilterIndex(rows: number, cols: number, t: number, r: number, k: number): number {
-  const k0 = k - (k % PACKED_KC), kc = Math.min(PACKED_KC, cols - k0);
-  return (t * cols + k0) * paddedRows(rows) + (r - (r % PACKED_MR)) * kc + (k - k0) * PACKED_MR + (r % PACKED_MR);
+  return t * packedAFloats(rows, cols) + packedAIndex(rows, cols, r, k);
 }
 
 export function checkTile(m: number): WinogradTile {

@@ -5,7 +5,8 @@
  * can mix them; needs no scratch. (part, parts) splits the tile rows like the WASM kernel does.
  */
 import { ConvDesc as CD, type Kernels, type Memory } from '../kernels/abi.js';
-import { checkPart, checkTile, PACKED_MR, winogradFilterIndex, type WinogradTile } from '../kernels/winograd.js';
+import { checkPart, checkTile, winogradFilterIndex, type WinogradTile } from '../kernels/winograd.js';
+import { PACKED_MR } from '../kernels/packed-a.js';
 
 type Matrix = readonly (readonly number[])[];
 

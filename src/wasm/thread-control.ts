@@ -61,4 +61,4 @@ export const KERNEL_EXPORTS = [
 ] as const;
 
 /** How many arguments (before part, parts) each kernel takes. */
-export const KERNEL_ARGS = [7, 7, 7, 7, 10, 8, 8] as const;
+export const KERNEL_ARGS = [8, 8, 7, 7, 10, 8, 8] as const;
