@@ -11,6 +11,7 @@ import { createReferenceBackend } from '../src/reference/kernels.js';
 import { createWasmBackend, type KernelExports, type WasmBackend } from '../src/wasm/index.js';
 import { convScratchBytes } from '../src/wasm/scratch.js';
 import { convPackedFloats } from '../src/kernels/packed-a.js';
+import { EwOp } from '../src/wasm/thread-control.js';
 import { randArray, relErr, runnableVariants } from './kernels/harness.js';
 
 /** A float32 NaN with a payload no kernel produces: marks elements no part has written. */
@@ -209,6 +210,33 @@ function matmulCases(batch: number, M: number, K: number, N: number, seed: numbe
   return out;
 }
 
+const word = new Int32Array(1), float = new Float32Array(word.buffer);
+const bits = (v: number) => ((float[0] = v), word[0]);
+
+/** The element-wise passes the threaded backend splits (EwOp), on len floats: operands a, b, m (a mask), y. */
+function elementwiseCases(len: number, seed: number): SplitCase[] {
+  const a = randArray(len, seed), b = randArray(len, seed + 1), y = randArray(len, seed + 2, 50, 60);
+  const m = randArray(len, seed + 3).map((v) => (v > 0 ? 1 : 0));
+  b[0] = 0; // a zero denominator (stabilised)
+  const ops = (): Operand[] => [{ data: a }, { data: b }, { data: m }, { data: y }];
+  const name = `elementwise len=${len}`;
+  const ew = (op: number, p0: number, p1: number, p2: number, p3: number, s0 = 0, s1 = 0) =>
+    (ex: KernelExports, p: (i: number) => number, _s: number, part: number, parts: number) =>
+      ex.elementwise_part_f32(op, p0 < 0 ? 0 : p(p0), p1 < 0 ? 0 : p(p1), p2 < 0 ? 0 : p(p2), p3 < 0 ? 0 : p(p3), len, bits(s0), bits(s1), 0, part, parts);
+  const c = (label: string, accumulates: boolean, wasm: SplitCase['wasm'], ref: SplitCase['ref']): SplitCase =>
+    ({ label: `${name} ${label}`, operands: ops(), out: 3, accumulates, scratchBytes: 0, wasm, ref });
+  return [
+    c('relu', false, ew(EwOp.RELU, 0, 3, -1, -1), (k, p) => k.relu(p(0), p(3), len)),
+    c('add', false, ew(EwOp.ADD, 0, 1, 3, -1), (k, p) => k.add(p(0), p(1), p(3), len)),
+    c('mul', false, ew(EwOp.MUL, 0, 1, 3, -1), (k, p) => k.mul(p(0), p(1), p(3), len)),
+    c('mulAcc', true, ew(EwOp.MUL_ACC, 0, 1, 3, -1, -0.75), (k, p) => k.mulAcc(p(0), p(1), p(3), len, -0.75)),
+    c('stabDivide', false, ew(EwOp.STAB_DIVIDE, 0, 1, 3, -1, 1e-3), (k, p) => k.stabDivide(p(0), p(1), p(3), len, 1e-3)),
+    c('stabDivideMasked', false, ew(EwOp.STAB_DIVIDE_MASKED, 0, 1, 2, 3, 1e-3, -1), (k, p) => k.stabDivideMasked(p(0), p(1), p(2), p(3), len, 1e-3, -1)),
+    c('fill', false, ew(EwOp.FILL, 3, -1, -1, -1, 2.5), (k, p) => k.fill(p(3), len, 2.5)),
+    c('copy', false, ew(EwOp.COPY, 0, 3, -1, -1), (k, p) => k.copy(p(0), p(3), len)),
+  ];
+}
+
 const CASES: SplitCase[] = [
   ...CONVS.flatMap((c, i) => convCases(c, 100 + 10 * i)),
   // batch 1 (unpacked rows), batch 5 (packed), fewer outputs than a 16-column grain, K > 256 (K blocking)
@@ -220,7 +248,35 @@ const CASES: SplitCase[] = [
   ...matmulCases(1, 7, 20, 45, 5),
   ...matmulCases(3, 9, 300, 33, 6),
   ...matmulCases(9, 5, 20, 17, 7),
+  // element-wise: several 16-float grains per part and a tail, and fewer grains than parts
+  ...elementwiseCases(1000 + 7, 8),
+  ...elementwiseCases(37, 9),
 ];
+
+describe.each(runnableVariants())('split scans (has_non_finite, has_negative, has_nonzero), %s build', (variant) => {
+  test('each part flags its own range only; the flags together answer the whole scan', () => {
+    const wasm = createWasmBackend({ variant });
+    const len = 1000 + 7;
+    const x = wasm.memory.alloc(len * 4), flags = wasm.memory.alloc(8 * 4);
+    const hits: [number, number][] = [[EwOp.HAS_NON_FINITE, NaN], [EwOp.HAS_NON_FINITE, -Infinity], [EwOp.HAS_NEGATIVE, -1e-30], [EwOp.HAS_NONZERO, 1e-40]];
+    for (const [op, value] of hits)
+      for (const parts of [1, 2, 3, 8])
+        for (const at of [-1, 0, 15, 16, 500, len - 1]) {
+          // the other elements: 0 (nothing found), positive ones too where the scan is not for non-zeros
+          const fillValue = op === EwOp.HAS_NONZERO ? 0 : 2;
+          const f = wasm.memory.f32();
+          f.fill(fillValue, x >>> 2, (x >>> 2) + len);
+          if (at >= 0) f[(x >>> 2) + at] = value;
+          for (let p = 0; p < parts; p++) wasm.exports.elementwise_part_f32(op, x, 0, 0, 0, len, 0, 0, flags, p, parts);
+          const got = Array.from(wasm.memory.i32().subarray(flags >>> 2, (flags >>> 2) + parts));
+          const whole = op === EwOp.HAS_NON_FINITE ? wasm.exports.has_non_finite_f32(x, len) : op === EwOp.HAS_NEGATIVE ? wasm.exports.has_negative_f32(x, len) : wasm.exports.has_nonzero_f32(x, len);
+          const label = `op ${op} value ${value} at ${at}, ${parts} parts: ${got}`;
+          expect(got.some((g) => g !== 0) ? 1 : 0, label).toBe(whole ? 1 : 0);
+          expect(whole ? 1 : 0, label).toBe(at >= 0 ? 1 : 0);
+          expect(got.filter((g) => g !== 0).length, label).toBe(at >= 0 ? 1 : 0);
+        }
+  });
+});
 
 describe.each(runnableVariants())('split kernels, %s build, parts 1..4 and 8', (variant) => {
   test.each(['fresh', 'grown'])('%s memory', (mode) => {

@@ -13,7 +13,7 @@ import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createBackend } from '../src/backends.js';
-import { WorkerError } from '../src/errors.js';
+import { NumericError, WorkerError } from '../src/errors.js';
 import { canonicalize } from '../src/graph/canonicalize.js';
 import type { Graph } from '../src/graph/ir.js';
 import { importGraph, loadModel } from '../src/load.js';
@@ -29,7 +29,8 @@ const disposers: Array<() => void> = [];
 afterAll(() => disposers.forEach((d) => d()));
 
 async function threaded(threads: number): Promise<ThreadedBackend> {
-  const b = await createThreadedBackend(await initWasm('auto'), threads, { minSplitMacs: 0 });
+  // every product and element-wise pass in parts, however small
+  const b = await createThreadedBackend(await initWasm('auto'), threads, { minSplitMacs: 0, minSplitFloats: 0 });
   disposers.push(() => b.dispose?.());
   return b;
 }
@@ -86,7 +87,7 @@ describe.each(CASES)('$name: threads 2 and 3 equal threads 1 bitwise', (c) => {
 test('Winograd convolutions run in parts too: threads 2 equal threads 1 bitwise with winograd on', async () => {
   const graph = canonicalize(await importGraph(fixture('arch/resnet18.onnx.gz'), { format: 'onnx' }));
   const one = new Model(graph, await createBackend('wasm', 1, null, 'on'));
-  const backend = await createThreadedBackend(await initWasm('auto'), 2, { minSplitMacs: 0, winograd: 'on' });
+  const backend = await createThreadedBackend(await initWasm('auto'), 2, { minSplitMacs: 0, minSplitFloats: 0, winograd: 'on' });
   disposers.push(() => backend.dispose());
   expect(backend.winograd).toBe('on');
   const many = new Model(graph, backend);
@@ -95,6 +96,33 @@ test('Winograd convolutions run in parts too: threads 2 equal threads 1 bitwise 
     const opts = { composite, low: 0, high: 1, checkRange: false };
     sameBits(many.explain(x, opts).relevance, one.explain(x, opts).relevance, `winograd on, ${composite}`);
   }
+  many.dispose();
+  one.dispose();
+});
+
+test('the split scans: inputs with negatives take the x⁻ terms, and an overflow is the same NumericError as on one thread', async () => {
+  const graph = canonicalize(await importGraph(fixture('arch/resnet18.onnx.gz'), { format: 'onnx' }));
+  const one = new Model(graph, await createBackend('wasm', 1));
+  const many = new Model(graph, await threaded(2));
+  const x = randArray(2 * one.inputSize, 6, -1, 1);
+  const opts = { composite: 'epsilon-plus' as const, checkRange: false };
+  sameBits(many.explain(x, opts).relevance, one.explain(x, opts).relevance, 'inputs with negatives');
+  // the second sample overflows float32 in the forward pass
+  const big = x.slice();
+  for (let i = one.inputSize; i < big.length; i++) big[i] *= 3e37;
+  const error = (m: Model) => {
+    try {
+      m.predict(big);
+    } catch (e) {
+      return e;
+    }
+    return null;
+  };
+  const [e1, e2] = [error(one), error(many)];
+  expect(e1).toBeInstanceOf(NumericError);
+  expect((e1 as Error).message).toMatch(/sample 1/);
+  expect(e2).toBeInstanceOf(NumericError);
+  expect((e2 as Error).message).toBe((e1 as Error).message);
   many.dispose();
   one.dispose();
 });

@@ -56,6 +56,7 @@ export interface KernelExports {
   has_nonzero_f32(x: number, len: number): number;
   gamma_divide_f32(r: number, z: number, zplus: number, gp: number, gn: number, len: number, cUp: number, cDown: number, cOne: number, eps: number): number;
   has_non_finite_f32(x: number, len: number): number;
+  elementwise_part_f32(op: number, p0: number, p1: number, p2: number, p3: number, len: number, s0: number, s1: number, flags: number, part: number, parts: number): void;
   add_f32(a: number, b: number, y: number, len: number): void;
   mul_f32(a: number, b: number, y: number, len: number): void;
   mul_acc_f32(a: number, b: number, y: number, len: number, coef: number): void;

@@ -53,12 +53,19 @@ export const Kernel = {
   MATMUL: 4,
   WINOGRAD_FORWARD: 5,
   WINOGRAD_TRANSPOSE: 6,
+  ELEMENTWISE: 7,
 } as const;
 
 export const KERNEL_EXPORTS = [
   'conv2d_forward_f32', 'conv2d_transpose_f32', 'dense_forward_f32', 'dense_transpose_f32', 'matmul_f32',
-  'winograd_forward_f32', 'winograd_transpose_f32',
+  'winograd_forward_f32', 'winograd_transpose_f32', 'elementwise_part_f32',
 ] as const;
 
 /** How many arguments (before part, parts) each kernel takes. */
-export const KERNEL_ARGS = [8, 8, 7, 7, 10, 8, 8] as const;
+export const KERNEL_ARGS = [8, 8, 7, 7, 10, 8, 8, 9] as const;
+
+/** The operations of Kernel.ELEMENTWISE (its first argument; mirrors assembly/elementwise-parts.ts). */
+export const EwOp = {
+  RELU: 0, ADD: 1, MUL: 2, MUL_ACC: 3, STAB_DIVIDE: 4, STAB_DIVIDE_MASKED: 5, FILL: 6, COPY: 7,
+  HAS_NON_FINITE: 8, HAS_NEGATIVE: 9, HAS_NONZERO: 10,
+} as const;

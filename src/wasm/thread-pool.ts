@@ -20,6 +20,8 @@ import type { KernelExports } from './loader.js';
 export const START_TIMEOUT_MS = 20_000;
 /** The caller's wait slice (it waits only for workers that joined, and they always report). */
 const WAIT_SLICE_MS = 200;
+/** How long the caller watches for the workers' last parts before it sleeps. */
+const SPIN_MS = 1;
 
 type KernelId = (typeof Kernel)[keyof typeof Kernel];
 
@@ -113,6 +115,7 @@ export class ThreadPool {
     const f = this.ex[KERNEL_EXPORTS[id]] as (...args: number[]) => void;
     const argc = KERNEL_ARGS[id];
     if (argc === 10) f(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, p, parts);
+    else if (argc === 9) f(a0, a1, a2, a3, a4, a5, a6, a7, a8, p, parts);
     else if (argc === 8) f(a0, a1, a2, a3, a4, a5, a6, a7, p, parts);
     else f(a0, a1, a2, a3, a4, a5, a6, p, parts);
   }
@@ -122,6 +125,9 @@ export class ThreadPool {
     const c = this.ctl;
     let joined = 0;
     for (let w = 1; w < this.threads; w++) if (Atomics.compareExchange(c, Ctl.SLOTS + w, Slot.PENDING, Slot.CANCELLED) !== Slot.PENDING) joined++;
+    // the last parts usually end within a part's time: watch for them before sleeping (a wake-up from
+    // Atomics.wait costs about as much as a short part)
+    for (const t0 = performance.now(); Atomics.load(c, Ctl.DONE) < joined && performance.now() - t0 < SPIN_MS; );
     for (let done = Atomics.load(c, Ctl.DONE); done < joined; done = Atomics.load(c, Ctl.DONE)) Atomics.wait(c, Ctl.DONE, done, WAIT_SLICE_MS);
     const failed = Atomics.load(c, Ctl.FAILED);
     if (failed) {

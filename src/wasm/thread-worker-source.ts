@@ -19,6 +19,13 @@ export interface ThreadStart {
   control: number;
 }
 
+/**
+ * How long a kernel thread watches the control block after a call before it sleeps in Atomics.wait:
+ * an explain posts its calls back to back, and waking from Atomics.wait took long enough that the
+ * calling thread had taken most parts of a short call alone.
+ */
+const SPIN_MS = 1;
+
 /** What a kernel thread answers once: READY, or why it could not start. */
 export type ThreadReply = { ready: true } | { ready: false; error: string };
 
@@ -29,6 +36,7 @@ export const THREAD_WORKER_SOURCE = `'use strict';
   const NAMES = ${JSON.stringify(KERNEL_EXPORTS)};
   const ARGC = ${JSON.stringify(KERNEL_ARGS)};
   const post = (m) => self.postMessage(m);
+  const SPIN_MS = ${SPIN_MS};
   const serve = (start) => {
     let ex;
     try {
@@ -46,6 +54,8 @@ export const THREAD_WORKER_SOURCE = `'use strict';
     let seen = Atomics.load(c, C.GEN);
     post({ ready: true });
     for (;;) {
+      // the next call often follows within microseconds: watch for it a little before sleeping
+      for (let i = 0, t0 = performance.now(); Atomics.load(c, C.GEN) === seen && performance.now() - t0 < SPIN_MS; i++);
       Atomics.wait(c, C.GEN, seen);
       const gen = Atomics.load(c, C.GEN);
       if (Atomics.load(c, C.QUIT)) return;
@@ -60,6 +70,7 @@ export const THREAD_WORKER_SOURCE = `'use strict';
         const argc = ARGC[c[C.KERNEL]];
         for (let p = Atomics.add(c, C.NEXT, 1); p < parts; p = Atomics.add(c, C.NEXT, 1)) {
           if (argc === 10) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], p, parts);
+          else if (argc === 9) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], p, parts);
           else if (argc === 8) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], p, parts);
           else f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], p, parts);
         }

@@ -2,9 +2,9 @@
  * WebAssembly threads: one predict/explain call on several cores. The shared-memory build of the
  * kernels (asconfig targets release-threads, relaxed-threads) is instantiated on the calling thread
  * and in `threads - 1` workers over one shared memory (thread-pool.ts); the GEMM-heavy kernels
- * (conv2d forward and transpose, depthwise, dense, matmul) run in parts, each output element
- * computed by exactly one part with the same summation order, so results are bitwise those of one
- * thread. Everything else runs on the calling thread.
+ * (conv2d forward and transpose, depthwise, dense, matmul) and the large element-wise passes of the
+ * rules run in parts, each output element computed by exactly one part with the same summation order,
+ * so results are bitwise those of one thread. Everything else runs on the calling thread.
  *
  * Whether threads are possible is detected, not configured: SharedArrayBuffer, cross-origin
  * isolation in browsers, a thread that may block in Atomics.wait (not a browser main thread), and
@@ -17,7 +17,7 @@ import { ConvDesc } from '../kernels/abi.js';
 import { RELAXED_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64 } from './generated/bytes.js';
 import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
 import { convScratchBytes } from './scratch.js';
-import { CONTROL_BYTES, Kernel } from './thread-control.js';
+import { CONTROL_BYTES, EwOp, Kernel, PARTS_PER_THREAD } from './thread-control.js';
 import { ThreadPool } from './thread-pool.js';
 import type { ThreadInfo } from './thread-info.js';
 
@@ -28,11 +28,14 @@ export const MAX_THREADS = 16;
 
 /** Products smaller than this (multiply-adds) run on the calling thread alone: waking a worker costs more. */
 const MIN_SPLIT_MACS = 2 ** 19;
+/** Element-wise passes over fewer floats than this run on the calling thread alone (for the same reason). */
+const MIN_SPLIT_FLOATS = 2 ** 17;
 
 /** Options of the threaded backend: the Winograd mode, and (@internal) knobs for tests: split every product, another worker script, a shorter start timeout. */
 export interface ThreadTestOptions {
   winograd?: WinogradMode;
   minSplitMacs?: number;
+  minSplitFloats?: number;
   workerSource?: string;
   startTimeoutMs?: number;
 }
@@ -120,7 +123,9 @@ export async function createThreadedBackend(
   const backend = backendOf(ex, variant, { winograd: test.winograd });
   const control = backend.memory.alloc(CONTROL_BYTES);
   const pool = await ThreadPool.start(module, ex, control, threads, test.startTimeoutMs, test.workerSource);
-  const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS);
+  // one flag per part for the split scans (has_*), written by the parts and read after the call
+  const flags = backend.memory.alloc(threads * PARTS_PER_THREAD * 4);
+  const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS, test.minSplitFloats ?? MIN_SPLIT_FLOATS, flags);
   return {
     name: backend.name,
     variant,
@@ -137,10 +142,23 @@ export async function createThreadedBackend(
 }
 
 /** The backend's kernels with the GEMM-heavy ones run in parts on the pool (small ones on this thread). */
-function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: number): Kernels {
+function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: number, minSplitFloats: number, flags: number): Kernels {
   const ex = backend.exports;
   const one = backend.kernels;
   const split = (macs: number) => macs >= minSplitMacs && pool.stoppedReason === null;
+  const ew = (len: number) => len >= minSplitFloats && pool.stoppedReason === null;
+  const word = new Int32Array(1), float = new Float32Array(word.buffer);
+  /** The bits of v as float32, as an i32 argument (the kernel reinterprets them). */
+  const bits = (v: number) => ((float[0] = v), word[0]);
+  const elementwise = (op: number, p0: number, p1: number, p2: number, p3: number, len: number, s0 = 0, s1 = 0) =>
+    pool.run(Kernel.ELEMENTWISE, op, p0, p1, p2, p3, len, bits(s0), bits(s1), flags);
+  /** A split scan: 1 when any part found what it looks for. */
+  const scan = (op: number, x: number, len: number) => {
+    elementwise(op, x, 0, 0, 0, len);
+    const f = backend.memory.i32();
+    for (let p = 0; p < pool.parts; p++) if (f[(flags >>> 2) + p] !== 0) return 1;
+    return 0;
+  };
   const convMacs = (d: number, n: number) => {
     const i = backend.memory.i32();
     const at = (k: number) => i[(d >>> 2) + k];
@@ -165,5 +183,18 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
       split(n * inF * outF) ? pool.run(Kernel.DENSE_TRANSPOSE, g, w, out, n, inF, outF, acc) : ex.dense_transpose_f32(g, w, out, n, inF, outF, acc, 0, 1),
     matmul: (a, b, c, batch, M, K, N, ta, tb, acc) =>
       split(batch * M * K * N) ? pool.run(Kernel.MATMUL, a, b, c, batch, M, K, N, ta, tb, acc) : ex.matmul_f32(a, b, c, batch, M, K, N, ta, tb, acc, 0, 1),
+    relu: (x, y, len) => (ew(len) ? elementwise(EwOp.RELU, x, y, 0, 0, len) : one.relu(x, y, len)),
+    add: (a, b, y, len) => (ew(len) ? elementwise(EwOp.ADD, a, b, y, 0, len) : one.add(a, b, y, len)),
+    mul: (a, b, y, len) => (ew(len) ? elementwise(EwOp.MUL, a, b, y, 0, len) : one.mul(a, b, y, len)),
+    mulAcc: (a, b, y, len, coef) => (ew(len) ? elementwise(EwOp.MUL_ACC, a, b, y, 0, len, coef) : one.mulAcc(a, b, y, len, coef)),
+    stabDivide: (r, z, y, len, eps) => (ew(len) ? elementwise(EwOp.STAB_DIVIDE, r, z, y, 0, len, eps) : one.stabDivide(r, z, y, len, eps)),
+    stabDivideMasked: (r, z, m, y, len, eps, sign) =>
+      ew(len) ? elementwise(EwOp.STAB_DIVIDE_MASKED, r, z, m, y, len, eps, sign) : one.stabDivideMasked(r, z, m, y, len, eps, sign),
+    fill: (y, len, v) => (ew(len) ? elementwise(EwOp.FILL, y, 0, 0, 0, len, v) : one.fill(y, len, v)),
+    // copy is overlap-safe: only copies between disjoint ranges run in parts
+    copy: (x, y, len) => (ew(len) && Math.abs(x - y) >= len * 4 ? elementwise(EwOp.COPY, x, y, 0, 0, len) : one.copy(x, y, len)),
+    hasNonFinite: (x, len) => (ew(len) ? scan(EwOp.HAS_NON_FINITE, x, len) : one.hasNonFinite(x, len)),
+    hasNegative: (x, len) => (ew(len) ? scan(EwOp.HAS_NEGATIVE, x, len) : one.hasNegative(x, len)),
+    hasNonZero: (x, len) => (ew(len) ? scan(EwOp.HAS_NONZERO, x, len) : one.hasNonZero(x, len)),
   };
 }
