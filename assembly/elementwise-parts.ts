@@ -6,7 +6,7 @@
 import { partStart } from "./common";
 import {
   relu_f32, add_f32, mul_f32, mul_acc_f32, stab_divide_f32, stab_divide_masked_f32, fill_f32, copy_f32,
-  has_non_finite_f32, has_negative_f32, has_nonzero_f32,
+  has_non_finite_f32, has_negative_f32, has_nonzero_f32, gamma_divide_f32,
 } from "./elementwise";
 
 /** Element-wise operations of elementwise_part_f32 (mirrored by EwOp in src/wasm/thread-control.ts). */
@@ -65,4 +65,18 @@ export function elementwise_part_f32(
     else unreachable();
     store<i32>(flags + (<usize>part << 2), flag);
   }
+}
+
+/**
+ * Part `part` of `parts` of gamma_divide_f32 over `len` elements; its four f32 constants (cUp, cDown,
+ * cOne, eps) are read from `consts`, and its answer (any gn not zero) goes to flags[part].
+ */
+export function gamma_divide_part_f32(
+  r: usize, z: usize, zplus: usize, gp: usize, gn: usize, len: i32, consts: usize, flags: usize, part: i32, parts: i32,
+): void {
+  const lo = partStart(len, GRAIN, part, parts), n = partStart(len, GRAIN, part + 1, parts) - lo;
+  const off = <usize>lo << 2;
+  const any = gamma_divide_f32(r + off, z + off, zplus + off, gp + off, gn + off, n,
+    load<f32>(consts), load<f32>(consts, 4), load<f32>(consts, 8), load<f32>(consts, 12));
+  store<i32>(flags + (<usize>part << 2), any);
 }

@@ -18,7 +18,7 @@ export {
   stab_divide_f32, stab_divide_masked_f32, gamma_divide_f32, channel_affine_f32, channel_scale_f32, fill_f32, copy_f32,
   copy_blocks_f32, add_blocks_f32,
 } from "./elementwise";
-export { elementwise_part_f32 } from "./elementwise-parts";
+export { elementwise_part_f32, gamma_divide_part_f32 } from "./elementwise-parts";
 export { activation_forward_f32, activation_gradient_f32 } from "./activations";
 export { prelu_forward_f32, prelu_gradient_f32 } from "./prelu";
 export { channel_mul_f32, channel_dot_f32 } from "./channel-gate";

@@ -237,6 +237,19 @@ function elementwiseCases(len: number, seed: number): SplitCase[] {
   ];
 }
 
+/** gamma_divide in parts (γ = 0.25, eps 1e-6): its two quotient arrays, each checked as a split output. */
+function gammaCases(len: number, seed: number): SplitCase[] {
+  const r = randArray(len, seed), z = randArray(len, seed + 1), zp = randArray(len, seed + 2, 0, 1);
+  const gp = randArray(len, seed + 3, 50, 60), gn = randArray(len, seed + 4, 50, 60);
+  // operands: r, z, z⁺, gp, gn, the four constants, 8 flags
+  const ops = (): Operand[] => [{ data: r }, { data: z }, { data: zp }, { data: gp }, { data: gn }, { data: new Float32Array([0.25, -1.25, 1.25, 1e-6]) }, { data: new Int32Array(8) }];
+  return [3, 4].map((out): SplitCase => ({
+    label: `gamma_divide len=${len} ${out === 3 ? 'gp' : 'gn'}`, operands: ops(), out, accumulates: false, scratchBytes: 0,
+    wasm: (ex, p, _s, part, parts) => ex.gamma_divide_part_f32(p(0), p(1), p(2), p(3), p(4), len, p(5), p(6), part, parts),
+    ref: (k, p) => k.gammaDivide(p(0), p(1), p(2), p(3), p(4), len, 0.25, 1e-6),
+  }));
+}
+
 const CASES: SplitCase[] = [
   ...CONVS.flatMap((c, i) => convCases(c, 100 + 10 * i)),
   // batch 1 (unpacked rows), batch 5 (packed), fewer outputs than a 16-column grain, K > 256 (K blocking)
@@ -251,6 +264,8 @@ const CASES: SplitCase[] = [
   // element-wise: several 16-float grains per part and a tail, and fewer grains than parts
   ...elementwiseCases(1000 + 7, 8),
   ...elementwiseCases(37, 9),
+  ...gammaCases(1000 + 7, 10),
+  ...gammaCases(37, 11),
 ];
 
 describe.each(runnableVariants())('split scans (has_non_finite, has_negative, has_nonzero), %s build', (variant) => {
@@ -275,6 +290,22 @@ describe.each(runnableVariants())('split scans (has_non_finite, has_negative, ha
           expect(whole ? 1 : 0, label).toBe(at >= 0 ? 1 : 0);
           expect(got.filter((g) => g !== 0).length, label).toBe(at >= 0 ? 1 : 0);
         }
+    // gamma_divide's flag: a non-zero gn (z < 0 with relevance) in one part only
+    const z = wasm.memory.alloc(len * 4), zp = wasm.memory.alloc(len * 4), gp = wasm.memory.alloc(len * 4), gn = wasm.memory.alloc(len * 4), consts = wasm.memory.alloc(16);
+    wasm.memory.f32().set([0.25, -1.25, 1.25, 1e-6], consts >>> 2);
+    for (const parts of [1, 3, 8])
+      for (const at of [-1, 0, 600, len - 1]) {
+        const f = wasm.memory.f32();
+        f.fill(1, x >>> 2, (x >>> 2) + len); // r
+        f.fill(2, z >>> 2, (z >>> 2) + len);
+        f.fill(1, zp >>> 2, (zp >>> 2) + len);
+        if (at >= 0) f[(z >>> 2) + at] = -3;
+        for (let p = 0; p < parts; p++) wasm.exports.gamma_divide_part_f32(x, z, zp, gp, gn, len, consts, flags, p, parts);
+        const got = Array.from(wasm.memory.i32().subarray(flags >>> 2, (flags >>> 2) + parts));
+        const whole = wasm.exports.gamma_divide_f32(x, z, zp, gp, gn, len, 0.25, -1.25, 1.25, 1e-6);
+        expect(whole, `gamma_divide at ${at}`).toBe(at >= 0 ? 1 : 0);
+        expect(got.filter((g) => g !== 0).length, `gamma_divide at ${at}, ${parts} parts: ${got}`).toBe(at >= 0 ? 1 : 0);
+      }
   });
 });
 

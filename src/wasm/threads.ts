@@ -15,7 +15,7 @@ import { platform } from '#platform';
 import type { Backend, Kernels, WinogradMode } from '../kernels/abi.js';
 import { ConvDesc } from '../kernels/abi.js';
 import { RELAXED_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64 } from './generated/bytes.js';
-import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
+import { backendOf, decodeBase64, gammaConstants, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
 import { convScratchBytes } from './scratch.js';
 import { CONTROL_BYTES, EwOp, Kernel, PARTS_PER_THREAD } from './thread-control.js';
 import { ThreadPool } from './thread-pool.js';
@@ -123,8 +123,9 @@ export async function createThreadedBackend(
   const backend = backendOf(ex, variant, { winograd: test.winograd });
   const control = backend.memory.alloc(CONTROL_BYTES);
   const pool = await ThreadPool.start(module, ex, control, threads, test.startTimeoutMs, test.workerSource);
-  // one flag per part for the split scans (has_*), written by the parts and read after the call
-  const flags = backend.memory.alloc(threads * PARTS_PER_THREAD * 4);
+  // one flag per part for the split scans (has_*, gamma_divide), written by the parts and read after the
+  // call, then gamma_divide's four constants
+  const flags = backend.memory.alloc(threads * PARTS_PER_THREAD * 4 + 16);
   const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS, test.minSplitFloats ?? MIN_SPLIT_FLOATS, flags);
   return {
     name: backend.name,
@@ -152,12 +153,22 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
   const bits = (v: number) => ((float[0] = v), word[0]);
   const elementwise = (op: number, p0: number, p1: number, p2: number, p3: number, len: number, s0 = 0, s1 = 0) =>
     pool.run(Kernel.ELEMENTWISE, op, p0, p1, p2, p3, len, bits(s0), bits(s1), flags);
-  /** A split scan: 1 when any part found what it looks for. */
-  const scan = (op: number, x: number, len: number) => {
-    elementwise(op, x, 0, 0, 0, len);
+  /** 1 when any part of the call that just ended set its flag. */
+  const anyFlag = () => {
     const f = backend.memory.i32();
     for (let p = 0; p < pool.parts; p++) if (f[(flags >>> 2) + p] !== 0) return 1;
     return 0;
+  };
+  /** A split scan: 1 when any part found what it looks for. */
+  const scan = (op: number, x: number, len: number) => {
+    elementwise(op, x, 0, 0, 0, len);
+    return anyFlag();
+  };
+  const consts = flags + pool.parts * 4;
+  const gammaDivide = (r: number, z: number, zplus: number, gp: number, gn: number, len: number, gamma: number, eps: number) => {
+    backend.memory.f32().set(gammaConstants(gamma, eps), consts >>> 2);
+    pool.run(Kernel.GAMMA_DIVIDE, r, z, zplus, gp, gn, len, consts, flags);
+    return anyFlag();
   };
   const convMacs = (d: number, n: number) => {
     const i = backend.memory.i32();
@@ -196,5 +207,7 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
     hasNonFinite: (x, len) => (ew(len) ? scan(EwOp.HAS_NON_FINITE, x, len) : one.hasNonFinite(x, len)),
     hasNegative: (x, len) => (ew(len) ? scan(EwOp.HAS_NEGATIVE, x, len) : one.hasNegative(x, len)),
     hasNonZero: (x, len) => (ew(len) ? scan(EwOp.HAS_NONZERO, x, len) : one.hasNonZero(x, len)),
+    gammaDivide: (r, z, zplus, gp, gn, len, gamma, eps) =>
+      ew(len) ? gammaDivide(r, z, zplus, gp, gn, len, gamma, eps) : one.gammaDivide(r, z, zplus, gp, gn, len, gamma, eps),
   };
 }
