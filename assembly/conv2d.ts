@@ -13,7 +13,7 @@
 // for the transposed product, packed once by conv2d_pack_weights (a layer's cached weight sets, so
 // a call no longer repacks them per im2col block, per part and per 96 rows of B). The products are
 // gemm_f32's, bit for bit (gemm.ts), so a call gives the same floats with or without them.
-import { gemm_f32, gemm_packed_f32, pack_a_f32, packedAFloats, PACKED_MR } from "./gemm";
+import { gemm_bias_f32, gemm_f32, gemm_packed_f32, pack_a_f32, packedAFloats, PACKED_MR } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
 import { copyFloats, partStart, zeroFloats } from "./common";
 import { add_f32 } from "./elementwise";
@@ -77,18 +77,19 @@ export function conv2d_pack_weights(desc: usize, w: usize, dst: usize, transpose
 }
 
 /**
- * C[M x N] (+)= rows [i0, i0 + M) of A times B (B row-major with bRs, C with ldc): from the packed A at
- * pa (all `rows` rows of it) where there is one and the rows start on a panel, else from A at a (rows i0
- * on, strides aRs, aCs) through gemm_f32. Only M >= PACKED_MR takes the packed path: below it gemm_f32
- * sums differently, and every part of a call has M >= PACKED_MR unless one part has all rows, so the
- * parts of a call agree with a whole call either way.
+ * C[M x N] (+)= rows [i0, i0 + M) of A times B (B row-major with bRs, C with ldc), plus bias[i] on row i
+ * when bias != 0 (then acc = 0): from the packed A at pa (all `rows` rows of it) where there is one and
+ * the rows start on a panel, else from A at a (rows i0 on, strides aRs, aCs) through gemm_f32. Only
+ * M >= PACKED_MR takes the packed path: below it gemm_f32 sums differently, and every part of a call has
+ * M >= PACKED_MR unless one part has all rows, so the parts of a call agree with a whole call either way.
  */
 // @ts-ignore: decorator
 @inline function product(
   M: i32, N: i32, K: i32, a: usize, aRs: i32, aCs: i32, pa: usize, rows: i32, i0: i32,
-  b: usize, bRs: i32, c: usize, ldc: i32, acc: i32,
+  b: usize, bRs: i32, c: usize, ldc: i32, acc: i32, bias: usize,
 ): void {
-  if (pa != 0 && M >= PACKED_MR && (i0 & (PACKED_MR - 1)) == 0) gemm_packed_f32(M, N, K, pa, rows, i0, b, bRs, 1, c, ldc, acc);
+  if (pa != 0 && M >= PACKED_MR && (i0 & (PACKED_MR - 1)) == 0) gemm_packed_f32(M, N, K, pa, rows, i0, b, bRs, 1, c, ldc, acc, bias);
+  else if (bias != 0) gemm_bias_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, bias);
   else gemm_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, acc);
 }
 
@@ -338,25 +339,13 @@ export function conv2d_forward_f32(
       const step = pointwise ? hi - lo : pb;
       for (let p0 = lo; p0 < hi; p0 += step) {
         const np = min(step, hi - p0);
-        let acc = 0;
-        if (b != 0) {
-          for (let o = 0; o < rows; o++) {
-            const bv = load<f32>(b + <usize>(g * Og + r0 + o) * 4);
-            const yo = yg + <usize>(o * P + p0) * 4;
-            let p = 0;
-            if (ASC_FEATURE_SIMD) {
-              const v = f32x4.splat(bv);
-              for (; p + 4 <= np; p += 4) v128.store(yo + <usize>p * 4, v);
-            }
-            for (; p < np; p++) store<f32>(yo + <usize>p * 4, bv);
-          }
-          acc = 1;
-        }
+        // the bias is added as the GEMM stores its tiles (gemm_bias_f32)
+        const bg: usize = b == 0 ? 0 : b + <usize>(g * Og + r0) * 4;
         if (pointwise) {
-          product(rows, np, Kd, wg, Kd, 1, pg, Og, r0, xg + <usize>p0 * 4, P, yg + <usize>p0 * 4, P, acc);
+          product(rows, np, Kd, wg, Kd, 1, pg, Og, r0, xg + <usize>p0 * 4, P, yg + <usize>p0 * 4, P, 0, bg);
         } else {
           im2col(desc, xg, Cg, col, p0, p0 + np);
-          product(rows, np, Kd, wg, Kd, 1, pg, Og, r0, col, np, yg + <usize>p0 * 4, P, acc);
+          product(rows, np, Kd, wg, Kd, 1, pg, Og, r0, col, np, yg + <usize>p0 * 4, P, 0, bg);
         }
       }
     }
@@ -392,7 +381,7 @@ export function conv2d_transpose_f32(
         const og = out + <usize>((s * C + g * Cg + c0) * H * W + j0) * 4;
         // rows [c0, c1) of A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
         product(c1 - c0, j1 - j0, Og, w + <usize>(g * Og * Kd + c0) * 4, 1, Kd, pw == 0 ? 0 : pw + <usize>g * packedGroup, Kd, c0,
-          gg, P, og, P, accumulate);
+          gg, P, og, P, accumulate, 0);
       }
     }
     return;
@@ -413,7 +402,7 @@ export function conv2d_transpose_f32(
       if (!accumulate) memory.fill(og, 0, <usize>((c1 - c0) * H * W) * 4);
       for (let p0 = 0; p0 < P; p0 += pb) {
         const np = min(pb, P - p0);
-        product(rows, np, Og, wg, 1, Kd, pg, Kd, c0 * taps, gg + <usize>p0 * 4, P, col, np, 0);
+        product(rows, np, Og, wg, 1, Kd, pg, Kd, c0 * taps, gg + <usize>p0 * 4, P, col, np, 0, 0);
         col2im(desc, col, c1 - c0, og, p0, p0 + np);
       }
     }

@@ -154,6 +154,40 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
       for (const c of cases) expect(convCase(p, c, (seed += 10)), label(c)).toBe(true);
     });
 
+    test('the bias is added to each output as one float addition: forward with bias = forward without + b, bit for bit', () => {
+      // Kd <= 256: one GEMM slice, so the sum without bias is the one the bias is added to (fewer than 4
+      // output channels take the GEMM's row-by-row path instead, which adds each term onto the bias)
+      const cases: Conv[] = [
+        { n: 2, C: 24, H: 9, W: 13, O: 7, KH: 1, KW: 1 }, // pointwise, edge tiles (7 rows, 117 columns)
+        { n: 1, C: 5, H: 11, W: 11, O: 13, KH: 3, KW: 3, PT: 1, PL: 1, SH: 2, SW: 2 }, // im2col
+        { n: 1, C: 9, H: 1, W: 1, O: 4, KH: 1, KW: 1 }, // one column: the dot-product path
+      ];
+      let seed = 4500;
+      for (const c of cases) {
+        const d = descOf(c)!;
+        const k = p.wasm.kernels;
+        const desc = p.i32(d), x = p.f32(randArray(c.n * c.C * c.H * c.W, (seed += 10))), w = p.f32(randArray(c.O * c.C * c.KH * c.KW, seed + 1));
+        const b = p.f32(randArray(c.O, seed + 2, -3, 3)), scratch = scratchFor(p, d);
+        const plane = d[13] * d[14], y = p.f32(c.n * c.O * plane), y0 = p.f32(c.n * c.O * plane);
+        const pw = p.f32(Math.max(1, k.convPackedFloats(d, 0)));
+        k.conv2dPackWeights(desc.w, w.w, pw.w, 0);
+        const bias = p.wasm.memory.f32().slice(b.w >>> 2, (b.w >>> 2) + c.O);
+        for (const packed of [0, pw.w]) {
+          k.conv2dForward(desc.w, x.w, w.w, b.w, y.w, scratch.w, c.n, packed);
+          k.conv2dForward(desc.w, x.w, w.w, 0, y0.w, scratch.w, c.n, packed);
+          const f = p.wasm.memory.f32(), got = new Float32Array(y.len), want = new Float32Array(y.len);
+          for (let i = 0; i < y.len; i++) {
+            got[i] = f[(y.w >>> 2) + i];
+            want[i] = f[(y0.w >>> 2) + i] + bias[Math.floor(i / plane) % c.O];
+          }
+          let bad = -1;
+          for (let i = 0; i < y.len && bad < 0; i++) if (!Object.is(got[i], want[i])) bad = i;
+          expect(bad, `${label(c)} packed ${packed !== 0}: element ${bad}, ${got[bad]} vs ${want[bad]}`).toBe(-1);
+        }
+        p.release();
+      }
+    });
+
     test('pointwise 1x1 (no im2col) and larger GEMM blocking (K > 256, M > 96)', () => {
       growAgain(p, mode);
       let seed = 5000;
