@@ -13,7 +13,7 @@
 // for the transposed product, packed once by conv2d_pack_weights (a layer's cached weight sets, so
 // a call no longer repacks them per im2col block, per part and per 96 rows of B). The products are
 // gemm_f32's, bit for bit (gemm.ts), so a call gives the same floats with or without them.
-import { gemm_bias_f32, gemm_f32, gemm_packed_f32, pack_a_f32, packedAFloats, PACKED_MR } from "./gemm";
+import { gemm_bias_f32, gemm_f32, gemm_packed_f32, pack_a_f32, packedAFloats, PACKED_MR, unpacked } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
 import { copyFloats, partStart, zeroFloats } from "./common";
 import { add_f32 } from "./elementwise";
@@ -78,17 +78,17 @@ export function conv2d_pack_weights(desc: usize, w: usize, dst: usize, transpose
 
 /**
  * C[M x N] (+)= rows [i0, i0 + M) of A times B (B row-major with bRs, C with ldc), plus bias[i] on row i
- * when bias != 0 (then acc = 0): from the packed A at pa (all `rows` rows of it) where there is one and
- * the rows start on a panel, else from A at a (rows i0 on, strides aRs, aCs) through gemm_f32. Only
- * M >= PACKED_MR takes the packed path: below it gemm_f32 sums differently, and every part of a call has
- * M >= PACKED_MR unless one part has all rows, so the parts of a call agree with a whole call either way.
+ * when bias != 0 (then acc = 0): from the packed A at pa (all `rows` rows of it) where there is one, the
+ * rows start on a panel and gemm_f32 would pack A too, else from A at a (rows i0 on, strides aRs, aCs)
+ * through gemm_f32. Where gemm_f32 does not pack (fewer than PACKED_MR rows, or PACKED_MR rows and one
+ * column) it sums differently: taking its path there gives the same floats with or without pa.
  */
 // @ts-ignore: decorator
 @inline function product(
   M: i32, N: i32, K: i32, a: usize, aRs: i32, aCs: i32, pa: usize, rows: i32, i0: i32,
   b: usize, bRs: i32, c: usize, ldc: i32, acc: i32, bias: usize,
 ): void {
-  if (pa != 0 && M >= PACKED_MR && (i0 & (PACKED_MR - 1)) == 0) gemm_packed_f32(M, N, K, pa, rows, i0, b, bRs, 1, c, ldc, acc, bias);
+  if (pa != 0 && !unpacked(M, aCs, bRs, 1) && (i0 & (PACKED_MR - 1)) == 0) gemm_packed_f32(M, N, K, pa, rows, i0, b, bRs, 1, c, ldc, acc, bias);
   else if (bias != 0) gemm_bias_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, bias);
   else gemm_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, acc);
 }

@@ -430,9 +430,12 @@ export function gemm_f32(
   gemm(M, N, K, a, aRs, aCs, b, bRs, bCs, c, ldc, accumulate, 0);
 }
 
-/** True where gemm_f32 multiplies without packing (a few rows): those paths take no bias. */
+/**
+ * True where gemm_f32 multiplies without packing (a few rows; its sums then differ from the packed
+ * path's): those paths take no bias, and gemm_packed_f32 does not stand in for them.
+ */
 // @ts-ignore: decorator
-@inline function unpacked(M: i32, aCs: i32, bRs: i32, bCs: i32): bool {
+@inline export function unpacked(M: i32, aCs: i32, bRs: i32, bCs: i32): bool {
   return (M < MR && bCs == 1) || (M <= MR && bRs == 1 && aCs == 1);
 }
 
@@ -509,7 +512,7 @@ function gemm(
 // at p * MR * kc floats into its slice. gemm_packed_f32 then streams the panels straight from there. It
 // runs the same micro-kernel over the same KC slices, MR-row panels (from row i0) and NR-column strips
 // as gemm_f32's packed path, so every element is the same sum: the results are gemm_f32's, bit for bit,
-// wherever gemm_f32 packs (M >= MR, and not its dot-product path).
+// wherever gemm_f32 packs (not `unpacked`: M >= MR, and not its dot-product path).
 
 /**
  * B columns packed per pass of gemm_packed_f32: NB / NR strips of one KC slice, then the edge tile, fill

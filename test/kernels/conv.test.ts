@@ -198,6 +198,12 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
         { n: 2, C: 64, H: 5, W: 5, O: 20, KH: 3, KW: 3, PT: 1, PL: 1 },
         { n: 1, C: 300, H: 3, W: 3, O: 97, KH: 1, KW: 1 },
         { n: 1, C: 8, H: 28, W: 28, O: 16, KH: 3, KW: 3, PT: 1, PL: 1 },
+        // 1×1 planes (squeeze-excitation): 4 output channels and one column take the GEMM's dot-product
+        // path, which packed weights must not replace (it sums in another order); 5 and 12 pack
+        { n: 2, C: 9, H: 1, W: 1, O: 4, KH: 1, KW: 1 },
+        { n: 1, C: 300, H: 1, W: 1, O: 4, KH: 1, KW: 1 },
+        { n: 1, C: 24, H: 1, W: 1, O: 5, KH: 1, KW: 1 },
+        { n: 3, C: 12, H: 1, W: 1, O: 12, KH: 1, KW: 1 },
       ];
       for (const c of cases) expect(convCase(p, c, (seed += 10)), label(c)).toBe(true);
     });
