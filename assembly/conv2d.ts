@@ -8,12 +8,8 @@
 // slices, one per thread). A pointwise conv (1x1, stride 1, no padding) multiplies straight from / into
 // the activations, and a depthwise conv (one input channel per group, any channel multiplier) runs the
 // direct kernel of depthwise.ts; neither needs scratch.
-//
-// Packed weights (optional, `pw` != 0): the GEMM's A operand of every group, W_g for the forward and W_gᵀ
-// for the transposed product, packed once by conv2d_pack_weights (a layer's cached weight sets, so
-// a call no longer repacks them per im2col block, per part and per 96 rows of B). The products are
-// gemm_f32's, bit for bit (gemm.ts), so a call gives the same floats with or without them.
-import { gemm_bias_f32, gemm_f32, gemm_packed_f32, pack_a_f32, packedAFloats, PACKED_MR, unpacked } from "./gemm";
+
+import { gemm_bias_f32, gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
 import { copyFloats, partStart, zeroFloats } from "./common";
 import { add_f32 } from "./elementwise";
@@ -51,45 +47,12 @@ export function conv2d_scratch_bytes(desc: usize): i32 {
   return Kd * colBlock(Kd, di(desc, 13) * di(desc, 14)) * 4;
 }
 
-/**
- * Floats of a conv's weights packed for the GEMM (transposed: for the transposed product), all groups;
- * 0 for a depthwise conv, which does not use the GEMM. Mirrors convPackedFloats in TS.
- */
-export function conv2d_packed_floats(desc: usize, transposed: i32): i32 {
-  if (isDepthwise(desc)) return 0;
-  const G = di(desc, 12), Og = di(desc, 3) / G, Kd = (di(desc, 0) / G) * di(desc, 4) * di(desc, 5);
-  return G * (transposed ? packedAFloats(Kd, Og) : packedAFloats(Og, Kd));
-}
-
-/**
- * Packs w ([O, Cg, KH, KW]) for conv2d_forward_f32 (transposed = 0: each group's W_g, Og x Kd) or
- * conv2d_transpose_f32 (1: each W_gᵀ, Kd x Og) into dst (conv2d_packed_floats floats), group after group.
- */
-export function conv2d_pack_weights(desc: usize, w: usize, dst: usize, transposed: i32): void {
-  if (isDepthwise(desc)) return;
-  const G = di(desc, 12), Og = di(desc, 3) / G, Kd = (di(desc, 0) / G) * di(desc, 4) * di(desc, 5);
-  const groupBytes = <usize>conv2d_packed_floats(desc, transposed) / <usize>G * 4;
-  for (let g = 0; g < G; g++) {
-    const wg = w + <usize>(g * Og * Kd) * 4, dg = dst + <usize>g * groupBytes;
-    if (transposed) pack_a_f32(wg, 1, Kd, Kd, Og, dg);
-    else pack_a_f32(wg, Kd, 1, Og, Kd, dg);
-  }
-}
-
-/**
- * C[M x N] (+)= rows [i0, i0 + M) of A times B (B row-major with bRs, C with ldc), plus bias[i] on row i
- * when bias != 0 (then acc = 0): from the packed A at pa (all `rows` rows of it) where there is one, the
- * rows start on a panel and gemm_f32 would pack A too, else from A at a (rows i0 on, strides aRs, aCs)
- * through gemm_f32. Where gemm_f32 does not pack (fewer than PACKED_MR rows, or PACKED_MR rows and one
- * column) it sums differently: taking its path there gives the same floats with or without pa.
- */
+/** C[M x N] (+)= A . B (strides as gemm_f32's; B unit column stride), plus bias[i] on row i when bias != 0 (then acc = 0). */
 // @ts-ignore: decorator
 @inline function product(
-  M: i32, N: i32, K: i32, a: usize, aRs: i32, aCs: i32, pa: usize, rows: i32, i0: i32,
-  b: usize, bRs: i32, c: usize, ldc: i32, acc: i32, bias: usize,
+  M: i32, N: i32, K: i32, a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, c: usize, ldc: i32, acc: i32, bias: usize,
 ): void {
-  if (pa != 0 && !unpacked(M, aCs, bRs, 1) && (i0 & (PACKED_MR - 1)) == 0) gemm_packed_f32(M, N, K, pa, rows, i0, b, bRs, 1, c, ldc, acc, bias);
-  else if (bias != 0) gemm_bias_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, bias);
+  if (bias != 0) gemm_bias_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, bias);
   else gemm_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, acc);
 }
 
@@ -290,7 +253,7 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
  * output channels, TILE_ROWS at least (the parts of one block each build its im2col).
  */
 export function conv2d_forward_f32(
-  desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32, pw: usize, part: i32, parts: i32,
+  desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32, part: i32, parts: i32,
 ): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
@@ -300,11 +263,7 @@ export function conv2d_forward_f32(
   }
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW;
   const pointwise = isPointwise(desc);
-  let pb = pointwise ? P : colBlock(Kd, P);
-  // with W packed, a narrow block costs no repacking of W: parts take whole blocks of P / parts columns
-  // (multiples of 8) instead of sharing blocks, each part building the same im2col block for its rows
-  // (an output's sum does not depend on the block its column is in)
-  if (!pointwise && pw != 0 && parts > 1) pb = min(pb, max(8, ((P + parts - 1) / parts + 7) & ~7));
+  const pb = pointwise ? P : colBlock(Kd, P);
   const blocks = (P + pb - 1) / pb;
   // pointwise: one block of all P columns, split into 16-aligned column ranges, or on small planes into
   // row ranges of TILE_ROWS or more; fewer blocks than parts: each block's rows in parts / blocks groups,
@@ -329,23 +288,21 @@ export function conv2d_forward_f32(
   }
   const rows = r1 - r0;
   const col = scratch + <usize>part * <usize>conv2d_scratch_bytes(desc);
-  const packedGroup = <usize>packedAFloats(Og, Kd) * 4;
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const xg = x + <usize>((s * C + g * Cg) * H * W) * 4;
       const yg = y + <usize>((s * O + g * Og + r0) * P) * 4;
       const wg = w + <usize>((g * Og + r0) * Kd) * 4;
-      const pg: usize = pw == 0 ? 0 : pw + <usize>g * packedGroup;
       const step = pointwise ? hi - lo : pb;
       for (let p0 = lo; p0 < hi; p0 += step) {
         const np = min(step, hi - p0);
         // the bias is added as the GEMM stores its tiles (gemm_bias_f32)
         const bg: usize = b == 0 ? 0 : b + <usize>(g * Og + r0) * 4;
         if (pointwise) {
-          product(rows, np, Kd, wg, Kd, 1, pg, Og, r0, xg + <usize>p0 * 4, P, yg + <usize>p0 * 4, P, 0, bg);
+          product(rows, np, Kd, wg, Kd, 1, xg + <usize>p0 * 4, P, yg + <usize>p0 * 4, P, 0, bg);
         } else {
           im2col(desc, xg, Cg, col, p0, p0 + np);
-          product(rows, np, Kd, wg, Kd, 1, pg, Og, r0, col, np, yg + <usize>p0 * 4, P, 0, bg);
+          product(rows, np, Kd, wg, Kd, 1, col, np, yg + <usize>p0 * 4, P, 0, bg);
         }
       }
     }
@@ -360,7 +317,7 @@ export function conv2d_forward_f32(
  * Scratch: `parts` slices of conv2d_scratch_bytes each.
  */
 export function conv2d_transpose_f32(
-  desc: usize, gr: usize, w: usize, out: usize, scratch: usize, n: i32, accumulate: i32, pw: usize, part: i32, parts: i32,
+  desc: usize, gr: usize, w: usize, out: usize, scratch: usize, n: i32, accumulate: i32, part: i32, parts: i32,
 ): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), O = di(desc, 3);
   const KH = di(desc, 4), KW = di(desc, 5), G = di(desc, 12), OH = di(desc, 13), OW = di(desc, 14);
@@ -369,7 +326,6 @@ export function conv2d_transpose_f32(
     return;
   }
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW, taps = KH * KW;
-  const packedGroup = <usize>packedAFloats(Kd, Og) * 4;
   if (isPointwise(desc)) {
     const byRows = pointwiseByRows(P, parts);
     const j0 = byRows ? 0 : partStart(P, COL_GRAIN, part, parts), j1 = byRows ? P : partStart(P, COL_GRAIN, part + 1, parts);
@@ -380,8 +336,7 @@ export function conv2d_transpose_f32(
         const gg = gr + <usize>((s * O + g * Og) * P + j0) * 4;
         const og = out + <usize>((s * C + g * Cg + c0) * H * W + j0) * 4;
         // rows [c0, c1) of A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
-        product(c1 - c0, j1 - j0, Og, w + <usize>(g * Og * Kd + c0) * 4, 1, Kd, pw == 0 ? 0 : pw + <usize>g * packedGroup, Kd, c0,
-          gg, P, og, P, accumulate, 0);
+        gemm_f32(c1 - c0, j1 - j0, Og, w + <usize>(g * Og * Kd + c0) * 4, 1, Kd, gg, P, 1, og, P, accumulate);
       }
     }
     return;
@@ -398,11 +353,10 @@ export function conv2d_transpose_f32(
       const og = out + <usize>((s * C + g * Cg + c0) * H * W) * 4;
       // rows [c0*taps, c1*taps) of A(i = kd, k = o) = wg[o*Kd + kd]  (W_g transposed)
       const wg = w + <usize>(g * Og * Kd + c0 * taps) * 4;
-      const pg: usize = pw == 0 ? 0 : pw + <usize>g * packedGroup;
       if (!accumulate) memory.fill(og, 0, <usize>((c1 - c0) * H * W) * 4);
       for (let p0 = 0; p0 < P; p0 += pb) {
         const np = min(pb, P - p0);
-        product(rows, np, Og, wg, 1, Kd, pg, Kd, c0 * taps, gg + <usize>p0 * 4, P, col, np, 0, 0);
+        gemm_f32(rows, np, Og, wg, 1, Kd, gg + <usize>p0 * 4, P, 1, col, np, 0);
         col2im(desc, col, c1 - c0, og, p0, p0 + np);
       }
     }

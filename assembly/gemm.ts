@@ -430,12 +430,9 @@ export function gemm_f32(
   gemm(M, N, K, a, aRs, aCs, b, bRs, bCs, c, ldc, accumulate, 0);
 }
 
-/**
- * True where gemm_f32 multiplies without packing (a few rows; its sums then differ from the packed
- * path's): those paths take no bias, and gemm_packed_f32 does not stand in for them.
- */
+/** True where gemm_f32 multiplies without packing (a few rows): those paths take no bias. */
 // @ts-ignore: decorator
-@inline export function unpacked(M: i32, aCs: i32, bRs: i32, bCs: i32): bool {
+@inline function unpacked(M: i32, aCs: i32, bRs: i32, bCs: i32): bool {
   return (M < MR && bCs == 1) || (M <= MR && bRs == 1 && aCs == 1);
 }
 
@@ -509,10 +506,7 @@ function gemm(
 // A matrix that many calls multiply (Winograd's transformed filters) is packed once, in the layout the
 // loops above build per call: for each KC slice [k0, k0 + kc) of K, the MR-row panels of all M rows, each
 // [kc][MR], rows padded with zeros to Mp = M rounded up to MR. Slice k0 starts at float k0 * Mp, panel p
-// at p * MR * kc floats into its slice. gemm_packed_f32 then streams the panels straight from there. It
-// runs the same micro-kernel over the same KC slices, MR-row panels (from row i0) and NR-column strips
-// as gemm_f32's packed path, so every element is the same sum: the results are gemm_f32's, bit for bit,
-// wherever gemm_f32 packs (not `unpacked`: M >= MR, and not its dot-product path).
+// at p * MR * kc floats into its slice. gemm_packed_f32 then streams the panels straight from there.
 
 /**
  * B columns packed per pass of gemm_packed_f32: NB / NR strips of one KC slice, then the edge tile, fill
@@ -549,17 +543,7 @@ function gemm(
 @inline export const PACKED_KC: i32 = KC;
 
 /**
- * Packs the M x K matrix A(i, k) = a[i * aRs + k * aCs] into the packed layout at dst
- * (packedAFloats(M, K) floats): what gemm_f32 packs per call, once, for gemm_packed_f32.
- */
-export function pack_a_f32(a: usize, aRs: i32, aCs: i32, M: i32, K: i32, dst: usize): void {
-  const Mp = panelRows(M);
-  for (let pc = 0; pc < K; pc += KC) packA(a, aRs, aCs, 0, M, pc, min(KC, K - pc), dst + <usize>pc * <usize>Mp * 4);
-}
-
-/**
- * C[M x N] (+)= A . B (+ bias[i] for row i when overwriting with bias != 0, as gemm_bias_f32),
- * A being rows [i0, i0 + M) of the rows x K matrix packed at pa (i0 a multiple of
+ * C[M x N] (+)= A . B, A being rows [i0, i0 + M) of the rows x K matrix packed at pa (i0 a multiple of
  * MR; C's row 0 is A's row i0); B and C as in gemm_f32. Each KC slice
  * of B is packed NB columns at a time; every A panel then meets all of them while it sits in L1, so
  * A is read once per NB columns and never repacked (with N of a few dozen, as in Winograd's GEMMs,
@@ -568,19 +552,14 @@ export function pack_a_f32(a: usize, aRs: i32, aCs: i32, M: i32, K: i32, dst: us
 export function gemm_packed_f32(
   M: i32, N: i32, K: i32, pa: usize, rows: i32, i0: i32,
   b: usize, bRs: i32, bCs: i32,
-  c: usize, ldc: i32, accumulate: i32, bias: usize = 0,
+  c: usize, ldc: i32, accumulate: i32,
 ): void {
-  if (K <= 0 && bias != 0 && !accumulate) {
-    if (M > 0 && N > 0) fillRowBias(M, N, c, ldc, bias);
-    return;
-  }
   if (emptyProduct(M, N, K, c, ldc, accumulate)) return;
   const Mp = panelRows(rows);
   const pB = workspace(), tile = workspace() + <usize>(NB * KC * 4);
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const acc = pc == 0 ? accumulate : 1;
-    const rb = acc ? 0 : bias;
     const slice = pa + <usize>pc * <usize>Mp * 4;
     for (let jb = 0; jb < N; jb += NB) {
       const nb = min(NB, N - jb);
@@ -590,7 +569,7 @@ export function gemm_packed_f32(
         const mr = min(MR, M - ir);
         for (let js = 0; js < nb; js += NR) {
           microTile(panel, pB + <usize>(js * kc * 4), kc, c + (<usize>ir * <usize>ldc + <usize>(jb + js)) * 4, ldc, acc,
-            mr, min(NR, nb - js), tile, rb == 0 ? 0 : rb + <usize>ir * 4);
+            mr, min(NR, nb - js), tile, 0);
         }
       }
     }

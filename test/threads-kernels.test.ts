@@ -10,7 +10,6 @@ import { DESC_INTS } from '../src/kernels/abi.js';
 import { createReferenceBackend } from '../src/reference/kernels.js';
 import { createWasmBackend, type KernelExports, type WasmBackend } from '../src/wasm/index.js';
 import { convScratchBytes } from '../src/wasm/scratch.js';
-import { convPackedFloats } from '../src/kernels/packed-a.js';
 import { EwOp } from '../src/wasm/thread-control.js';
 import { randArray, relErr, runnableVariants } from './kernels/harness.js';
 
@@ -123,30 +122,19 @@ function convCases(c: Conv, seed: number): SplitCase[] {
   const y = randArray(c.n * c.O * d[13] * d[14], seed + 3);
   const name = `conv ${JSON.stringify(c).replace(/"/g, '')}`;
   const scratchBytes = convScratchBytes(d);
-  // operands 6 and 7: room for the weights packed for the forward and the transposed product
-  const packedFloats = [0, 1].map((tr) => convPackedFloats(d, tr));
-  const ops = (): Operand[] => [
-    { data: d }, { data: x }, { data: w }, { data: b }, { data: y }, { data: x.map((v) => v * 0.5) },
-    ...packedFloats.map((f) => ({ data: new Float32Array(Math.max(f, 1)) })),
-  ];
-  // packed: the weights packed (again, before each part: it writes the same floats) and passed along
-  const pw = (ex: KernelExports, p: (i: number) => number, tr: number, packed: boolean) => {
-    if (!packed || !packedFloats[tr]) return 0;
-    ex.conv2d_pack_weights(p(0), p(2), p(6 + tr), tr);
-    return p(6 + tr);
-  };
-  return [false, true].flatMap((packed): SplitCase[] => [
+  const ops = (): Operand[] => [{ data: d }, { data: x }, { data: w }, { data: b }, { data: y }, { data: x.map((v) => v * 0.5) }];
+  return [
     {
-      label: `${name} forward${packed ? ' packed' : ''}`, operands: ops(), out: 4, accumulates: false, scratchBytes,
-      wasm: (ex, p, s, part, parts) => ex.conv2d_forward_f32(p(0), p(1), p(2), p(3), p(4), s, c.n, pw(ex, p, 0, packed), part, parts),
+      label: `${name} forward`, operands: ops(), out: 4, accumulates: false, scratchBytes,
+      wasm: (ex, p, s, part, parts) => ex.conv2d_forward_f32(p(0), p(1), p(2), p(3), p(4), s, c.n, part, parts),
       ref: (k, p) => k.conv2dForward(p(0), p(1), p(2), p(3), p(4), 0, c.n),
     },
     ...[0, 1].map((acc): SplitCase => ({
-      label: `${name} transpose acc ${acc}${packed ? ' packed' : ''}`, operands: ops(), out: 5, accumulates: acc === 1, scratchBytes,
-      wasm: (ex, p, s, part, parts) => ex.conv2d_transpose_f32(p(0), p(4), p(2), p(5), s, c.n, acc, pw(ex, p, 1, packed), part, parts),
+      label: `${name} transpose acc ${acc}`, operands: ops(), out: 5, accumulates: acc === 1, scratchBytes,
+      wasm: (ex, p, s, part, parts) => ex.conv2d_transpose_f32(p(0), p(4), p(2), p(5), s, c.n, acc, part, parts),
       ref: (k, p) => k.conv2dTranspose(p(0), p(4), p(2), p(5), 0, c.n, acc),
     })),
-  ]);
+  ];
 }
 
 const CONVS: Conv[] = [

@@ -33,13 +33,11 @@ export class LinearLayer {
   readonly winograd: 0 | WinogradTile;
   /** Winograd filter transforms of cached weight sets, by `${weight pointer}:${transposed}`. */
   private readonly winogradFilters = new Map<string, number>();
-  /** Cached weight sets packed for the conv GEMM (layers without Winograd), by `${weight pointer}:${transposed}`. */
-  private readonly packedWeights = new Map<string, number>();
   /** Cached weight sets without mixed signs (W⁺, W⁻, W², ones): their forward sums cannot cancel. */
   private readonly signDefinite = new Set<number>();
   /**
    * Bytes of the modified parameter sets cached so far (W⁺, W⁻, W+γW⁺, …, and the Winograd transforms
-   * and GEMM packings of any weight set, W's included; not the parameters themselves).
+   * of any weight set, W's included; not the parameters themselves).
    */
   modifiedBytes = 0;
   /** Blocks computed for the current rule step only, because caching them would exceed the budget. */
@@ -168,8 +166,6 @@ export class LinearLayer {
   evictModified(): void {
     for (const u of this.winogradFilters.values()) this.backend.memory.free(u);
     this.winogradFilters.clear();
-    for (const u of this.packedWeights.values()) this.backend.memory.free(u);
-    this.packedWeights.clear();
     for (const [key, p] of this.cache)
       if (!key.endsWith(':id')) {
         this.backend.memory.free(p);
@@ -213,28 +209,6 @@ export class LinearLayer {
     return u;
   }
 
-  /**
-   * A cached weight set of a conv without Winograd packed for the GEMM (transposed: for the transposed
-   * product), computed on first use and cached next to it: the direct kernels then skip packing W in
-   * every call (per im2col block, per part), with the same floats. 0 (the kernels pack per call) for
-   * dense and depthwise layers, Winograd layers (their direct path is the exception), sets the layer did
-   * not cache, and when the memory budget says no.
-   */
-  private packedWeight(w: number, transposed: boolean): number {
-    if (!this.descInts || this.winograd) return 0;
-    const key = `${w}:${transposed ? 1 : 0}`;
-    const cached = this.packedWeights.get(key);
-    if (cached !== undefined) return cached;
-    const k = this.backend.kernels;
-    const bytes = k.convPackedFloats(this.descInts, transposed ? 1 : 0) * 4;
-    if (bytes === 0 || !this.isCachedWeight(w) || !this.budget(bytes)) return 0;
-    const p = this.backend.memory.alloc(bytes);
-    k.conv2dPackWeights(this.desc, w, p, transposed ? 1 : 0);
-    this.packedWeights.set(key, p);
-    this.modifiedBytes += bytes;
-    return p;
-  }
-
   private isCachedWeight(w: number): boolean {
     for (const [key, p] of this.cache) if (p === w && key.startsWith('w:')) return true;
     return false;
@@ -259,7 +233,7 @@ export class LinearLayer {
       // Winograd's transform-domain sums overflow below FLT_MAX and spread a NaN or ±Inf over whole
       // tiles: such outputs are recomputed directly, so they are exactly as before
     }
-    k.conv2dForward(this.desc, x, w, b, y, convScratch, n, this.packedWeight(w, false));
+    k.conv2dForward(this.desc, x, w, b, y, convScratch, n);
   }
 
   /**
@@ -277,7 +251,7 @@ export class LinearLayer {
       k.winogradTranspose(this.desc, g, u, out, convScratch, n, this.winograd, 0, 0, 1);
       if (!k.hasNonFinite(out, n * this.inSize)) return;
     }
-    k.conv2dTranspose(this.desc, g, w, out, convScratch, n, acc, this.packedWeight(w, true));
+    k.conv2dTranspose(this.desc, g, w, out, convScratch, n, acc);
   }
 
   dispose(): void {
@@ -286,8 +260,6 @@ export class LinearLayer {
     this.cache.clear();
     for (const p of this.winogradFilters.values()) this.backend.memory.free(p);
     this.winogradFilters.clear();
-    for (const p of this.packedWeights.values()) this.backend.memory.free(p);
-    this.packedWeights.clear();
     this.signDefinite.clear();
     this.modifiedBytes = 0;
     if (this.desc) this.backend.memory.free(this.desc);

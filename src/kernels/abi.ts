@@ -99,20 +99,9 @@ export interface Kernels {
   /** Size in bytes of the scratch buffer conv2dForward / conv2dTranspose need for this descriptor. */
   convScratchBytes(desc: Int32Array): number;
   /** y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg + c, oh*SH - PT + kh*DH, ow*SW - PL + kw*DW] * w[o,c,kh,kw] + b[o] */
-  conv2dForward(descPtr: number, xPtr: number, wPtr: number, bPtr: number, yPtr: number, scratchPtr: number, n: number, packedPtr?: number): void;
+  conv2dForward(descPtr: number, xPtr: number, wPtr: number, bPtr: number, yPtr: number, scratchPtr: number, n: number): void;
   /** The input gradient of conv2dForward (bias-free): out[n,c,h,w] (+)= sum over taps of g * w. Skipped positions get 0. */
-  conv2dTranspose(descPtr: number, gPtr: number, wPtr: number, outPtr: number, scratchPtr: number, n: number, accumulate: number, packedPtr?: number): void;
-  /**
-   * Floats of conv2dPackWeights' output (transposed = 1: for conv2dTranspose), or 0 where the backend does
-   * not use packed weights (depthwise convs, the reference and scalar-free backends may).
-   */
-  convPackedFloats(desc: Int32Array, transposed: number): number;
-  /**
-   * W (wPtr, [O, C/G, KH, KW]) in the GEMM's packed layout, for conv2dForward's (transposed = 0) or
-   * conv2dTranspose's (1) optional packedPtr: those then compute from it instead of packing W in every call,
-   * with the same floats. The packed set must be of the wPtr passed with it.
-   */
-  conv2dPackWeights(descPtr: number, wPtr: number, dstPtr: number, transposed: number): void;
+  conv2dTranspose(descPtr: number, gPtr: number, wPtr: number, outPtr: number, scratchPtr: number, n: number, accumulate: number): void;
 
   // ---- Winograd F(m×m, 3×3) conv, m = 2 or 4 (3×3, stride 1, dilation 1, groups 1; any padding) ------------
   // A call may be split into `parts` independent parts (part in [0, parts)): part p writes only its own output

@@ -9,7 +9,6 @@ import { Arena } from '../kernels/arena.js';
 import { activationDerivRef, activationRef } from './activations.js';
 import { referenceRowKernels } from './rows.js';
 import { referenceWinogradKernels } from './winograd.js';
-import { convPackedFloats, isDepthwiseDesc, packedAFloats, packedAIndex, paddedRows } from '../kernels/packed-a.js';
 
 class GrowableHeap {
   buf: ArrayBuffer;
@@ -60,24 +59,6 @@ function referenceKernels(mem: Memory): Kernels {
     },
     convScratchBytes() {
       return 0;
-    },
-    convPackedFloats,
-    // the packed layout written element by element (the WASM kernels' packing is compared with it);
-    // the reference products compute from W itself and ignore a packed set
-    conv2dPackWeights(dp, w, dst, transposed) {
-      const d = desc(dp);
-      if (isDepthwiseDesc(d)) return;
-      const G = d[CD.G], Og = d[CD.O] / G, Kd = (d[CD.C] / G) * d[CD.KH] * d[CD.KW];
-      const [rows, cols] = transposed ? [Kd, Og] : [Og, Kd];
-      const h = F();
-      for (let g = 0; g < G; g++) {
-        const base = f(dst) + g * packedAFloats(rows, cols);
-        for (let r = 0; r < paddedRows(rows); r++)
-          for (let k = 0; k < cols; k++) {
-            const [o, kd] = transposed ? [k, r] : [r, k];
-            h[base + packedAIndex(rows, cols, r, k)] = r < rows ? h[f(w) + (g * Og + o) * Kd + kd] : 0;
-          }
-      }
     },
     conv2dForward(dp, x, w, b, y, _scratch, n) {
       const d = desc(dp);

@@ -18,7 +18,6 @@ import { Arena, MemoryLimitError } from '../kernels/arena.js';
 import { RELAXED_WASM_BASE64, SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/bytes.js';
 import { convScratchBytes, winogradScratchBytes } from './scratch.js';
 import { checkPart, checkTile } from '../kernels/winograd.js';
-import { convPackedFloats } from '../kernels/packed-a.js';
 import { platform } from '#platform';
 
 export type WasmVariant = 'simd' | 'relaxed' | 'scalar';
@@ -38,10 +37,8 @@ export interface KernelExports {
   dense_forward_f32(x: number, w: number, b: number, y: number, n: number, inF: number, outF: number, part: number, parts: number): void;
   dense_transpose_f32(g: number, w: number, out: number, n: number, inF: number, outF: number, acc: number, part: number, parts: number): void;
   conv2d_scratch_bytes(desc: number): number;
-  conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number, pw: number, part: number, parts: number): void;
-  conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number, pw: number, part: number, parts: number): void;
-  conv2d_packed_floats(desc: number, transposed: number): number;
-  conv2d_pack_weights(desc: number, w: number, dst: number, transposed: number): void;
+  conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number, part: number, parts: number): void;
+  conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number, part: number, parts: number): void;
   winograd_scratch_bytes(desc: number, m: number): number;
   winograd_filter_f32(desc: number, w: number, u: number, m: number, transposed: number): void;
   winograd_forward_f32(desc: number, x: number, u: number, b: number, y: number, scratch: number, n: number, m: number, part: number, parts: number): void;
@@ -258,10 +255,8 @@ function wrapKernels(ex: KernelExports): Kernels {
     denseForward: (x, w, b, y, n, inF, outF) => ex.dense_forward_f32(x, w, b, y, n, inF, outF, 0, 1),
     denseTranspose: (g, w, out, n, inF, outF, acc) => ex.dense_transpose_f32(g, w, out, n, inF, outF, acc, 0, 1),
     convScratchBytes,
-    conv2dForward: (d, x, w, b, y, s, n, pw = 0) => ex.conv2d_forward_f32(d, x, w, b, y, s, n, pw, 0, 1),
-    conv2dTranspose: (d, g, w, out, s, n, acc, pw = 0) => ex.conv2d_transpose_f32(d, g, w, out, s, n, acc, pw, 0, 1),
-    convPackedFloats,
-    conv2dPackWeights: (d, w, dst, tr) => ex.conv2d_pack_weights(d, w, dst, tr),
+    conv2dForward: (d, x, w, b, y, s, n) => ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
+    conv2dTranspose: (d, g, w, out, s, n, acc) => ex.conv2d_transpose_f32(d, g, w, out, s, n, acc, 0, 1),
     winogradScratchBytes,
     winogradFilter: (d, w, u, m, tr) => ex.winograd_filter_f32(d, w, u, checkTile(m), tr),
     winogradForward: (d, x, u, b, y, s, n, m, part, parts) => ex.winograd_forward_f32(d, x, u, b, y, s, n, checkTile(m), ...checkPart(part, parts)),

@@ -1,5 +1,4 @@
 import { ConvDesc } from '../kernels/abi.js';
-import { isDepthwiseDesc } from '../kernels/packed-a.js';
 
 /** Target size of one im2col block in bytes (mirrors COL_BLOCK_BYTES in assembly/conv2d.ts). */
 const COL_BLOCK_BYTES = 192 * 1024;
@@ -19,7 +18,8 @@ export function convScratchBytes(desc: Int32Array): number {
   const d = (k: number) => desc[k];
   const pointwise = d(ConvDesc.KH) === 1 && d(ConvDesc.KW) === 1 && d(ConvDesc.SH) === 1 && d(ConvDesc.SW) === 1 &&
     d(ConvDesc.PT) === 0 && d(ConvDesc.PL) === 0 && d(ConvDesc.OH) === d(ConvDesc.H) && d(ConvDesc.OW) === d(ConvDesc.W);
-  if (pointwise || isDepthwiseDesc(desc)) return 0;
+  const depthwise = d(ConvDesc.C) === d(ConvDesc.G) && d(ConvDesc.G) > 0 && d(ConvDesc.O) % d(ConvDesc.G) === 0;
+  if (pointwise || depthwise) return 0;
   const Kd = Math.trunc(d(ConvDesc.C) / d(ConvDesc.G)) * d(ConvDesc.KH) * d(ConvDesc.KW);
   const P = d(ConvDesc.OH) * d(ConvDesc.OW);
   let pb = Math.trunc(COL_BLOCK_BYTES / (Math.max(Kd, 1) * 4));

@@ -63,7 +63,7 @@ export const KERNEL_EXPORTS = [
 ] as const;
 
 /** How many arguments (before part, parts) each kernel takes. */
-export const KERNEL_ARGS = [8, 8, 7, 7, 10, 8, 8, 9, 8] as const;
+export const KERNEL_ARGS = [7, 7, 7, 7, 10, 8, 8, 9, 8] as const;
 
 /** The operations of Kernel.ELEMENTWISE (its first argument; mirrors assembly/elementwise-parts.ts). */
 export const EwOp = {

@@ -1,6 +1,6 @@
 import { describe, test, expect } from 'vitest';
 import { DESC_INTS } from '../../src/kernels/abi.js';
-import { MODES, Pair, both, expectClose, type Buf, growAgain, makePair, randArray, relErr, runnableVariants, scratchFor, dirtyScratch } from './harness.js';
+import { MODES, Pair, both, expectClose, growAgain, makePair, randArray, relErr, runnableVariants, scratchFor, dirtyScratch } from './harness.js';
 
 interface Conv {
   n: number; C: number; H: number; W: number; O: number; KH: number; KW: number;
@@ -50,50 +50,8 @@ function convCase(p: Pair, c: Conv, seed: number): boolean {
   dirtyScratch(p, scratch, p.wasm.kernels.convScratchBytes(d));
   both(p, (k, at) => k.conv2dTranspose(at(desc), at(g), at(w), at(out), at(scratch), c.n, 1));
   expectClose(p, out, `conv2dTranspose acc=1 ${l}`);
-  checkPacked(p, d, { desc, x, w, b, y, g, out, scratch }, c.n, seed, l);
   p.release();
   return true;
-}
-
-const wasmBits = (p: Pair, b: Buf) => new Uint32Array(p.wasm.memory.f32().buffer, b.w, b.len).slice();
-
-/**
- * Packed weights: the WASM packing (padding included, over garbage) is the reference's layout, float for
- * float, and the WASM products computed from it are those computed from W, bit for bit (forward with and
- * without bias, transposed overwriting and accumulating).
- */
-function checkPacked(p: Pair, d: Int32Array, bufs: Record<'desc' | 'x' | 'w' | 'b' | 'y' | 'g' | 'out' | 'scratch', Buf>, n: number, seed: number, l: string): void {
-  const { desc, x, w, b, y, g, out, scratch } = bufs;
-  const k = p.wasm.kernels;
-  const packed: number[] = [];
-  for (const tr of [0, 1]) {
-    const floats = k.convPackedFloats(d, tr);
-    expect(floats, `packed floats ${l}`).toBe(p.ref.kernels.convPackedFloats(d, tr));
-    if (!floats) return; // depthwise: no GEMM
-    const pw = p.f32(randArray(floats, seed + 7 + tr, 50, 60));
-    both(p, (kk, at) => kk.conv2dPackWeights(at(desc), at(w), at(pw), tr));
-    const fromWasm = p.wasm.memory.f32().slice(pw.w >>> 2, (pw.w >>> 2) + floats);
-    const fromRef = p.ref.memory.f32().slice(pw.r >>> 2, (pw.r >>> 2) + floats);
-    let bad = -1;
-    for (let i = 0; i < floats && bad < 0; i++) if (!Object.is(fromWasm[i], fromRef[i])) bad = i;
-    expect(bad, `conv2dPackWeights transposed=${tr} ${l}: first float that differs from the reference layout`).toBe(-1);
-    packed.push(pw.w);
-  }
-  const same = (what: string, run: (pw: number) => void, init: () => void) => {
-    init();
-    run(0);
-    const direct = wasmBits(p, what.startsWith('forward') ? y : out);
-    dirtyScratch(p, scratch, k.convScratchBytes(d));
-    init();
-    run(what.startsWith('forward') ? packed[0] : packed[1]);
-    const fromPacked = wasmBits(p, what.startsWith('forward') ? y : out);
-    let bad = -1;
-    for (let i = 0; i < direct.length && bad < 0; i++) if (direct[i] !== fromPacked[i]) bad = i;
-    expect(bad, `${what} ${l}: first element where packed weights change the result`).toBe(-1);
-  };
-  const outInit = randArray(out.len, seed + 9);
-  for (const bias of [b.w, 0]) same(`forward bias ${bias !== 0}`, (pw) => k.conv2dForward(desc.w, x.w, w.w, bias, y.w, scratch.w, n, pw), () => p.set(y, randArray(y.len, seed + 8, 50, 60)));
-  for (const acc of [0, 1]) same(`transpose acc=${acc}`, (pw) => k.conv2dTranspose(desc.w, g.w, w.w, out.w, scratch.w, n, acc, pw), () => p.set(out, outInit));
 }
 
 describe.each(runnableVariants())('conv2d (%s)', (variant) => {
@@ -169,21 +127,17 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
         const desc = p.i32(d), x = p.f32(randArray(c.n * c.C * c.H * c.W, (seed += 10))), w = p.f32(randArray(c.O * c.C * c.KH * c.KW, seed + 1));
         const b = p.f32(randArray(c.O, seed + 2, -3, 3)), scratch = scratchFor(p, d);
         const plane = d[13] * d[14], y = p.f32(c.n * c.O * plane), y0 = p.f32(c.n * c.O * plane);
-        const pw = p.f32(Math.max(1, k.convPackedFloats(d, 0)));
-        k.conv2dPackWeights(desc.w, w.w, pw.w, 0);
         const bias = p.wasm.memory.f32().slice(b.w >>> 2, (b.w >>> 2) + c.O);
-        for (const packed of [0, pw.w]) {
-          k.conv2dForward(desc.w, x.w, w.w, b.w, y.w, scratch.w, c.n, packed);
-          k.conv2dForward(desc.w, x.w, w.w, 0, y0.w, scratch.w, c.n, packed);
-          const f = p.wasm.memory.f32(), got = new Float32Array(y.len), want = new Float32Array(y.len);
-          for (let i = 0; i < y.len; i++) {
-            got[i] = f[(y.w >>> 2) + i];
-            want[i] = f[(y0.w >>> 2) + i] + bias[Math.floor(i / plane) % c.O];
-          }
-          let bad = -1;
-          for (let i = 0; i < y.len && bad < 0; i++) if (!Object.is(got[i], want[i])) bad = i;
-          expect(bad, `${label(c)} packed ${packed !== 0}: element ${bad}, ${got[bad]} vs ${want[bad]}`).toBe(-1);
+        k.conv2dForward(desc.w, x.w, w.w, b.w, y.w, scratch.w, c.n);
+        k.conv2dForward(desc.w, x.w, w.w, 0, y0.w, scratch.w, c.n);
+        const f = p.wasm.memory.f32(), got = new Float32Array(y.len), want = new Float32Array(y.len);
+        for (let i = 0; i < y.len; i++) {
+          got[i] = f[(y.w >>> 2) + i];
+          want[i] = f[(y0.w >>> 2) + i] + bias[Math.floor(i / plane) % c.O];
         }
+        let bad = -1;
+        for (let i = 0; i < y.len && bad < 0; i++) if (!Object.is(got[i], want[i])) bad = i;
+        expect(bad, `${label(c)}: element ${bad}, ${got[bad]} vs ${want[bad]}`).toBe(-1);
         p.release();
       }
     });
@@ -199,7 +153,7 @@ describe.each(runnableVariants())('conv2d (%s)', (variant) => {
         { n: 1, C: 300, H: 3, W: 3, O: 97, KH: 1, KW: 1 },
         { n: 1, C: 8, H: 28, W: 28, O: 16, KH: 3, KW: 3, PT: 1, PL: 1 },
         // 1×1 planes (squeeze-excitation): 4 output channels and one column take the GEMM's dot-product
-        // path, which packed weights must not replace (it sums in another order); 5 and 12 pack
+        // path, 5 and 12 its packed one
         { n: 2, C: 9, H: 1, W: 1, O: 4, KH: 1, KW: 1 },
         { n: 1, C: 300, H: 1, W: 1, O: 4, KH: 1, KW: 1 },
         { n: 1, C: 24, H: 1, W: 1, O: 5, KH: 1, KW: 1 },
