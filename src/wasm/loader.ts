@@ -244,11 +244,6 @@ export function backendOf(ex: KernelExports, variant: WasmVariant, opts: { winog
   return { name, variant, memory, kernels: wrapKernels(ex), exports: ex, winograd: opts.winograd ?? 'auto' };
 }
 
-/** gamma_divide_f32's f32 constants for γ and eps: cUp, cDown, cOne, eps (assembly/elementwise.ts). */
-export function gammaConstants(gamma: number, eps: number): [number, number, number, number] {
-  return [gamma, -gamma - 1, 1 + gamma, eps];
-}
-
 function wrapKernels(ex: KernelExports): Kernels {
   return {
     // the split kernels as one part of one (src/wasm/threads.ts runs them in parts)
@@ -270,7 +265,8 @@ function wrapKernels(ex: KernelExports): Kernels {
     negPart: (x, y, len) => ex.neg_part_f32(x, y, len),
     hasNegative: (x, len) => ex.has_negative_f32(x, len),
     hasNonZero: (x, len) => ex.has_nonzero_f32(x, len),
-    gammaDivide: (r, z, zplus, gp, gn, len, gamma, eps) => ex.gamma_divide_f32(r, z, zplus, gp, gn, len, ...gammaConstants(gamma, eps)),
+    // cUp, cDown, cOne of assembly/elementwise.ts (threads.ts writes the same for its parts)
+    gammaDivide: (r, z, zplus, gp, gn, len, gamma, eps) => ex.gamma_divide_f32(r, z, zplus, gp, gn, len, gamma, -gamma - 1, 1 + gamma, eps),
     hasNonFinite: (x, len) => ex.has_non_finite_f32(x, len),
     add: (a, b, y, len) => ex.add_f32(a, b, y, len),
     mul: (a, b, y, len) => ex.mul_f32(a, b, y, len),

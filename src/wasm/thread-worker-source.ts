@@ -55,7 +55,7 @@ export const THREAD_WORKER_SOURCE = `'use strict';
     post({ ready: true });
     for (;;) {
       // the next call often follows within microseconds: watch for it a little before sleeping
-      for (let i = 0, t0 = performance.now(); Atomics.load(c, C.GEN) === seen && performance.now() - t0 < SPIN_MS; i++);
+      for (const t0 = performance.now(); Atomics.load(c, C.GEN) === seen && performance.now() - t0 < SPIN_MS; );
       Atomics.wait(c, C.GEN, seen);
       const gen = Atomics.load(c, C.GEN);
       if (Atomics.load(c, C.QUIT)) return;

@@ -15,7 +15,7 @@ import { platform } from '#platform';
 import type { Backend, Kernels, WinogradMode } from '../kernels/abi.js';
 import { ConvDesc } from '../kernels/abi.js';
 import { RELAXED_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64 } from './generated/bytes.js';
-import { backendOf, decodeBase64, gammaConstants, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
+import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
 import { convScratchBytes } from './scratch.js';
 import { CONTROL_BYTES, EwOp, Kernel, PARTS_PER_THREAD } from './thread-control.js';
 import { ThreadPool } from './thread-pool.js';
@@ -166,7 +166,9 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
   };
   const consts = flags + pool.parts * 4;
   const gammaDivide = (r: number, z: number, zplus: number, gp: number, gn: number, len: number, gamma: number, eps: number) => {
-    backend.memory.f32().set(gammaConstants(gamma, eps), consts >>> 2);
+    // the constants the one-thread kernel gets (loader.ts), rounded to f32 as its arguments are
+    const f = backend.memory.f32(), at = consts >>> 2;
+    f[at] = gamma; f[at + 1] = -gamma - 1; f[at + 2] = 1 + gamma; f[at + 3] = eps;
     pool.run(Kernel.GAMMA_DIVIDE, r, z, zplus, gp, gn, len, consts, flags);
     return anyFlag();
   };
