@@ -8,7 +8,6 @@
 // slices, one per thread). A pointwise conv (1x1, stride 1, no padding) multiplies straight from / into
 // the activations, and a depthwise conv (one input channel per group, any channel multiplier) runs the
 // direct kernel of depthwise.ts; neither needs scratch.
-
 import { gemm_bias_f32, gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
 import { copyFloats, partStart, zeroFloats } from "./common";
@@ -45,15 +44,6 @@ export function conv2d_scratch_bytes(desc: usize): i32 {
   if (isPointwise(desc) || isDepthwise(desc)) return 0;
   const Kd = (di(desc, 0) / di(desc, 12)) * di(desc, 4) * di(desc, 5);
   return Kd * colBlock(Kd, di(desc, 13) * di(desc, 14)) * 4;
-}
-
-/** C[M x N] (+)= A . B (strides as gemm_f32's; B unit column stride), plus bias[i] on row i when bias != 0 (then acc = 0). */
-// @ts-ignore: decorator
-@inline function product(
-  M: i32, N: i32, K: i32, a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, c: usize, ldc: i32, acc: i32, bias: usize,
-): void {
-  if (bias != 0) gemm_bias_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, bias);
-  else gemm_f32(M, N, K, a, aRs, aCs, b, bRs, 1, c, ldc, acc);
 }
 
 /** Valid output-column range for kernel column kw: ow in [lo, hi) reads an input column in [0, W). */
@@ -299,10 +289,10 @@ export function conv2d_forward_f32(
         // the bias is added as the GEMM stores its tiles (gemm_bias_f32)
         const bg: usize = b == 0 ? 0 : b + <usize>(g * Og + r0) * 4;
         if (pointwise) {
-          product(rows, np, Kd, wg, Kd, 1, xg + <usize>p0 * 4, P, yg + <usize>p0 * 4, P, 0, bg);
+          gemm_bias_f32(rows, np, Kd, wg, Kd, 1, xg + <usize>p0 * 4, P, 1, yg + <usize>p0 * 4, P, bg);
         } else {
           im2col(desc, xg, Cg, col, p0, p0 + np);
-          product(rows, np, Kd, wg, Kd, 1, col, np, yg + <usize>p0 * 4, P, 0, bg);
+          gemm_bias_f32(rows, np, Kd, wg, Kd, 1, col, np, 1, yg + <usize>p0 * 4, P, bg);
         }
       }
     }

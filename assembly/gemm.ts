@@ -444,16 +444,15 @@ function fillRowBias(M: i32, N: i32, c: usize, ldc: i32, bias: usize): void {
   }
 }
 
-/** C[M x N] = A . B + bias[i] for row i (bias: M floats); A, B and C as in gemm_f32. */
+/** C[M x N] = A . B + bias[i] for row i (bias: M floats; 0: none); A, B and C as in gemm_f32. */
 export function gemm_bias_f32(
   M: i32, N: i32, K: i32,
   a: usize, aRs: i32, aCs: i32,
   b: usize, bRs: i32, bCs: i32,
   c: usize, ldc: i32, bias: usize,
 ): void {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || unpacked(M, aCs, bRs, bCs)) {
-    // the bias written first, the product added onto it
+  if (bias != 0 && M > 0 && N > 0 && (K <= 0 || unpacked(M, aCs, bRs, bCs))) {
+    // paths without the bias: it is written first and the product added onto it
     fillRowBias(M, N, c, ldc, bias);
     gemm(M, N, K, a, aRs, aCs, b, bRs, bCs, c, ldc, 1, 0);
     return;
@@ -486,7 +485,7 @@ function gemm(
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const acc = pc == 0 ? accumulate : 1;
-    const rb = acc ? 0 : bias;
+    const rb: usize = acc ? 0 : bias;
     for (let ic = 0; ic < M; ic += MC) {
       const mc = min(MC, M - ic);
       packA(a, aRs, aCs, ic, mc, pc, kc, pA);

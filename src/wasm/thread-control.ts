@@ -44,6 +44,13 @@ export const Slot = { IDLE: 0, PENDING: 1, TAKEN: 2, CANCELLED: 3 } as const;
  */
 export const PARTS_PER_THREAD = 4;
 
+/**
+ * How long a thread watches the control block before it sleeps in Atomics.wait: a kernel thread for the
+ * next call after one ends, the caller for the workers' last parts. An explain posts its calls back to
+ * back, and a wake-up from Atomics.wait cost about as much as a short part.
+ */
+export const SPIN_MS = 1;
+
 /** The kernels that run in parts, with the export each calls (its arguments, then part, parts). */
 export const Kernel = {
   CONV2D_FORWARD: 0,

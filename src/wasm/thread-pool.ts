@@ -12,7 +12,7 @@
 import { platform } from '#platform';
 import { WorkerError } from '../errors.js';
 import type { WorkerPort } from '../platform/types.js';
-import { CONTROL_INTS, Ctl, Kernel, KERNEL_ARGS, KERNEL_EXPORTS, MESSAGE_CHARS, PARTS_PER_THREAD, Slot } from './thread-control.js';
+import { CONTROL_INTS, Ctl, Kernel, KERNEL_ARGS, KERNEL_EXPORTS, MESSAGE_CHARS, PARTS_PER_THREAD, Slot, SPIN_MS } from './thread-control.js';
 import { THREAD_WORKER_SOURCE, type ThreadReply, type ThreadStart } from './thread-worker-source.js';
 import type { KernelExports } from './loader.js';
 
@@ -20,8 +20,6 @@ import type { KernelExports } from './loader.js';
 export const START_TIMEOUT_MS = 20_000;
 /** The caller's wait slice (it waits only for workers that joined, and they always report). */
 const WAIT_SLICE_MS = 200;
-/** How long the caller watches for the workers' last parts before it sleeps. */
-const SPIN_MS = 1;
 
 type KernelId = (typeof Kernel)[keyof typeof Kernel];
 
@@ -125,8 +123,7 @@ export class ThreadPool {
     const c = this.ctl;
     let joined = 0;
     for (let w = 1; w < this.threads; w++) if (Atomics.compareExchange(c, Ctl.SLOTS + w, Slot.PENDING, Slot.CANCELLED) !== Slot.PENDING) joined++;
-    // the last parts usually end within a part's time: watch for them before sleeping (a wake-up from
-    // Atomics.wait costs about as much as a short part)
+    // the last parts usually end within a part's time: watch for them before sleeping (SPIN_MS)
     for (const t0 = performance.now(); Atomics.load(c, Ctl.DONE) < joined && performance.now() - t0 < SPIN_MS; );
     for (let done = Atomics.load(c, Ctl.DONE); done < joined; done = Atomics.load(c, Ctl.DONE)) Atomics.wait(c, Ctl.DONE, done, WAIT_SLICE_MS);
     const failed = Atomics.load(c, Ctl.FAILED);

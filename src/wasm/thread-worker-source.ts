@@ -7,7 +7,7 @@
  * it re-applies holds constant tables only), answers READY, then serves calls from the control block
  * (thread-control.ts) until told to quit.
  */
-import { CONTROL_INTS, Ctl, KERNEL_ARGS, KERNEL_EXPORTS, MESSAGE_CHARS, Slot } from './thread-control.js';
+import { CONTROL_INTS, Ctl, KERNEL_ARGS, KERNEL_EXPORTS, MESSAGE_CHARS, Slot, SPIN_MS } from './thread-control.js';
 
 /** What the pool posts to a starting kernel thread. */
 export interface ThreadStart {
@@ -18,13 +18,6 @@ export interface ThreadStart {
   /** Byte address of the control block. */
   control: number;
 }
-
-/**
- * How long a kernel thread watches the control block after a call before it sleeps in Atomics.wait:
- * an explain posts its calls back to back, and waking from Atomics.wait took long enough that the
- * calling thread had taken most parts of a short call alone.
- */
-const SPIN_MS = 1;
 
 /** What a kernel thread answers once: READY, or why it could not start. */
 export type ThreadReply = { ready: true } | { ready: false; error: string };

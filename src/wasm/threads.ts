@@ -17,7 +17,7 @@ import { ConvDesc } from '../kernels/abi.js';
 import { RELAXED_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64 } from './generated/bytes.js';
 import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
 import { convScratchBytes } from './scratch.js';
-import { CONTROL_BYTES, EwOp, Kernel, PARTS_PER_THREAD } from './thread-control.js';
+import { CONTROL_BYTES, EwOp, Kernel } from './thread-control.js';
 import { ThreadPool } from './thread-pool.js';
 import type { ThreadInfo } from './thread-info.js';
 
@@ -125,7 +125,7 @@ export async function createThreadedBackend(
   const pool = await ThreadPool.start(module, ex, control, threads, test.startTimeoutMs, test.workerSource);
   // one flag per part for the split scans (has_*, gamma_divide), written by the parts and read after the
   // call, then gamma_divide's four constants
-  const flags = backend.memory.alloc(threads * PARTS_PER_THREAD * 4 + 16);
+  const flags = backend.memory.alloc(pool.parts * 4 + 16);
   const kernels = splitKernels(backend, pool, test.minSplitMacs ?? MIN_SPLIT_MACS, test.minSplitFloats ?? MIN_SPLIT_FLOATS, flags);
   return {
     name: backend.name,
