@@ -10,7 +10,7 @@
 // direct kernel of depthwise.ts; neither needs scratch.
 import { gemm_bias_f32, gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
-import { copyFloats, partStart, zeroFloats } from "./common";
+import { copyFloats, partStart, threadPartStart, zeroFloats } from "./common";
 import { add_f32 } from "./elementwise";
 
 // @ts-ignore: decorator
@@ -219,6 +219,30 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
 // @ts-ignore: decorator
 @inline const COL_GRAIN: i32 = 16;
 
+/** Columns of the GEMM's register tile (gemm.ts NR): column ranges of a part start at multiples of it. */
+// @ts-ignore: decorator
+@inline const NR_COLS: i32 = 8;
+
+/**
+ * How many column ranges the `groups` parts that share one im2col block of `width` columns split it
+ * into (a divisor of groups; the rest of the split is over the output channels). Each part builds the
+ * im2col of its own columns, for all its rows, and packs the weights of its rows, for all its columns:
+ * splitting rows only had 8 parts each build the whole block (ResNet50's 3x3 stride-2 convs did 1.3-1.6x
+ * the work of one part), splitting columns only had each pack all the weights. The count minimises
+ * im2col floats built (a 3x3 conv's gather cost about 4 packed weight floats each, a 1x1 one's 1) plus
+ * weight floats packed, both per reduction row.
+ */
+function blockColumnRanges(groups: i32, width: i32, Og: i32, taps: i32): i32 {
+  const gather: i64 = taps > 1 ? 4 : 1;
+  let best = 1, bestCost: i64 = i64.MAX_VALUE;
+  for (let c = 1; c <= groups; c++) {
+    if (groups % c != 0 || (c > 1 && width / c < NR_COLS)) continue;
+    const cost = gather * <i64>(groups / c) * <i64>width + <i64>c * <i64>Og;
+    if (cost < bestCost) { best = c; bestCost = cost; }
+  }
+  return best;
+}
+
 /**
  * Columns per part below which the parts of a pointwise product split its rows instead (ResNet's 14x14
  * and 7x7 planes at batch 1): a few columns per part left most parts idle and had each busy one pack
@@ -239,8 +263,8 @@ function col2im(desc: usize, col: usize, Cg: i32, out: usize, p0: i32, p1: i32):
  * (pointwise: of 16-aligned columns, or on small planes its own output channels, see MIN_PART_COLS)
  * with its own slice of the scratch (`parts` slices of
  * conv2d_scratch_bytes each); the blocks are those of parts = 1, so every output is the same sum.
- * With fewer blocks than parts (small planes, wide blocks) a part takes one block and its own group of
- * output channels, TILE_ROWS at least (the parts of one block each build its im2col).
+ * With fewer blocks than parts (small planes, wide blocks) a part takes one block, and of it its own
+ * column range and group of output channels (TILE_ROWS at least; see blockColumnRanges).
  */
 export function conv2d_forward_f32(
   desc: usize, x: usize, w: usize, b: usize, y: usize, scratch: usize, n: i32, part: i32, parts: i32,
@@ -256,24 +280,29 @@ export function conv2d_forward_f32(
   const pb = pointwise ? P : colBlock(Kd, P);
   const blocks = (P + pb - 1) / pb;
   // pointwise: one block of all P columns, split into 16-aligned column ranges, or on small planes into
-  // row ranges of TILE_ROWS or more; fewer blocks than parts: each block's rows in parts / blocks groups,
-  // part p taking block p % blocks, group p / blocks (rows [r0, r1)); else whole blocks
+  // row ranges of TILE_ROWS or more; fewer blocks than parts: each block in parts / blocks groups (column
+  // ranges × row ranges), part p taking block p % blocks, group p / blocks; else whole blocks
   let lo = 0, hi = P, r0 = 0, r1 = Og;
   if (pointwise && pointwiseByRows(P, parts)) {
-    r0 = partStart(Og, TILE_ROWS, part, parts);
-    r1 = partStart(Og, TILE_ROWS, part + 1, parts);
+    r0 = threadPartStart(Og, TILE_ROWS, part, parts);
+    r1 = threadPartStart(Og, TILE_ROWS, part + 1, parts);
     if (r0 >= r1) return;
   } else if (!pointwise && blocks < parts) {
     const groups = parts / blocks;
     if (part >= blocks * groups) return;
-    lo = (part % blocks) * pb;
-    hi = min(P, lo + pb);
-    r0 = partStart(Og, TILE_ROWS, part / blocks, groups);
-    r1 = partStart(Og, TILE_ROWS, part / blocks + 1, groups);
-    if (r0 >= r1) return;
+    const b0 = (part % blocks) * pb, width = min(P, b0 + pb) - b0;
+    // the block's columns in `cols` ranges, its rows in groups / cols row groups
+    const cols = blockColumnRanges(groups, width, Og, KH * KW), rowGroups = groups / cols;
+    const g = part / blocks;
+    if (g >= cols * rowGroups) return;
+    lo = b0 + partStart(width, NR_COLS, g % cols, cols);
+    hi = b0 + partStart(width, NR_COLS, g % cols + 1, cols);
+    r0 = partStart(Og, TILE_ROWS, g / cols, rowGroups);
+    r1 = partStart(Og, TILE_ROWS, g / cols + 1, rowGroups);
+    if (lo >= hi || r0 >= r1) return;
   } else {
-    lo = pointwise ? partStart(P, COL_GRAIN, part, parts) : partStart(blocks, 1, part, parts) * pb;
-    hi = pointwise ? partStart(P, COL_GRAIN, part + 1, parts) : min(P, partStart(blocks, 1, part + 1, parts) * pb);
+    lo = pointwise ? threadPartStart(P, COL_GRAIN, part, parts) : threadPartStart(blocks, 1, part, parts) * pb;
+    hi = pointwise ? threadPartStart(P, COL_GRAIN, part + 1, parts) : min(P, threadPartStart(blocks, 1, part + 1, parts) * pb);
     if (lo >= hi) return;
   }
   const rows = r1 - r0;
@@ -318,8 +347,8 @@ export function conv2d_transpose_f32(
   const Cg = C / G, Og = O / G, P = OH * OW, Kd = Cg * KH * KW, taps = KH * KW;
   if (isPointwise(desc)) {
     const byRows = pointwiseByRows(P, parts);
-    const j0 = byRows ? 0 : partStart(P, COL_GRAIN, part, parts), j1 = byRows ? P : partStart(P, COL_GRAIN, part + 1, parts);
-    const c0 = byRows ? partStart(Kd, TILE_ROWS, part, parts) : 0, c1 = byRows ? partStart(Kd, TILE_ROWS, part + 1, parts) : Kd;
+    const j0 = byRows ? 0 : threadPartStart(P, COL_GRAIN, part, parts), j1 = byRows ? P : threadPartStart(P, COL_GRAIN, part + 1, parts);
+    const c0 = byRows ? threadPartStart(Kd, TILE_ROWS, part, parts) : 0, c1 = byRows ? threadPartStart(Kd, TILE_ROWS, part + 1, parts) : Kd;
     if (j0 >= j1 || c0 >= c1) return;
     for (let s = 0; s < n; s++) {
       for (let g = 0; g < G; g++) {
@@ -332,7 +361,7 @@ export function conv2d_transpose_f32(
     return;
   }
   const grain = (TILE_ROWS + taps - 1) / taps;
-  const c0 = partStart(Cg, grain, part, parts), c1 = partStart(Cg, grain, part + 1, parts);
+  const c0 = threadPartStart(Cg, grain, part, parts), c1 = threadPartStart(Cg, grain, part + 1, parts);
   if (c0 >= c1) return;
   const col = scratch + <usize>part * <usize>conv2d_scratch_bytes(desc);
   const rows = (c1 - c0) * taps;

@@ -4,7 +4,7 @@
 // belongs to one part and is the same sum as with parts = 1 (the GEMM's paths depend on M and the
 // strides only, and its unpacked row loop steps through columns 16 at a time from a multiple of 16).
 import { gemm_f32 } from "./gemm";
-import { partStart } from "./common";
+import { threadPartStart } from "./common";
 
 // @ts-ignore: decorator
 @inline const COL_GRAIN: i32 = 16;
@@ -21,7 +21,7 @@ export function fillRowsWithVector(c: usize, rows: i32, cols: i32, v: usize, j0:
  */
 export function dense_forward_f32(x: usize, w: usize, b: usize, y: usize, n: i32, inF: i32, outF: i32, part: i32, parts: i32): void {
   if (n <= 0 || outF <= 0) return;
-  const j0 = partStart(outF, COL_GRAIN, part, parts), j1 = partStart(outF, COL_GRAIN, part + 1, parts);
+  const j0 = threadPartStart(outF, COL_GRAIN, part, parts), j1 = threadPartStart(outF, COL_GRAIN, part + 1, parts);
   if (j0 >= j1) return;
   let acc = 0;
   if (b != 0) {
@@ -37,7 +37,7 @@ export function dense_forward_f32(x: usize, w: usize, b: usize, y: usize, n: i32
  * Part `part` of `parts` computes its own range of the inputs i.
  */
 export function dense_transpose_f32(g: usize, w: usize, out: usize, n: i32, inF: i32, outF: i32, accumulate: i32, part: i32, parts: i32): void {
-  const j0 = partStart(inF, COL_GRAIN, part, parts), j1 = partStart(inF, COL_GRAIN, part + 1, parts);
+  const j0 = threadPartStart(inF, COL_GRAIN, part, parts), j1 = threadPartStart(inF, COL_GRAIN, part + 1, parts);
   if (j0 >= j1) return;
   gemm_f32(n, j1 - j0, outF, g, outF, 1, w + <usize>j0 * 4, inF, 1, out + <usize>j0 * 4, inF, accumulate);
 }

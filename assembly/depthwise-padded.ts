@@ -5,7 +5,7 @@
 // falls back to its bounds-checked gathers otherwise.
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
-import { copyFloats, madd, workspace, WORKSPACE_BYTES } from "./common";
+import { copyFloats, madd, workspace, SMALL_WORKSPACE_BYTES } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -15,7 +15,7 @@ import { copyFloats, madd, workspace, WORKSPACE_BYTES } from "./common";
 
 /** Floats of workspace the padded plane may use (16 floats of slack for the last row's vector reads). */
 // @ts-ignore: decorator
-@inline const MAX_FLOATS: i32 = <i32>(WORKSPACE_BYTES / 4) - 16;
+@inline const MAX_FLOATS: i32 = <i32>(SMALL_WORKSPACE_BYTES / 4) - 16;
 
 /** Stores lanes [0, rem) of v (rem in 1..3) at p, adding the floats already there when add != 0. */
 // @ts-ignore: decorator

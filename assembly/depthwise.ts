@@ -9,7 +9,7 @@
 // and the border columns one by one with bounds checks.
 //
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
-import { madd, partStart } from "./common";
+import { madd, threadPartStart } from "./common";
 import { fwdPaddedFits, fwdPaddedChannel, tPaddedFits, tPaddedChannel, gcd } from "./depthwise-padded";
 
 // @ts-ignore: decorator
@@ -133,8 +133,8 @@ export function depthwise_forward_f32(desc: usize, x: usize, w: usize, b: usize,
   const KH = di(desc, 4), KW = di(desc, 5), OH = di(desc, 13), OW = di(desc, 14);
   const M = O / C, K = KH * KW, HW = H * W, P = OH * OW;
   const padded = fwdPaddedFits(desc);
-  const i1 = partStart(n * C, 1, part + 1, parts);
-  for (let i = partStart(n * C, 1, part, parts); i < i1; i++) {
+  const i1 = threadPartStart(n * C, 1, part + 1, parts);
+  for (let i = threadPartStart(n * C, 1, part, parts); i < i1; i++) {
     const s = i / C, c = i % C;
     const xc = at(x, (s * C + c) * HW);
     if (padded) {
@@ -266,8 +266,8 @@ export function depthwise_transpose_f32(desc: usize, g: usize, w: usize, out: us
   const KH = di(desc, 4), KW = di(desc, 5), OH = di(desc, 13), OW = di(desc, 14);
   const M = O / C, K = KH * KW, HW = H * W, P = OH * OW;
   const padded = tPaddedFits(desc);
-  const i1 = partStart(n * C, 1, part + 1, parts);
-  for (let i = partStart(n * C, 1, part, parts); i < i1; i++) {
+  const i1 = threadPartStart(n * C, 1, part + 1, parts);
+  for (let i = threadPartStart(n * C, 1, part, parts); i < i1; i++) {
     const s = i / C, c = i % C;
     if (padded) tPaddedChannel(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);
     else transposePlane(desc, at(g, (s * O + c * M) * P), at(w, c * M * K), M, at(out, (s * C + c) * HW), accumulate);

@@ -3,7 +3,7 @@
 // `parts` takes its own range of elements (multiples of 16 floats: whole cache lines), so the parts
 // write disjoint elements and each element is computed as in the whole call. Scans (has_*) write
 // their part's answer to flags[part]; the caller ORs them once every part is done.
-import { partStart } from "./common";
+import { threadPartStart } from "./common";
 import {
   relu_f32, add_f32, mul_f32, mul_acc_f32, stab_divide_f32, stab_divide_masked_f32, fill_f32, copy_f32,
   has_non_finite_f32, has_negative_f32, has_nonzero_f32, gamma_divide_f32,
@@ -46,7 +46,7 @@ import {
 export function elementwise_part_f32(
   op: i32, p0: usize, p1: usize, p2: usize, p3: usize, len: i32, s0: i32, s1: i32, flags: usize, part: i32, parts: i32,
 ): void {
-  const lo = partStart(len, GRAIN, part, parts), n = partStart(len, GRAIN, part + 1, parts) - lo;
+  const lo = threadPartStart(len, GRAIN, part, parts), n = threadPartStart(len, GRAIN, part + 1, parts) - lo;
   const off = <usize>lo << 2;
   const f0 = reinterpret<f32>(s0), f1 = reinterpret<f32>(s1);
   if (op == RELU) relu_f32(p0 + off, p1 + off, n);
@@ -74,7 +74,7 @@ export function elementwise_part_f32(
 export function gamma_divide_part_f32(
   r: usize, z: usize, zplus: usize, gp: usize, gn: usize, len: i32, consts: usize, flags: usize, part: i32, parts: i32,
 ): void {
-  const lo = partStart(len, GRAIN, part, parts), n = partStart(len, GRAIN, part + 1, parts) - lo;
+  const lo = threadPartStart(len, GRAIN, part, parts), n = threadPartStart(len, GRAIN, part + 1, parts) - lo;
   const off = <usize>lo << 2;
   const any = gamma_divide_f32(r + off, z + off, zplus + off, gp + off, gn + off, n,
     load<f32>(consts), load<f32>(consts, 4), load<f32>(consts, 8), load<f32>(consts, 12));

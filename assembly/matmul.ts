@@ -2,7 +2,7 @@
 // transposed products of its relevance rules, on top of the shared GEMM: the operands are read through strides,
 // so no transposed copy is made.
 import { gemm_f32 } from "./gemm";
-import { partStart } from "./common";
+import { threadPartStart } from "./common";
 
 // @ts-ignore: decorator
 @inline const COL_GRAIN: i32 = 16;
@@ -24,10 +24,10 @@ export function matmul_f32(
   const bRs = transB ? 1 : N, bCs = transB ? K : 1;
   const aStep = <usize>M * <usize>K * 4, bStep = <usize>K * <usize>N * 4, cStep = <usize>M * <usize>N * 4;
   const byMatrix = batch >= parts;
-  const i0 = byMatrix ? partStart(batch, 1, part, parts) : 0;
-  const i1 = byMatrix ? partStart(batch, 1, part + 1, parts) : batch;
-  const j0 = byMatrix ? 0 : partStart(N, COL_GRAIN, part, parts);
-  const j1 = byMatrix ? N : partStart(N, COL_GRAIN, part + 1, parts);
+  const i0 = byMatrix ? threadPartStart(batch, 1, part, parts) : 0;
+  const i1 = byMatrix ? threadPartStart(batch, 1, part + 1, parts) : batch;
+  const j0 = byMatrix ? 0 : threadPartStart(N, COL_GRAIN, part, parts);
+  const j1 = byMatrix ? N : threadPartStart(N, COL_GRAIN, part + 1, parts);
   if (j0 >= j1) return;
   const bOff = <usize>j0 * <usize>bCs * 4, cOff = <usize>j0 * 4;
   for (let i = i0; i < i1; i++) {

@@ -1,6 +1,6 @@
 // Softmax over the last axis, layout [rows, features], and its two backward maps. The forward subtracts the row's
 // maximum, takes exp in float64 (exp64), sums in float64 and rounds each output once. Outputs may alias inputs.
-import { WORKSPACE_BYTES, workspace } from "./common";
+import { SMALL_WORKSPACE_BYTES, workspace } from "./common";
 import { exp64, exp64x2 } from "./exp64";
 import { at, hi64, lanes, lo64, pack32, rowDot, rowSum } from "./rows";
 
@@ -22,7 +22,7 @@ function rowMax(x: usize, F: i32): f32 {
 }
 
 /** Rows up to this length keep their float64 exponentials in the static workspace (idle outside the GEMM). */
-const CACHED_ROW: i32 = <i32>(WORKSPACE_BYTES >> 3);
+const CACHED_ROW: i32 = <i32>(SMALL_WORKSPACE_BYTES >> 3);
 
 /** y = exp(x − max) / sum_row exp(x − max) */
 export function softmax_forward_f32(x: usize, y: usize, rows: i32, F: i32): void {

@@ -145,6 +145,9 @@ const CONVS: Conv[] = [
   { n: 2, C: 16, H: 13, W: 13, O: 37, K: 3, P: 1 },
   // three blocks (P = 625): 8 parts are 3 blocks × 2 channel groups (two parts idle), 4 parts one group each
   { n: 1, C: 16, H: 25, W: 25, O: 20, K: 3, P: 1 },
+  // one block of 49 columns (a 7×7 plane) and 70 output channels: 8 parts split it into 4 column ranges
+  // × 2 channel groups, 4 parts into 4 column ranges (assembly/conv2d.ts blockColumnRanges)
+  { n: 2, C: 8, H: 7, W: 7, O: 70, K: 3, P: 1 },
   // batch 3, fewer output channels than the GEMM tile, stride 2
   { n: 3, C: 40, H: 15, W: 11, O: 3, K: 3, S: 2, P: 1 },
   // fewer input channels than parts (transpose: 2 channels, 1 channel)
