@@ -2,10 +2,10 @@
 // C H W KH KW SH SW PT PL DH DW OH OW. Window of output (oh, ow) starts at (oh*SH-PT, ow*SW-PL),
 // taps at +kh*DH, +kw*DW; taps outside the input are ignored.
 //
-// The common 2x2 / stride 2 window (no dilation) runs 4 output columns at a time with SIMD wherever
-// the 4 windows lie fully inside the input (even/odd lane shuffles of two row loads); every other
-// window, and every other pooling shape, takes the scalar path, whose valid tap range is computed
-// up front so the inner loops carry no bounds checks.
+// The common 2x2 / stride 2 window (no dilation), and for max pooling also ResNet's 3x3 / stride 2,
+// runs 4 output columns at a time with SIMD wherever the 4 windows lie fully inside the input
+// (even/odd lane shuffles of row loads); every other window, and every other pooling shape, takes the
+// scalar path, whose valid tap range is computed up front so the inner loops carry no bounds checks.
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -27,15 +27,26 @@
 }
 
 /**
- * Where the fast path would leave fewer than 4 columns to the scalar loop: the start of the 4-column
- * SIMD block ending at OW if its windows lie inside the row, else ow. The block recomputes columns
- * already written, from the same windows: only for the forwards, which overwrite.
+ * Square window of 2 or 3 taps, stride 2, no dilation: its side, for which max pooling has a SIMD fast
+ * path over interior windows; else 0.
  */
 // @ts-ignore: decorator
-@inline function lastBlock(ow: i32, OW: i32, SW: i32, PL: i32, W: i32): i32 {
-  const w0 = (OW - 4) * SW - PL;
-  return OW >= 4 && w0 >= 0 && w0 + 8 <= W ? OW - 4 : ow;
+@inline function maxFastWindow(KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32): i32 {
+  return KH == KW && (KH == 2 || KH == 3) && SH == 2 && SW == 2 && DH == 1 && DW == 1 ? KH : 0;
 }
+
+/**
+ * Where the fast path would leave fewer than 4 columns to the scalar loop: the start of the 4-column
+ * SIMD block ending at OW if its loads (`reach` floats from the first window's start) lie inside the
+ * row, else ow. The block recomputes columns already written, from the same windows: only for the
+ * forwards, which overwrite.
+ */
+// @ts-ignore: decorator
+@inline function lastBlock(ow: i32, OW: i32, SW: i32, PL: i32, W: i32, reach: i32): i32 {
+  const w0 = (OW - 4) * SW - PL;
+  return OW >= 4 && w0 >= 0 && w0 + reach <= W ? OW - 4 : ow;
+}
+
 
 /**
  * y = max over each window; argmax (i32) = h*W+w of the first maximum in row-major window order
@@ -46,7 +57,8 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
   const SH = di(desc, 5), SW = di(desc, 6), PT = di(desc, 7), PL = di(desc, 8);
   const DH = di(desc, 9), DW = di(desc, 10), OH = di(desc, 11), OW = di(desc, 12);
   const planes = n * C, HW = H * W, P = OH * OW;
-  const fast2 = is2x2s2(KH, KW, SH, SW, DH, DW);
+  // K: the fast path's window side (0: none); its loads reach 8 (K = 2) or 10 (K = 3) floats into a row
+  const K = maxFastWindow(KH, KW, SH, SW, DH, DW), reach = K == 3 ? 10 : 8;
   for (let pl = 0; pl < planes; pl++) {
     const xc = x + <usize>(pl * HW) * 4;
     const yc = y + <usize>(pl * P) * 4;
@@ -54,32 +66,41 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * SH - PT;
       const kh0 = lowTap(h0, DH, KH), kh1 = highTap(h0, DH, KH, H);
-      const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
+      const fast = ASC_FEATURE_SIMD && K != 0 && h0 >= 0 && h0 + K <= H;
       let ow = 0;
       while (ow < OW) {
-        if (ASC_FEATURE_SIMD && fast && ow + 4 > OW) ow = lastBlock(ow, OW, SW, PL, W);
+        if (ASC_FEATURE_SIMD && fast && ow + 4 > OW) ow = lastBlock(ow, OW, SW, PL, W, reach);
         const w0 = ow * SW - PL;
-        if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {
-          // lanes j = 0..3: window of output ow+j covers columns w0+2j, w0+2j+1 of rows h0, h0+1
-          const lane2 = i32x4(0, 2, 4, 6), one = i32x4.splat(1);
-          const t = h0 * W + w0;
-          const p0 = xc + <usize>t * 4, p1 = p0 + <usize>W * 4;
-          const a0 = v128.load(p0), b0 = v128.load(p0, 16), a1 = v128.load(p1), b1 = v128.load(p1, 16);
-          let best = i32x4.shuffle(a0, b0, 0, 2, 4, 6);
-          let idx = i32x4.add(i32x4.splat(t), lane2);
-          let v = i32x4.shuffle(a0, b0, 1, 3, 5, 7);
-          let gt = f32x4.gt(v, best);
-          best = v128.bitselect(v, best, gt);
-          idx = v128.bitselect(i32x4.add(idx, one), idx, gt);
-          const idx1 = i32x4.add(i32x4.splat(t + W), lane2);
-          v = i32x4.shuffle(a1, b1, 0, 2, 4, 6);
-          gt = f32x4.gt(v, best);
-          best = v128.bitselect(v, best, gt);
-          idx = v128.bitselect(idx1, idx, gt);
-          v = i32x4.shuffle(a1, b1, 1, 3, 5, 7);
-          gt = f32x4.gt(v, best);
-          best = v128.bitselect(v, best, gt);
-          idx = v128.bitselect(i32x4.add(idx1, one), idx, gt);
+        if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + reach <= W) {
+          // lanes j = 0..3: window of output ow+j covers columns w0+2j .. w0+2j+K-1 of rows h0 .. h0+K-1,
+          // visited in row-major order; a tap replaces the best so far only when strictly greater
+          const lane2 = i32x4(0, 2, 4, 6), one = i32x4.splat(1), two = i32x4.splat(2);
+          let best = f32x4.splat(0), idx = i32x4.splat(0);
+          for (let kh = 0; kh < K; kh++) {
+            const t = (h0 + kh) * W + w0;
+            const p = xc + <usize>t * 4;
+            const a = v128.load(p), b = v128.load(p, 16);
+            const i0 = i32x4.add(i32x4.splat(t), lane2);
+            let v = i32x4.shuffle(a, b, 0, 2, 4, 6);
+            let gt = f32x4.gt(v, best);
+            if (kh == 0) {
+              best = v;
+              idx = i0;
+            } else {
+              best = v128.bitselect(v, best, gt);
+              idx = v128.bitselect(i0, idx, gt);
+            }
+            v = i32x4.shuffle(a, b, 1, 3, 5, 7);
+            gt = f32x4.gt(v, best);
+            best = v128.bitselect(v, best, gt);
+            idx = v128.bitselect(i32x4.add(i0, one), idx, gt);
+            if (K == 3) {
+              v = i32x4.shuffle(v128.load(p, 8), v128.load(p, 24), 0, 2, 4, 6);
+              gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              idx = v128.bitselect(i32x4.add(i0, two), idx, gt);
+            }
+          }
           const o = <usize>(oh * OW + ow) * 4;
           v128.store(yc + o, best);
           v128.store(ac + o, idx);
@@ -141,7 +162,7 @@ export function avgpool2d_forward_f32(desc: usize, x: usize, invDiv: usize, y: u
       const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
       let ow = 0;
       while (ow < OW) {
-        if (ASC_FEATURE_SIMD && fast && ow + 4 > OW) ow = lastBlock(ow, OW, SW, PL, W);
+        if (ASC_FEATURE_SIMD && fast && ow + 4 > OW) ow = lastBlock(ow, OW, SW, PL, W, 8);
         const w0 = ow * SW - PL;
         const o = <usize>(oh * OW + ow) * 4;
         if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {

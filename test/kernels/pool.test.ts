@@ -82,6 +82,14 @@ const POOLS: Pool[] = [
   { n: 1, C: 3, H: 6, W: 15, KH: 2, KW: 2 },
   { n: 2, C: 2, H: 28, W: 28, KH: 2, KW: 2 },
   { n: 1, C: 2, H: 4, W: 6, KH: 2, KW: 2 },
+  // 3x3 stride 2 (max pooling's SIMD interior path, ResNet's stem pool): padding, none, one-sided, ceil mode,
+  // rows whose last SIMD block overlaps the one before (OW = 15, 18), rows too short for a block (W = 9)
+  { n: 2, C: 3, H: 11, W: 29, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1 },
+  { n: 1, C: 2, H: 9, W: 40, KH: 3, KW: 3, SH: 2, SW: 2 },
+  { n: 1, C: 2, H: 24, W: 24, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1 },
+  { n: 2, C: 2, H: 8, W: 37, KH: 3, KW: 3, SH: 2, SW: 2, PT: 0, PB: 1, PL: 1, PR: 0 },
+  { n: 1, C: 3, H: 13, W: 31, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, ceil: true },
+  { n: 1, C: 2, H: 7, W: 9, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1 },
 ];
 
 describe.each(runnableVariants())('pooling (%s)', (variant) => {
