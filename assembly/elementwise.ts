@@ -86,22 +86,23 @@ export function has_nonzero_f32(x: usize, len: i32): i32 {
 export function has_non_finite_f32(x: usize, len: i32): i32 {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    // v - v is 0 for a finite v and NaN for NaN and +-inf; NaN then stays in the sum. Four independent
-    // sums (the adds' latency) over 16 floats a step, checked every 1024 floats for an early exit: about
-    // 3x the throughput of one or-ed compare mask tested every step.
-    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    // The bits of |v| as an integer exceed FLT_MAX's (0x7f7fffff) exactly for NaN and +-inf: a running
+    // integer max of them, four independent ones over 16 floats a step (integer ops: latency 1, three
+    // ports), checked every 1024 floats for an early exit: 1.17x the float sums of v - v it replaced (whose
+    // adds' latency bound them) on L2-resident arrays, as fast on larger ones (memory-bound).
+    const abs = i32x4.splat(0x7fffffff);
+    let m0 = i32x4.splat(0), m1 = i32x4.splat(0), m2 = i32x4.splat(0), m3 = i32x4.splat(0);
     while (i + 16 <= len) {
       const end = min(len & ~15, i + 1024);
       for (; i < end; i += 16) {
         const p = at(x, i);
-        const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
-        s0 = f32x4.add(s0, f32x4.sub(v0, v0));
-        s1 = f32x4.add(s1, f32x4.sub(v1, v1));
-        s2 = f32x4.add(s2, f32x4.sub(v2, v2));
-        s3 = f32x4.add(s3, f32x4.sub(v3, v3));
+        m0 = i32x4.max_s(m0, v128.and(v128.load(p), abs));
+        m1 = i32x4.max_s(m1, v128.and(v128.load(p, 16), abs));
+        m2 = i32x4.max_s(m2, v128.and(v128.load(p, 32), abs));
+        m3 = i32x4.max_s(m3, v128.and(v128.load(p, 48), abs));
       }
-      const s = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-      if (v128.any_true(f32x4.ne(s, s))) return 1;
+      const m = i32x4.max_s(i32x4.max_s(m0, m1), i32x4.max_s(m2, m3));
+      if (v128.any_true(i32x4.gt_s(m, i32x4.splat(0x7f7fffff)))) return 1;
     }
     for (; i + 4 <= len; i += 4) {
       const v = v128.load(at(x, i));
