@@ -58,7 +58,7 @@ export function partStart(count: i32, grain: i32, part: i32, parts: i32): i32 {
 
 /** Parts per thread of a threaded call (PARTS_PER_THREAD in src/wasm/thread-control.ts). */
 // @ts-ignore: decorator
-@inline const PARTS_PER_THREAD: i32 = 4;
+@inline export const PARTS_PER_THREAD: i32 = 4;
 
 /**
  * Sum of the weights of parts [0, p) of a threaded call: the parts come in rounds of one per thread,
