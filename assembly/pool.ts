@@ -39,7 +39,7 @@
  * Where the fast path would leave fewer than 4 columns to the scalar loop: the start of the 4-column
  * SIMD block ending at OW if its loads (`reach` floats from the first window's start) lie inside the
  * row, else ow. The block recomputes columns already written, from the same windows: only for the
- * forwards, which overwrite.
+ * forwards, which overwrite, and the 2x2 transpose, whose windows do not overlap.
  */
 // @ts-ignore: decorator
 @inline function lastBlock(ow: i32, OW: i32, SW: i32, PL: i32, W: i32, reach: i32): i32 {
@@ -205,16 +205,20 @@ export function avgpool2d_transpose_f32(desc: usize, g: usize, invDiv: usize, ou
       const fast = ASC_FEATURE_SIMD && fast2 && h0 >= 0 && h0 + 2 <= H;
       let ow = 0;
       while (ow < OW) {
+        // 2x2 stride 2 windows do not overlap: each position they cover gets exactly one 0 + v, so a block
+        // may store (the same floats as adding onto the zeros) and the row's last block may overlap the one
+        // before, as in the forwards
+        if (ASC_FEATURE_SIMD && fast && ow + 4 > OW) ow = lastBlock(ow, OW, SW, PL, W, 8);
         const w0 = ow * SW - PL;
         const o = <usize>(oh * OW + ow) * 4;
         if (ASC_FEATURE_SIMD && fast && ow + 4 <= OW && w0 >= 0 && w0 + 8 <= W) {
-          const v = f32x4.mul(v128.load(gc + o), v128.load(invDiv + o));
+          const v = f32x4.add(f32x4.splat(0), f32x4.mul(v128.load(gc + o), v128.load(invDiv + o)));
           const lo = i32x4.shuffle(v, v, 0, 0, 1, 1), hi = i32x4.shuffle(v, v, 2, 2, 3, 3);
           const p0 = oc + <usize>(h0 * W + w0) * 4, p1 = p0 + <usize>W * 4;
-          v128.store(p0, f32x4.add(v128.load(p0), lo));
-          v128.store(p0, f32x4.add(v128.load(p0, 16), hi), 16);
-          v128.store(p1, f32x4.add(v128.load(p1), lo));
-          v128.store(p1, f32x4.add(v128.load(p1, 16), hi), 16);
+          v128.store(p0, lo);
+          v128.store(p0, hi, 16);
+          v128.store(p1, lo);
+          v128.store(p1, hi, 16);
           ow += 4;
           continue;
         }
