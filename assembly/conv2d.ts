@@ -10,7 +10,7 @@
 // direct kernel of depthwise.ts; neither needs scratch.
 import { gemm_bias_f32, gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
-import { copyFloats, partStart, PARTS_PER_THREAD, threadPartStart, zeroFloats } from "./common";
+import { copyFloats, partStart, threadPartStart, threadParts, zeroFloats } from "./common";
 import { add_f32 } from "./elementwise";
 
 // @ts-ignore: decorator
@@ -262,16 +262,6 @@ function blockColumnRanges(groups: i32, width: i32, Og: i32, taps: i32): i32 {
   return parts > 1 && P < MIN_PART_COLS * parts;
 }
 
-/**
- * Parts that take a share of a split where each part repeats work whatever its share (a pointwise
- * product's rows: each packs all of B; the one im2col block of a small plane): one per thread, the first
- * round of parts, the others having nothing to do. On two threads ResNet50's 14x14 and 7x7 layers went
- * from 1.4-1.74x one thread's speed to 1.85-1.93x (min of 11 runs per call).
- */
-// @ts-ignore: decorator
-@inline function threadParts(parts: i32): i32 {
-  return max(1, parts / PARTS_PER_THREAD);
-}
 
 /**
  * y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg+c, ...] * w[o,c,kh,kw] + b[o]; b = 0: no bias.

@@ -27,7 +27,7 @@
 // Which convs qualify (3x3, stride 1, dilation 1, groups 1) is checked in TypeScript (src/kernels/winograd.ts).
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 import { gemm_packed_f32, packedAFloats, packedAIndex, PACKED_KC, PACKED_MR } from "./gemm";
-import { copyFloats, partStart, PARTS_PER_THREAD, threadPartStart, workspace, zeroFloats } from "./common";
+import { copyFloats, partStart, threadPartStart, threadParts, workspace, zeroFloats } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -442,13 +442,13 @@ function run(
   // work at these channel counts) and reads only its own rows of U. Neither split changes the order of
   // a sum: the numbers are the same for any (part, parts). Measured on two threads against splitting
   // blocks (one-off script, batch 1): 512->512 on 14x14 26 -> 18 ms, on 7x7 18.5 -> 8.8 ms.
-  // The channel split runs in one part per thread (the first round of parts; the others have nothing to
-  // do): each part's input transform and packing of V are the same work whatever its share of channels,
-  // and with 8 parts on two threads they made ResNet50's 14x14 layers only 1.22x faster than one thread.
+  // The channel split runs in threadParts parts (one per thread): each part's input transform and packing
+  // of V are the same work whatever its share of channels, and with 8 parts on two threads they made
+  // ResNet50's 14x14 layers only 1.22x faster than one thread.
   const byRows = parts == 1 || 2 * rowsAll > parts;
   const row0 = byRows ? threadPartStart(rowsAll, 1, part, parts) : 0;
   const row1 = byRows ? threadPartStart(rowsAll, 1, part + 1, parts) : rowsAll;
-  const perThread = max(1, parts / PARTS_PER_THREAD);
+  const perThread = threadParts(parts);
   if (!byRows && part >= perThread) return;
   const o0 = byRows ? 0 : partStart(Co, PACKED_MR, part, perThread), o1 = byRows ? Co : partStart(Co, PACKED_MR, part + 1, perThread);
   if (o0 >= o1) return;

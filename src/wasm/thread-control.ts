@@ -41,6 +41,8 @@ export const Slot = { IDLE: 0, PENDING: 1, TAKEN: 2, CANCELLED: 3 } as const;
 /**
  * A call is cut into this many parts per thread, taken first come first served: a thread that gets
  * less of a core (another process, a slow wake-up) takes fewer parts instead of holding up the call.
+ * The kernels size the parts from it (assembly/common.ts PARTS_PER_THREAD: part sizes shrinking round by
+ * round, one part per thread for some splits); change both together.
  */
 export const PARTS_PER_THREAD = 4;
 
