@@ -85,8 +85,9 @@ function splitInput(s: LinearStep): { xp: number; xn: number } {
   const k = ws.backend.kernels;
   const len = n * layer.inSize;
   if (!k.hasNegative(s.x, len)) return { xp: s.x, xn: 0 };
-  const xp = ws.scratchIn[0];
-  const xn = ws.scratchIn[1];
+  // sized to this layer's input: usually only the first layer's input has negatives, and it is small
+  const xp = ws.scratchInSized(0, ws.capacity * layer.inSize);
+  const xn = ws.scratchInSized(1, ws.capacity * layer.inSize);
   k.relu(s.x, xp, len);
   k.negPart(s.x, xn, len);
   return { xp, xn };
@@ -94,12 +95,15 @@ function splitInput(s: LinearStep): { xp: number; xn: number } {
 
 /**
  * y = f(a; Wa, ba) + f(b; Wb, 0), the b term skipped when b is absent. exactZeros: see LinearLayer.forward.
+ * The b term goes through scratchOut[2], the quotient's buffer: every caller fills it only after the
+ * denominators are done (y is never scratchOut[2]), so the rules need no fourth output-sized buffer.
  */
 function affinePair(s: LinearStep, a: number, wa: number, ba: number, b: number, wb: number, y: number, exactZeros = false): void {
   const { layer, ws, n } = s;
   layer.forward(a, wa, ba, y, n, ws.convScratch, exactZeros);
   if (b) {
-    const t = ws.scratchOut[3];
+    const t = ws.scratchOut[2];
+    if (t === y) throw new Error('internal: affinePair into its own temporary');
     layer.forward(b, wb, 0, t, n, ws.convScratch, exactZeros);
     ws.backend.kernels.add(y, t, y, n * layer.outSize);
   }
@@ -218,7 +222,7 @@ function zbox(s: LinearStep, box: BoxBounds): void {
   const wp = layer.param('w', 'pos', pos);
   const wn = layer.param('w', 'neg', neg);
   const negOffset = ws.constant(`${layer.node.name}|zbox-offset|${box.key}`, ws.capacity * layer.outSize, (p) => {
-    const t = ws.scratchOut[3];
+    const t = ws.scratchOut[2]; // free until g below
     const len = ws.capacity * layer.outSize;
     layer.forward(L, wp, layer.param('b', 'pos', pos), p, ws.capacity, ws.convScratch);
     layer.forward(H, wn, layer.param('b', 'neg', neg), t, ws.capacity, ws.convScratch);

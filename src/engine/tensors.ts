@@ -104,18 +104,31 @@ export function workspaceParts(graph: Graph, shapes: Map<string, Shape>, capacit
     maxOut = Math.max(maxOut, s);
     maxAny = Math.max(maxAny, s);
   }
-  const scratch = 3 * block(maxIn * capacity) + 4 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
+  const scratch = 3 * block(maxIn * capacity) + 3 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
   const plan = planRelevance(graph, shapes, capacity);
   return { activations, relevance: plan.slabBytes, relevanceUnshared: plan.unsharedBytes, scratch, total: activations + plan.slabBytes + scratch };
 }
 
-/** `count` buffer pointers, each allocated by `alloc` when first read. */
-function lazyBuffers(count: number, alloc: () => number): readonly number[] {
+/**
+ * `count` scratch buffers of up to `max` floats, each allocated when first used. `list[i]` is buffer i
+ * at its full size; `sized(i, floats)` is buffer i with room for at least `floats`: a buffer first asked
+ * for less is allocated at that size, and moves to the full size (once) when a larger request comes.
+ * Epsilon-plus on ResNet50 asks for x⁺ and x⁻ only at the first conv, whose input (3 channels) is an
+ * eighth of the largest layer input: at batch 8 that kept 40 MiB free.
+ */
+function lazyBuffers(count: number, max: number, alloc: (floats: number) => number, free: (ptr: number) => void): { list: readonly number[]; sized(i: number, floats: number): number } {
   const ptrs: number[] = [];
+  const sizes: number[] = [];
+  const sized = (i: number, floats: number): number => {
+    if (ptrs[i] !== undefined && sizes[i] >= floats) return ptrs[i];
+    const grow = ptrs[i] !== undefined;
+    if (grow) free(ptrs[i]);
+    sizes[i] = grow ? max : Math.min(max, floats);
+    return (ptrs[i] = alloc(sizes[i]));
+  };
   const list: number[] = [];
-  for (let i = 0; i < count; i++)
-    Object.defineProperty(list, i, { enumerable: true, get: () => (ptrs[i] ??= alloc()) });
-  return list;
+  for (let i = 0; i < count; i++) Object.defineProperty(list, i, { enumerable: true, get: () => sized(i, max) });
+  return { list, sized };
 }
 
 export class Workspace {
@@ -128,7 +141,9 @@ export class Workspace {
    * inputs never touches most of them).
    */
   readonly scratchIn: readonly number[];
-  /** Scratch sized like the largest layer output (z+, z−, g+, g−), allocated on first use. */
+  /** scratchIn[i] with room for at least `floats` (see lazyBuffers): for buffers often much smaller than the largest input. */
+  readonly scratchInSized: (i: number, floats: number) => number;
+  /** Scratch sized like the largest layer output (z+, z−, the quotient), allocated on first use. */
   readonly scratchOut: readonly number[];
   private onesPtr = 0;
   /** Conv im2col / col2im scratch. */
@@ -180,8 +195,14 @@ export class Workspace {
         if (group) group.push(t);
         else this.byRoot.set(t.root, [t]);
       }
-      this.scratchIn = lazyBuffers(3, () => alloc(maxIn * capacity));
-      this.scratchOut = lazyBuffers(4, () => alloc(maxOut * capacity));
+      const release = (p: number) => {
+        mem.free(p);
+        this.owned.splice(this.owned.indexOf(p), 1);
+      };
+      const scratchIn = lazyBuffers(3, maxIn * capacity, alloc, release);
+      this.scratchIn = scratchIn.list;
+      this.scratchInSized = scratchIn.sized;
+      this.scratchOut = lazyBuffers(3, maxOut * capacity, alloc, release).list;
       this.onesFloats = maxAny * capacity;
       this.convScratch = convScratchBytes > 0 ? mem.alloc(convScratchBytes) : 0;
       if (this.convScratch) this.owned.push(this.convScratch);
