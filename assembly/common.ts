@@ -33,6 +33,15 @@ export function lrp_set_thread(index: i32): void {
   threadIndex = min(max(index, 0), MAX_THREADS - 1);
 }
 
+/**
+ * This thread's slot in a threaded call's scratch (conv im2col blocks, Winograd's tiles): a thread runs its
+ * parts one after another, so one slice per thread is enough, not one per part.
+ */
+// @ts-ignore: decorator
+@inline export function threadSlot(): i32 {
+  return threadIndex;
+}
+
 /** Start of this thread's static workspace (64-byte aligned). */
 // @ts-ignore: decorator
 @inline export function workspace(): usize {

@@ -4,13 +4,13 @@
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 // The im2col column buffer is built for a block of PB output positions at a time (PB chosen so the
 // block, Cg*KH*KW x PB floats, stays around COL_BLOCK_BYTES and in cache), so the scratch is
-// Cg*KH*KW * PB floats, independent of the batch (per part: a call in `parts` parts gets `parts` such
-// slices, one per thread). A pointwise conv (1x1, stride 1, no padding) multiplies straight from / into
+// Cg*KH*KW * PB floats, independent of the batch (per thread: a threaded call gets one such slice per
+// thread, see threadSlot). A pointwise conv (1x1, stride 1, no padding) multiplies straight from / into
 // the activations, and a depthwise conv (one input channel per group, any channel multiplier) runs the
 // direct kernel of depthwise.ts; neither needs scratch.
 import { gemm_bias_f32, gemm_f32 } from "./gemm";
 import { isDepthwise, depthwise_forward_f32, depthwise_transpose_f32 } from "./depthwise";
-import { copyFloats, partStart, threadPartStart, threadParts, zeroFloats } from "./common";
+import { copyFloats, partStart, threadPartStart, threadParts, threadSlot, zeroFloats } from "./common";
 import { add_f32 } from "./elementwise";
 
 // @ts-ignore: decorator
@@ -266,8 +266,8 @@ function blockColumnRanges(groups: i32, width: i32, Og: i32, taps: i32): i32 {
  * y[n,o,oh,ow] = sum_{c,kh,kw} x[n, g*Cg+c, ...] * w[o,c,kh,kw] + b[o]; b = 0: no bias.
  * Part `part` of `parts` (threads) computes the output positions of its own range of im2col blocks
  * (pointwise: of 16-aligned columns, or on small planes its own output channels, see MIN_PART_COLS)
- * with its own slice of the scratch (`parts` slices of
- * conv2d_scratch_bytes each); the blocks are those of parts = 1, so every output is the same sum.
+ * in its thread's slice of the scratch (one slice of conv2d_scratch_bytes per thread, see threadSlot);
+ * the blocks are those of parts = 1, so every output is the same sum.
  * With fewer blocks than parts (small planes, wide blocks) a part takes one block, and of it its own
  * column range and group of output channels (TILE_ROWS at least; see blockColumnRanges).
  */
@@ -313,7 +313,7 @@ export function conv2d_forward_f32(
     if (lo >= hi) return;
   }
   const rows = r1 - r0;
-  const col = scratch + <usize>part * <usize>conv2d_scratch_bytes(desc);
+  const col = scratch + <usize>threadSlot() * <usize>conv2d_scratch_bytes(desc);
   for (let s = 0; s < n; s++) {
     for (let g = 0; g < G; g++) {
       const xg = x + <usize>((s * C + g * Cg) * H * W) * 4;
@@ -340,7 +340,7 @@ export function conv2d_forward_f32(
  * Part `part` of `parts` computes its own input channels (so no two parts add into one element;
  * at least TILE_ROWS rows of the product each, so the GEMM takes the path it takes for parts = 1),
  * pointwise: its own 16-aligned columns, or on small planes its own input channels (MIN_PART_COLS).
- * Scratch: `parts` slices of conv2d_scratch_bytes each.
+ * Scratch: one slice of conv2d_scratch_bytes per thread (threadSlot).
  */
 export function conv2d_transpose_f32(
   desc: usize, gr: usize, w: usize, out: usize, scratch: usize, n: i32, accumulate: i32, part: i32, parts: i32,
@@ -370,7 +370,7 @@ export function conv2d_transpose_f32(
   const grain = (TILE_ROWS + taps - 1) / taps;
   const c0 = threadPartStart(Cg, grain, part, parts), c1 = threadPartStart(Cg, grain, part + 1, parts);
   if (c0 >= c1) return;
-  const col = scratch + <usize>part * <usize>conv2d_scratch_bytes(desc);
+  const col = scratch + <usize>threadSlot() * <usize>conv2d_scratch_bytes(desc);
   const rows = (c1 - c0) * taps;
   const pb = colBlock(Kd, P);
   for (let s = 0; s < n; s++) {

@@ -22,12 +22,13 @@
 // Threads: (part, parts) splits the tile rows into `parts` contiguous ranges, or on small planes the
 // output channels (see run); part p computes its range only, writes only the outputs of its tiles and
 // channels (no two parts write the same element)
-// and uses scratch + p * winograd_scratch_bytes(desc, m). parts = 1 computes everything.
+// and uses its thread's slice, scratch + threadSlot() * winograd_scratch_bytes(desc, m) (a thread runs its
+// parts one after another). parts = 1 computes everything.
 //
 // Which convs qualify (3x3, stride 1, dilation 1, groups 1) is checked in TypeScript (src/kernels/winograd.ts).
 // Descriptor (Int32 x 16): C H W O KH KW SH SW PT PL DH DW G OH OW.
 import { gemm_packed_f32, packedAFloats, packedAIndex, PACKED_KC, PACKED_MR } from "./gemm";
-import { copyFloats, partStart, threadPartStart, threadParts, workspace, zeroFloats } from "./common";
+import { copyFloats, partStart, threadPartStart, threadParts, threadSlot, workspace, zeroFloats } from "./common";
 
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
@@ -453,7 +454,7 @@ function run(
   const o0 = byRows ? 0 : partStart(Co, PACKED_MR, part, perThread), o1 = byRows ? Co : partStart(Co, PACKED_MR, part + 1, perThread);
   if (o0 >= o1) return;
   const plane = <usize>packedAFloats(Co, Ci) * 4;
-  const buf = scratch + <usize>part * <usize>partBytes;
+  const buf = scratch + <usize>threadSlot() * <usize>partBytes;
   const strip = buf + <usize>(2 * T * 16);
   const v = strip + <usize>(a * sw) * 4;
   for (let r0 = row0; r0 < row1; r0 += rb) {

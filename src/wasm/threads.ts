@@ -179,9 +179,9 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
   };
   return {
     ...one,
-    // every part has its own im2col slice
-    convScratchBytes: (desc) => convScratchBytes(desc) * pool.parts,
-    winogradScratchBytes: (desc, m) => one.winogradScratchBytes(desc, m) * pool.parts,
+    // every thread has its own im2col / tile slice (assembly/common.ts threadSlot: it runs its parts in turn)
+    convScratchBytes: (desc) => convScratchBytes(desc) * pool.threads,
+    winogradScratchBytes: (desc, m) => one.winogradScratchBytes(desc, m) * pool.threads,
     winogradForward: (d, x, u, b, y, s, n, m, part, parts) =>
       split(convMacs(d, n)) ? pool.run(Kernel.WINOGRAD_FORWARD, d, x, u, b, y, s, n, m) : one.winogradForward(d, x, u, b, y, s, n, m, part, parts),
     winogradTranspose: (d, g, u, out, s, n, m, acc, part, parts) =>
