@@ -7,6 +7,8 @@
 // (even/odd lane shuffles of row loads); every other window, and every other pooling shape, takes the
 // scalar path, whose valid tap range is computed up front so the inner loops carry no bounds checks.
 
+import { threadPartStart } from "./common";
+
 // @ts-ignore: decorator
 @inline function di(desc: usize, i: i32): i32 { return load<i32>(desc + <usize>(i * 4)); }
 
@@ -50,16 +52,18 @@
 
 /**
  * y = max over each window; argmax (i32) = h*W+w of the first maximum in row-major window order
- * (strictly greater). A window with no valid tap gives -inf and argmax -1.
+ * (strictly greater). A window with no valid tap gives -inf and argmax -1. Part `part` of `parts` (threads)
+ * computes its own range of planes (sample, channel); parts = 1 computes all.
  */
-export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: usize, n: i32): void {
+export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: usize, n: i32, part: i32, parts: i32): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), KH = di(desc, 3), KW = di(desc, 4);
   const SH = di(desc, 5), SW = di(desc, 6), PT = di(desc, 7), PL = di(desc, 8);
   const DH = di(desc, 9), DW = di(desc, 10), OH = di(desc, 11), OW = di(desc, 12);
   const planes = n * C, HW = H * W, P = OH * OW;
   // K: the fast path's window side (0: none); its loads reach 8 (K = 2) or 10 (K = 3) floats into a row
   const K = maxFastWindow(KH, KW, SH, SW, DH, DW), reach = K == 3 ? 10 : 8;
-  for (let pl = 0; pl < planes; pl++) {
+  const p1 = threadPartStart(planes, 1, part + 1, parts);
+  for (let pl = threadPartStart(planes, 1, part, parts); pl < p1; pl++) {
     const xc = x + <usize>(pl * HW) * 4;
     const yc = y + <usize>(pl * P) * 4;
     const ac = argmax + <usize>(pl * P) * 4;
@@ -127,12 +131,14 @@ export function maxpool2d_forward_f32(desc: usize, x: usize, y: usize, argmax: u
   }
 }
 
-/** out = 0, then out[n,c,argmax] += g[n,c,oh,ow] for every output. */
-export function maxpool2d_backward_f32(desc: usize, g: usize, argmax: usize, out: usize, n: i32): void {
+/** out = 0, then out[n,c,argmax] += g[n,c,oh,ow] for every output; in parts by planes, as the forward. */
+export function maxpool2d_backward_f32(desc: usize, g: usize, argmax: usize, out: usize, n: i32, part: i32, parts: i32): void {
   const C = di(desc, 0), H = di(desc, 1), W = di(desc, 2), OH = di(desc, 11), OW = di(desc, 12);
   const planes = n * C, HW = H * W, P = OH * OW;
-  memory.fill(out, 0, <usize>(planes * HW) * 4);
-  for (let pl = 0; pl < planes; pl++) {
+  const p0 = threadPartStart(planes, 1, part, parts), p1 = threadPartStart(planes, 1, part + 1, parts);
+  if (p0 >= p1) return;
+  memory.fill(out + <usize>(p0 * HW) * 4, 0, <usize>((p1 - p0) * HW) * 4);
+  for (let pl = p0; pl < p1; pl++) {
     const oc = out + <usize>(pl * HW) * 4;
     const gc = g + <usize>(pl * P) * 4;
     const ac = argmax + <usize>(pl * P) * 4;

@@ -53,6 +53,7 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'resnet18 (3x64x64: strided, residual, pointwise)', file: 'arch/resnet18.onnx.gz', opts: { composite: 'epsilon-plus' } },
+  { name: 'vgg16 (3x64x64: 2x2 max pooling)', file: 'arch/vgg16.onnx.gz', opts: { composite: 'epsilon-plus' } },
   { name: 'mobilenet_v2 (depthwise)', file: 'arch/mobilenet_v2.onnx.gz', opts: { composite: 'epsilon-gamma-box', low: 0, high: 1 } },
   { name: 'mlp_deep (dense)', file: 'mlp_deep/model.onnx.gz', opts: { composite: 'epsilon-plus' } },
   { name: 'vit (attention: dense, matmul)', file: 'transformers/vit.opset17.onnx.gz', opts: { composite: 'attnlrp' } },

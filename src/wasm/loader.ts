@@ -43,8 +43,8 @@ export interface KernelExports {
   winograd_filter_f32(desc: number, w: number, u: number, m: number, transposed: number): void;
   winograd_forward_f32(desc: number, x: number, u: number, b: number, y: number, scratch: number, n: number, m: number, part: number, parts: number): void;
   winograd_transpose_f32(desc: number, g: number, u: number, out: number, scratch: number, n: number, m: number, acc: number, part: number, parts: number): void;
-  maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number, n: number): void;
-  maxpool2d_backward_f32(desc: number, g: number, argmax: number, out: number, n: number): void;
+  maxpool2d_forward_f32(desc: number, x: number, y: number, argmax: number, n: number, part: number, parts: number): void;
+  maxpool2d_backward_f32(desc: number, g: number, argmax: number, out: number, n: number, part: number, parts: number): void;
   avgpool2d_forward_f32(desc: number, x: number, invDiv: number, y: number, n: number): void;
   avgpool2d_transpose_f32(desc: number, g: number, invDiv: number, out: number, n: number): void;
   relu_f32(x: number, y: number, len: number): void;
@@ -257,8 +257,8 @@ function wrapKernels(ex: KernelExports): Kernels {
     winogradForward: (d, x, u, b, y, s, n, m, part, parts) => ex.winograd_forward_f32(d, x, u, b, y, s, n, checkTile(m), ...checkPart(part, parts)),
     winogradTranspose: (d, g, u, out, s, n, m, acc, part, parts) =>
       ex.winograd_transpose_f32(d, g, u, out, s, n, checkTile(m), acc, ...checkPart(part, parts)),
-    maxpool2dForward: (d, x, y, am, n) => ex.maxpool2d_forward_f32(d, x, y, am, n),
-    maxpool2dBackward: (d, g, am, out, n) => ex.maxpool2d_backward_f32(d, g, am, out, n),
+    maxpool2dForward: (d, x, y, am, n) => ex.maxpool2d_forward_f32(d, x, y, am, n, 0, 1),
+    maxpool2dBackward: (d, g, am, out, n) => ex.maxpool2d_backward_f32(d, g, am, out, n, 0, 1),
     avgpool2dForward: (d, x, inv, y, n) => ex.avgpool2d_forward_f32(d, x, inv, y, n),
     avgpool2dTranspose: (d, g, inv, out, n) => ex.avgpool2d_transpose_f32(d, g, inv, out, n),
     relu: (x, y, len) => ex.relu_f32(x, y, len),

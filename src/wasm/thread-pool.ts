@@ -115,7 +115,8 @@ export class ThreadPool {
     if (argc === 10) f(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, p, parts);
     else if (argc === 9) f(a0, a1, a2, a3, a4, a5, a6, a7, a8, p, parts);
     else if (argc === 8) f(a0, a1, a2, a3, a4, a5, a6, a7, p, parts);
-    else f(a0, a1, a2, a3, a4, a5, a6, p, parts);
+    else if (argc === 7) f(a0, a1, a2, a3, a4, a5, a6, p, parts);
+    else f(a0, a1, a2, a3, a4, p, parts);
   }
 
   /** Closes the call to workers that have not joined it, waits for those that have; throws for a failed part. */

@@ -65,7 +65,8 @@ export const THREAD_WORKER_SOURCE = `'use strict';
           if (argc === 10) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9], p, parts);
           else if (argc === 9) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], p, parts);
           else if (argc === 8) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], p, parts);
-          else f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], p, parts);
+          else if (argc === 7) f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], p, parts);
+          else f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], p, parts);
         }
       } catch (e) {
         if (Atomics.compareExchange(c, C.FAILED, 0, me + 1) === 0) {

@@ -13,7 +13,7 @@
  */
 import { platform } from '#platform';
 import type { Backend, Kernels, WinogradMode } from '../kernels/abi.js';
-import { ConvDesc } from '../kernels/abi.js';
+import { ConvDesc, PoolDesc } from '../kernels/abi.js';
 import { RELAXED_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64 } from './generated/bytes.js';
 import { backendOf, decodeBase64, type KernelExports, type WasmBackend, type WasmVariant } from './loader.js';
 import { convScratchBytes } from './scratch.js';
@@ -172,6 +172,12 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
     pool.run(Kernel.GAMMA_DIVIDE, r, z, zplus, gp, gn, len, consts, flags);
     return anyFlag();
   };
+  /** Floats of a pooling call's input: n samples of C × H × W. */
+  const poolInput = (d: number, n: number) => {
+    const i = backend.memory.i32();
+    const at = (k: number) => i[(d >>> 2) + k];
+    return n * at(PoolDesc.C) * at(PoolDesc.H) * at(PoolDesc.W);
+  };
   const convMacs = (d: number, n: number) => {
     const i = backend.memory.i32();
     const at = (k: number) => i[(d >>> 2) + k];
@@ -211,5 +217,8 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
     hasNonZero: (x, len) => (ew(len) ? scan(EwOp.HAS_NONZERO, x, len) : one.hasNonZero(x, len)),
     gammaDivide: (r, z, zplus, gp, gn, len, gamma, eps) =>
       ew(len) ? gammaDivide(r, z, zplus, gp, gn, len, gamma, eps) : one.gammaDivide(r, z, zplus, gp, gn, len, gamma, eps),
+    // max pooling by planes, when its input is as large as a split element-wise pass
+    maxpool2dForward: (d, x, y, am, n) => (ew(poolInput(d, n)) ? pool.run(Kernel.MAXPOOL_FORWARD, d, x, y, am, n, 0, 0) : one.maxpool2dForward(d, x, y, am, n)),
+    maxpool2dBackward: (d, g, am, out, n) => (ew(poolInput(d, n)) ? pool.run(Kernel.MAXPOOL_BACKWARD, d, g, am, out, n, 0, 0) : one.maxpool2dBackward(d, g, am, out, n)),
   };
 }
