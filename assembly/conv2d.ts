@@ -388,3 +388,24 @@ export function conv2d_transpose_f32(
     }
   }
 }
+
+/**
+ * Two transposed products of one conv that overwrite two outputs, outA = J^T(g; wA) and outB = J^T(g; wB)
+ * (a rule's x⁺ and x⁻ terms), in one threaded call, each on its own threads: even parts compute A's
+ * parts, odd ones B's, max(1, threads / 2) parts each (threadParts). A first layer's transpose splits by
+ * its few input channels (3 on an image), and every part packs all of g whatever its share: alone on two
+ * threads it ran 1.3-1.4x faster than on one. Each product is computed exactly as by conv2d_transpose_f32
+ * (any parts give the same numbers); parts = 1 computes both in turn.
+ */
+export function conv2d_transpose_pair_f32(
+  desc: usize, gr: usize, wA: usize, outA: usize, wB: usize, outB: usize, scratch: usize, n: i32, part: i32, parts: i32,
+): void {
+  if (parts == 1) {
+    conv2d_transpose_f32(desc, gr, wA, outA, scratch, n, 0, 0, 1);
+    conv2d_transpose_f32(desc, gr, wB, outB, scratch, n, 0, 0, 1);
+    return;
+  }
+  const each = max(1, threadParts(parts) / 2), b = part & 1, sub = part >> 1;
+  if (sub >= each) return;
+  conv2d_transpose_f32(desc, gr, b ? wB : wA, b ? outB : outA, scratch, n, 0, sub, each);
+}

@@ -6,7 +6,7 @@ export { lrp_set_thread } from "./common";
 
 export { gemm_f32 } from "./gemm";
 export { dense_forward_f32, dense_transpose_f32 } from "./dense";
-export { conv2d_forward_f32, conv2d_transpose_f32, conv2d_scratch_bytes } from "./conv2d";
+export { conv2d_forward_f32, conv2d_transpose_f32, conv2d_transpose_pair_f32, conv2d_scratch_bytes } from "./conv2d";
 export {
   winograd_scratch_bytes, winograd_filter_f32, winograd_forward_f32, winograd_transpose_f32,
 } from "./winograd";

@@ -1,5 +1,5 @@
 /**
- * The split kernels (conv2d forward and transpose, depthwise, dense forward and transpose, matmul) run
+ * The split kernels (conv2d forward and transpose, the transpose pair, depthwise, dense forward and transpose, matmul) run
  * part by part on one thread, for parts 1..4 and 8: the parts together give bit for bit the result of
  * parts = 1 (which matches src/reference), every output element is written by exactly one part, and
  * a part reads and writes only its own slice of the scratch.
@@ -137,6 +137,33 @@ function convCases(c: Conv, seed: number): SplitCase[] {
   ];
 }
 
+/**
+ * conv2d_transpose_pair_f32: outA = J^T(g; wA) (operand 5) and outB = J^T(g; wB) (operand 7) in one call,
+ * even parts A's, odd parts B's; one case per output, each against its own reference product.
+ */
+function pairCases(c: Conv, seed: number): SplitCase[] {
+  const d = convDesc(c);
+  const G = c.G ?? 1;
+  const w = randArray(c.O * (c.C / G) * c.K * c.K, seed + 1), w2 = randArray(w.length, seed + 4);
+  const g = randArray(c.n * c.O * d[13] * d[14], seed + 3), out = randArray(c.n * c.C * c.H * c.W, seed + 5);
+  const name = `conv ${JSON.stringify(c).replace(/"/g, '')} transpose pair`;
+  const ops = (): Operand[] => [{ data: d }, { data: out }, { data: w }, { data: out }, { data: g }, { data: out }, { data: w2 }, { data: out.map((v) => -v) }];
+  return [[5, 2], [7, 6]].map(([o, wi]): SplitCase => ({
+    label: `${name}, output ${o === 5 ? 'A' : 'B'}`, operands: ops(), out: o, accumulates: false, scratchBytes: convScratchBytes(d),
+    wasm: (ex, p, s, part, parts) => ex.conv2d_transpose_pair_f32(p(0), p(4), p(2), p(5), p(6), p(7), s, c.n, part, parts),
+    ref: (k, p) => k.conv2dTranspose(p(0), p(4), p(wi), p(o), 0, c.n, 0),
+  }));
+}
+
+const PAIRS: Conv[] = [
+  // a first layer: 3 input channels, 7x7 stride 2 (ResNet's stem), 3x3 (VGG's)
+  { n: 1, C: 3, H: 30, W: 30, O: 16, K: 7, S: 2, P: 3 },
+  { n: 2, C: 3, H: 20, W: 20, O: 9, K: 3, P: 1 },
+  // pointwise, and depthwise
+  { n: 2, C: 24, H: 13, W: 13, O: 20, K: 1 },
+  { n: 3, C: 5, H: 17, W: 17, O: 10, K: 3, P: 1, G: 5 },
+];
+
 const CONVS: Conv[] = [
   // 8 im2col blocks of 256 columns (the last one partial), P = 2025 divisible by neither 2 nor 4:
   // the forward's parts take whole blocks
@@ -243,6 +270,7 @@ function gammaCases(len: number, seed: number): SplitCase[] {
 
 const CASES: SplitCase[] = [
   ...CONVS.flatMap((c, i) => convCases(c, 100 + 10 * i)),
+  ...PAIRS.flatMap((c, i) => pairCases(c, 400 + 10 * i)),
   // batch 1 (unpacked rows), batch 5 (packed), fewer outputs than a 16-column grain, K > 256 (K blocking)
   ...denseCases(1, 300, 70, 1),
   ...denseCases(5, 37, 50, 2),

@@ -109,18 +109,24 @@ function affinePair(s: LinearStep, a: number, wa: number, ba: number, b: number,
   }
 }
 
-/** relIn += coef · (a · J^T(g; Wa) + b · J^T(g; Wb)), the b term skipped when b is absent. exactZeros: see LinearLayer.forward. */
+/**
+ * relIn += coef · (a · J^T(g; Wa) + b · J^T(g; Wb)), the b term skipped when b is absent. exactZeros: see
+ * LinearLayer.forward. With b, both products go into their own buffer first (LinearLayer.transposePair).
+ */
 function reducePair(s: LinearStep, g: number, a: number, wa: number, b: number, wb: number, coef: number, exactZeros = false): void {
   const { layer, ws, n } = s;
   const k = ws.backend.kernels;
   const tmp = ws.scratchIn[2];
   const len = n * layer.inSize;
-  layer.transpose(g, wa, tmp, n, false, ws.convScratch, exactZeros);
-  k.mulAcc(a, tmp, s.relIn, len, coef);
-  if (b) {
-    layer.transpose(g, wb, tmp, n, false, ws.convScratch, exactZeros);
-    k.mulAcc(b, tmp, s.relIn, len, coef);
+  if (!b) {
+    layer.transpose(g, wa, tmp, n, false, ws.convScratch, exactZeros);
+    k.mulAcc(a, tmp, s.relIn, len, coef);
+    return;
   }
+  const tmpB = ws.scratchInSized(3, ws.capacity * layer.inSize);
+  layer.transposePair(g, wa, tmp, wb, tmpB, n, ws.convScratch, exactZeros);
+  k.mulAcc(a, tmp, s.relIn, len, coef);
+  k.mulAcc(b, tmpB, s.relIn, len, coef);
 }
 
 /**

@@ -254,6 +254,20 @@ export class LinearLayer {
     k.conv2dTranspose(this.desc, g, w, out, convScratch, n, acc);
   }
 
+  /**
+   * outA = J^T(g; wa) and outB = J^T(g; wb), overwriting: the same numbers as two `transpose` calls. Where
+   * both take the direct kernels (a conv without Winograd), one pair call runs them side by side on a
+   * threaded backend: a first layer's transpose splits by its 3 input channels, too few for two threads.
+   */
+  transposePair(g: number, wa: number, outA: number, wb: number, outB: number, n: number, convScratch: number, exactZeros = false): void {
+    if (this.node.op === 'conv2d' && (exactZeros || !this.winograd)) {
+      this.backend.kernels.conv2dTransposePair(this.desc, g, wa, outA, wb, outB, convScratch, n);
+      return;
+    }
+    this.transpose(g, wa, outA, n, false, convScratch, exactZeros);
+    this.transpose(g, wb, outB, n, false, convScratch, exactZeros);
+  }
+
   dispose(): void {
     this.releaseTransient();
     for (const p of this.cache.values()) this.backend.memory.free(p);

@@ -104,7 +104,7 @@ export function workspaceParts(graph: Graph, shapes: Map<string, Shape>, capacit
     maxOut = Math.max(maxOut, s);
     maxAny = Math.max(maxAny, s);
   }
-  const scratch = 3 * block(maxIn * capacity) + 3 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
+  const scratch = 4 * block(maxIn * capacity) + 3 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
   const plan = planRelevance(graph, shapes, capacity);
   return { activations, relevance: plan.slabBytes, relevanceUnshared: plan.unsharedBytes, scratch, total: activations + plan.slabBytes + scratch };
 }
@@ -136,7 +136,7 @@ export class Workspace {
   /** Each root tensor with the views that share its buffers (root first). */
   readonly byRoot = new Map<string, TensorBuf[]>();
   /**
-   * Scratch sized like the largest layer input (x+, x−, transposed product). Each buffer is
+   * Scratch sized like the largest layer input (x+, x−, the transposed products). Each buffer is
    * allocated the first time a rule reads its pointer and kept (epsilon-plus on non-negative
    * inputs never touches most of them).
    */
@@ -199,7 +199,7 @@ export class Workspace {
         mem.free(p);
         this.owned.splice(this.owned.indexOf(p), 1);
       };
-      const scratchIn = lazyBuffers(3, maxIn * capacity, alloc, release);
+      const scratchIn = lazyBuffers(4, maxIn * capacity, alloc, release);
       this.scratchIn = scratchIn.list;
       this.scratchInSized = scratchIn.sized;
       this.scratchOut = lazyBuffers(3, maxOut * capacity, alloc, release).list;

@@ -102,6 +102,11 @@ export interface Kernels {
   conv2dForward(descPtr: number, xPtr: number, wPtr: number, bPtr: number, yPtr: number, scratchPtr: number, n: number): void;
   /** The input gradient of conv2dForward (bias-free): out[n,c,h,w] (+)= sum over taps of g * w. Skipped positions get 0. */
   conv2dTranspose(descPtr: number, gPtr: number, wPtr: number, outPtr: number, scratchPtr: number, n: number, accumulate: number): void;
+  /**
+   * outA = conv2dTranspose(g; wA), outB = conv2dTranspose(g; wB), both overwriting: the same numbers as two
+   * calls, which a threaded backend runs at once (a first layer's transpose alone splits into too few parts).
+   */
+  conv2dTransposePair(descPtr: number, gPtr: number, wA: number, outA: number, wB: number, outB: number, scratchPtr: number, n: number): void;
 
   // ---- Winograd F(m×m, 3×3) conv, m = 2 or 4 (3×3, stride 1, dilation 1, groups 1; any padding) ------------
   // A call may be split into `parts` independent parts (part in [0, parts)): part p writes only its own output

@@ -115,6 +115,10 @@ function referenceKernels(mem: Memory): Kernels {
         }
       for (let i = 0; i < acc.length; i++) h[f(out) + i] = accumulate ? h[f(out) + i] + acc[i] : acc[i];
     },
+    conv2dTransposePair(dp, g, wA, outA, wB, outB, scratch, n) {
+      k.conv2dTranspose(dp, g, wA, outA, scratch, n, 0);
+      k.conv2dTranspose(dp, g, wB, outB, scratch, n, 0);
+    },
     maxpool2dForward(dp, x, y, am, n) {
       const d = desc(dp);
       const h = F(), ih32 = I();

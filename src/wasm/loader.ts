@@ -39,6 +39,7 @@ export interface KernelExports {
   conv2d_scratch_bytes(desc: number): number;
   conv2d_forward_f32(desc: number, x: number, w: number, b: number, y: number, scratch: number, n: number, part: number, parts: number): void;
   conv2d_transpose_f32(desc: number, g: number, w: number, out: number, scratch: number, n: number, acc: number, part: number, parts: number): void;
+  conv2d_transpose_pair_f32(desc: number, g: number, wA: number, outA: number, wB: number, outB: number, scratch: number, n: number, part: number, parts: number): void;
   winograd_scratch_bytes(desc: number, m: number): number;
   winograd_filter_f32(desc: number, w: number, u: number, m: number, transposed: number): void;
   winograd_forward_f32(desc: number, x: number, u: number, b: number, y: number, scratch: number, n: number, m: number, part: number, parts: number): void;
@@ -252,6 +253,7 @@ function wrapKernels(ex: KernelExports): Kernels {
     convScratchBytes,
     conv2dForward: (d, x, w, b, y, s, n) => ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
     conv2dTranspose: (d, g, w, out, s, n, acc) => ex.conv2d_transpose_f32(d, g, w, out, s, n, acc, 0, 1),
+    conv2dTransposePair: (d, g, wA, outA, wB, outB, s, n) => ex.conv2d_transpose_pair_f32(d, g, wA, outA, wB, outB, s, n, 0, 1),
     winogradScratchBytes,
     winogradFilter: (d, w, u, m, tr) => ex.winograd_filter_f32(d, w, u, checkTile(m), tr),
     winogradForward: (d, x, u, b, y, s, n, m, part, parts) => ex.winograd_forward_f32(d, x, u, b, y, s, n, checkTile(m), ...checkPart(part, parts)),

@@ -66,16 +66,17 @@ export const Kernel = {
   GAMMA_DIVIDE: 8,
   MAXPOOL_FORWARD: 9,
   MAXPOOL_BACKWARD: 10,
+  CONV2D_TRANSPOSE_PAIR: 11,
 } as const;
 
 export const KERNEL_EXPORTS = [
   'conv2d_forward_f32', 'conv2d_transpose_f32', 'dense_forward_f32', 'dense_transpose_f32', 'matmul_f32',
   'winograd_forward_f32', 'winograd_transpose_f32', 'elementwise_part_f32', 'gamma_divide_part_f32',
-  'maxpool2d_forward_f32', 'maxpool2d_backward_f32',
+  'maxpool2d_forward_f32', 'maxpool2d_backward_f32', 'conv2d_transpose_pair_f32',
 ] as const;
 
 /** How many arguments (before part, parts) each kernel takes. */
-export const KERNEL_ARGS = [7, 7, 7, 7, 10, 8, 8, 9, 8, 5, 5] as const;
+export const KERNEL_ARGS = [7, 7, 7, 7, 10, 8, 8, 9, 8, 5, 5, 8] as const;
 
 /** The operations of Kernel.ELEMENTWISE (its first argument; mirrors assembly/elementwise-parts.ts). */
 export const EwOp = {

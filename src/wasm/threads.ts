@@ -196,6 +196,8 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
       split(convMacs(d, n)) ? pool.run(Kernel.CONV2D_FORWARD, d, x, w, b, y, s, n) : ex.conv2d_forward_f32(d, x, w, b, y, s, n, 0, 1),
     conv2dTranspose: (d, g, w, out, s, n, acc) =>
       split(convMacs(d, n)) ? pool.run(Kernel.CONV2D_TRANSPOSE, d, g, w, out, s, n, acc) : ex.conv2d_transpose_f32(d, g, w, out, s, n, acc, 0, 1),
+    conv2dTransposePair: (d, g, wA, outA, wB, outB, s, n) =>
+      split(convMacs(d, n)) ? pool.run(Kernel.CONV2D_TRANSPOSE_PAIR, d, g, wA, outA, wB, outB, s, n) : one.conv2dTransposePair(d, g, wA, outA, wB, outB, s, n),
     denseForward: (x, w, b, y, n, inF, outF) =>
       split(n * inF * outF) ? pool.run(Kernel.DENSE_FORWARD, x, w, b, y, n, inF, outF) : ex.dense_forward_f32(x, w, b, y, n, inF, outF, 0, 1),
     denseTranspose: (g, w, out, n, inF, outF, acc) =>
