@@ -113,18 +113,22 @@ export function workspaceParts(graph: Graph, shapes: Map<string, Shape>, capacit
  * `count` scratch buffers of up to `max` floats, each allocated when first used. `list[i]` is buffer i
  * at its full size; `sized(i, floats)` is buffer i with room for at least `floats`: a buffer first asked
  * for less is allocated at that size, and moves to the full size (once) when a larger request comes.
- * Epsilon-plus on ResNet50 asks for x⁺ and x⁻ only at the first conv, whose input (3 channels) is an
- * eighth of the largest layer input: at batch 8 that kept 40 MiB free.
+ * Epsilon-plus on ResNet50 asks for x⁺ and x⁻ only at the first conv, whose input (3 channels) is about a
+ * fifth of the largest layer input: at batch 8 that keeps 40 MiB free.
  */
 function lazyBuffers(count: number, max: number, alloc: (floats: number) => number, free: (ptr: number) => void): { list: readonly number[]; sized(i: number, floats: number): number } {
-  const ptrs: number[] = [];
-  const sizes: number[] = [];
+  const held: Array<{ ptr: number; floats: number } | undefined> = [];
   const sized = (i: number, floats: number): number => {
-    if (ptrs[i] !== undefined && sizes[i] >= floats) return ptrs[i];
-    const grow = ptrs[i] !== undefined;
-    if (grow) free(ptrs[i]);
-    sizes[i] = grow ? max : Math.min(max, floats);
-    return (ptrs[i] = alloc(sizes[i]));
+    const had = held[i];
+    if (had && had.floats >= floats) return had.ptr;
+    if (had) {
+      free(had.ptr);
+      held[i] = undefined; // nothing dangling if the allocation below fails
+    }
+    const size = had ? max : Math.min(max, floats);
+    const ptr = alloc(size);
+    held[i] = { ptr, floats: size };
+    return ptr;
   };
   const list: number[] = [];
   for (let i = 0; i < count; i++) Object.defineProperty(list, i, { enumerable: true, get: () => sized(i, max) });
@@ -197,7 +201,8 @@ export class Workspace {
       }
       const release = (p: number) => {
         mem.free(p);
-        this.owned.splice(this.owned.indexOf(p), 1);
+        const at = this.owned.indexOf(p);
+        if (at >= 0) this.owned.splice(at, 1);
       };
       const scratchIn = lazyBuffers(4, maxIn * capacity, alloc, release);
       this.scratchIn = scratchIn.list;
