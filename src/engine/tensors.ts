@@ -24,6 +24,10 @@ export interface TensorBuf {
 /** Rounded like Arena blocks: at least 16 bytes, a multiple of 16. */
 const block = (floats: number) => Math.ceil((Math.max(floats, 4) * 4) / 16) * 16;
 
+/** Rule scratch buffers sized like the largest layer input (x⁺, x⁻, two transposed products) and output (z⁺, z⁻, the quotient). */
+const SCRATCH_IN_BUFFERS = 4;
+const SCRATCH_OUT_BUFFERS = 3;
+
 /** The tensor whose buffers each tensor shares: itself, or a view's source (followed through views). */
 export function aliasRoots(graph: Graph): Map<string, string> {
   const roots = new Map<string, string>([[MODEL_INPUT, MODEL_INPUT]]);
@@ -104,7 +108,7 @@ export function workspaceParts(graph: Graph, shapes: Map<string, Shape>, capacit
     maxOut = Math.max(maxOut, s);
     maxAny = Math.max(maxAny, s);
   }
-  const scratch = 4 * block(maxIn * capacity) + 3 * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
+  const scratch = SCRATCH_IN_BUFFERS * block(maxIn * capacity) + SCRATCH_OUT_BUFFERS * block(maxOut * capacity) + block(maxAny * capacity) + convScratchBytes;
   const plan = planRelevance(graph, shapes, capacity);
   return { activations, relevance: plan.slabBytes, relevanceUnshared: plan.unsharedBytes, scratch, total: activations + plan.slabBytes + scratch };
 }
@@ -204,10 +208,10 @@ export class Workspace {
         const at = this.owned.indexOf(p);
         if (at >= 0) this.owned.splice(at, 1);
       };
-      const scratchIn = lazyBuffers(4, maxIn * capacity, alloc, release);
+      const scratchIn = lazyBuffers(SCRATCH_IN_BUFFERS, maxIn * capacity, alloc, release);
       this.scratchIn = scratchIn.list;
       this.scratchInSized = scratchIn.sized;
-      this.scratchOut = lazyBuffers(3, maxOut * capacity, alloc, release).list;
+      this.scratchOut = lazyBuffers(SCRATCH_OUT_BUFFERS, maxOut * capacity, alloc, release).list;
       this.onesFloats = maxAny * capacity;
       this.convScratch = convScratchBytes > 0 ? mem.alloc(convScratchBytes) : 0;
       if (this.convScratch) this.owned.push(this.convScratch);

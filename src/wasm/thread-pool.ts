@@ -81,9 +81,9 @@ export class ThreadPool {
 
   /**
    * Runs kernel `id` in `parts` parts on every thread; returns when all are done. `a0…a9` are the
-   * kernel's arguments before (part, parts).
+   * kernel's arguments before (part, parts); those past its KERNEL_ARGS are unused (default 0).
    */
-  run(id: KernelId, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7 = 0, a8 = 0, a9 = 0): void {
+  run(id: KernelId, a0: number, a1: number, a2: number, a3: number, a4: number, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0): void {
     const c = this.ctl;
     const parts = this.parts;
     c[Ctl.KERNEL] = id;

@@ -172,15 +172,18 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
     pool.run(Kernel.GAMMA_DIVIDE, r, z, zplus, gp, gn, len, consts, flags);
     return anyFlag();
   };
+  /** Reads entries of the descriptor at byte pointer d. */
+  const descReader = (d: number) => {
+    const i = backend.memory.i32();
+    return (k: number) => i[(d >>> 2) + k];
+  };
   /** Floats of a pooling call's input: n samples of C × H × W. */
   const poolInput = (d: number, n: number) => {
-    const i = backend.memory.i32();
-    const at = (k: number) => i[(d >>> 2) + k];
+    const at = descReader(d);
     return n * at(PoolDesc.C) * at(PoolDesc.H) * at(PoolDesc.W);
   };
   const convMacs = (d: number, n: number) => {
-    const i = backend.memory.i32();
-    const at = (k: number) => i[(d >>> 2) + k];
+    const at = descReader(d);
     return n * at(ConvDesc.O) * at(ConvDesc.OH) * at(ConvDesc.OW) * (at(ConvDesc.C) / at(ConvDesc.G)) * at(ConvDesc.KH) * at(ConvDesc.KW);
   };
   return {
@@ -220,7 +223,7 @@ function splitKernels(backend: WasmBackend, pool: ThreadPool, minSplitMacs: numb
     gammaDivide: (r, z, zplus, gp, gn, len, gamma, eps) =>
       ew(len) ? gammaDivide(r, z, zplus, gp, gn, len, gamma, eps) : one.gammaDivide(r, z, zplus, gp, gn, len, gamma, eps),
     // max pooling by planes, when its input is as large as a split element-wise pass
-    maxpool2dForward: (d, x, y, am, n) => (ew(poolInput(d, n)) ? pool.run(Kernel.MAXPOOL_FORWARD, d, x, y, am, n, 0, 0) : one.maxpool2dForward(d, x, y, am, n)),
-    maxpool2dBackward: (d, g, am, out, n) => (ew(poolInput(d, n)) ? pool.run(Kernel.MAXPOOL_BACKWARD, d, g, am, out, n, 0, 0) : one.maxpool2dBackward(d, g, am, out, n)),
+    maxpool2dForward: (d, x, y, am, n) => (ew(poolInput(d, n)) ? pool.run(Kernel.MAXPOOL_FORWARD, d, x, y, am, n) : one.maxpool2dForward(d, x, y, am, n)),
+    maxpool2dBackward: (d, g, am, out, n) => (ew(poolInput(d, n)) ? pool.run(Kernel.MAXPOOL_BACKWARD, d, g, am, out, n) : one.maxpool2dBackward(d, g, am, out, n)),
   };
 }
